@@ -1,0 +1,28 @@
+"""Who did something, and from where: attached to every audit event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+
+@dataclass(frozen=True, slots=True)
+class AuditActor:
+    user_id: int | None
+    username: str | None
+    ip: str | None = None
+    user_agent: str | None = None
+
+    @classmethod
+    def system(cls, name: str = "system") -> AuditActor:
+        return cls(user_id=None, username=name)
+
+
+def client_ip(conn: HTTPConnection) -> str | None:
+    return conn.client.host if conn.client else None
+
+
+def user_agent(conn: HTTPConnection) -> str | None:
+    value = conn.headers.get("user-agent")
+    return value[:512] if value else None

@@ -1,0 +1,125 @@
+"""Long-lived API tokens for scripts: hashed at rest, optionally scoped, shown once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wakedock.audit import service as audit
+from wakedock.audit.context import AuditActor
+from wakedock.auth.models import ApiToken, User
+from wakedock.auth.permissions import Permission, permissions_for
+from wakedock.auth.principal import Principal
+from wakedock.auth.tokens import API_TOKEN_PREFIX, new_opaque_token, sha256
+from wakedock.db.base import utcnow
+from wakedock.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+
+# Writing last_used_at on every request would turn reads into writes; once a minute is plenty.
+_LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    user: User,
+    name: str,
+    scopes: Sequence[Permission] | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token; returns the row and the plain token (the only time it exists)."""
+    owned = permissions_for(user.roles)
+    if scopes is not None:
+        extra = sorted(str(scope) for scope in set(scopes) - owned)
+        if extra:
+            raise ValidationFailed(
+                f"Scopes beyond your permissions: {', '.join(extra)}", field="body.scopes"
+            )
+    if expires_at is not None:
+        if expires_at.tzinfo is None:
+            raise ValidationFailed("expires_at needs a time zone offset", field="body.expires_at")
+        if expires_at <= utcnow():
+            raise ValidationFailed("expires_at is in the past", field="body.expires_at")
+    existing = await session.scalar(
+        select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.name == name)
+    )
+    if existing is not None:
+        raise Conflict("You already have a token with this name", code="token_name_taken")
+    plain = new_opaque_token(API_TOKEN_PREFIX)
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        prefix=plain[: len(API_TOKEN_PREFIX) + 6],
+        token_hash=sha256(plain),
+        scopes=sorted(str(scope) for scope in set(scopes)) if scopes is not None else None,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        raise Conflict("You already have a token with this name", code="token_name_taken") from None
+    audit.record(
+        session,
+        actor=actor,
+        action="api_token.create",
+        resource_type="api_token",
+        resource_id=token.id,
+        details={"name": name, "scopes": token.scopes, "owner_id": user.id},
+    )
+    await session.commit()
+    return token, plain
+
+
+async def list_for_user(session: AsyncSession, *, user_id: int) -> Sequence[ApiToken]:
+    query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
+    return (await session.scalars(query)).all()
+
+
+async def delete(session: AsyncSession, *, actor: AuditActor, user_id: int, token_id: int) -> None:
+    """Revoke one of the user's tokens; someone else's id is a 404."""
+    token = await session.get(ApiToken, token_id)
+    if token is None or token.user_id != user_id:
+        raise NotFound("API token not found")
+    audit.record(
+        session,
+        actor=actor,
+        action="api_token.delete",
+        resource_type="api_token",
+        resource_id=token.id,
+        details={"name": token.name},
+    )
+    await session.delete(token)
+    await session.commit()
+
+
+async def authenticate(session: AsyncSession, *, token: str) -> Principal:
+    row = (
+        await session.execute(
+            select(ApiToken, User)
+            .join(User, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == sha256(token))
+        )
+    ).first()
+    if row is None:
+        raise Unauthorized("Invalid API token", code="invalid_token")
+    api_token, user = row
+    now = utcnow()
+    if api_token.expires_at is not None and api_token.expires_at <= now:
+        raise Unauthorized("API token expired", code="token_expired")
+    if not user.is_active:
+        raise Unauthorized("User is disabled", code="user_disabled")
+    permissions = permissions_for(user.roles)
+    scopes = api_token.scope_list()
+    if scopes is not None:
+        # Scopes only ever narrow: a demoted owner's token loses what the owner lost.
+        permissions = permissions & frozenset(p for p in Permission if p.value in scopes)
+    if api_token.last_used_at is None or now - api_token.last_used_at > _LAST_USED_RESOLUTION:
+        api_token.last_used_at = now
+        await session.commit()
+    return Principal(user=user, permissions=permissions, api_token_id=api_token.id)

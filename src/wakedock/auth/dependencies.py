@@ -1,0 +1,60 @@
+"""Authentication and permission dependencies: ``require(Permission.X)`` on every route."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from wakedock.audit.context import AuditActor, client_ip, user_agent
+from wakedock.auth import sessions
+from wakedock.auth.permissions import Permission
+from wakedock.auth.principal import Principal
+from wakedock.dependencies import AppSettings, DbSession
+from wakedock.errors import Forbidden, Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, description="An access token or an API token (wdk_…)")
+
+
+async def current_principal(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Not authenticated")
+    principal = await sessions.authenticate(db, settings, token=credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*needed: Permission) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that authenticates and checks the caller holds every ``needed`` permission."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        missing = [str(p) for p in needed if not principal.has(p)]
+        if missing:
+            raise Forbidden(
+                f"Missing permission: {', '.join(missing)}",
+                code="missing_permission",
+                details={"missing": missing},
+            )
+        return principal
+
+    return dependency
+
+
+def request_meta(request: Request) -> AuditActor:
+    """Where a request comes from, as an anonymous audit actor (``Principal.acting`` names it)."""
+    return AuditActor(
+        user_id=None, username=None, ip=client_ip(request), user_agent=user_agent(request)
+    )
+
+
+RequestMeta = Annotated[AuditActor, Depends(request_meta)]

@@ -1,0 +1,37 @@
+"""Argon2id password hashing, run off the event loop (it is deliberately slow)."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist keeps response times alike.
+_DUMMY_HASH = _hasher.hash("wakedock-dummy-password")
+
+MIN_PASSWORD_LENGTH = 8
+
+
+async def hash_password(password: str) -> str:
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+
+def hash_password_sync(password: str) -> str:
+    return _hasher.hash(password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches; always spends the same effort, even with no hash."""
+
+    def check() -> bool:
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(check)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)

@@ -1,0 +1,163 @@
+"""/api/auth: login, token refresh, logout, the caller's own account and API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from wakedock.auth import api_tokens, service, sessions
+from wakedock.auth.dependencies import CurrentPrincipal, RequestMeta
+from wakedock.auth.models import ApiToken
+from wakedock.auth.passwords import verify_password
+from wakedock.auth.principal import Principal
+from wakedock.auth.schemas import (
+    ApiTokenCreate,
+    ApiTokenCreated,
+    ApiTokenOut,
+    LoginRequest,
+    LogoutRequest,
+    Me,
+    MeUpdate,
+    RefreshRequest,
+    TokenPair,
+)
+from wakedock.dependencies import AppSettings, DbSession
+from wakedock.errors import ERROR_RESPONSES, ValidationFailed
+
+router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
+
+
+def _me(principal: Principal) -> Me:
+    user = principal.user
+    return Me(
+        id=user.id,
+        username=user.username,
+        email=user.email,
+        roles=user.roles,
+        permissions=sorted(str(p) for p in principal.permissions),
+        timezone=user.timezone,
+        is_active=user.is_active,
+        created_at=user.created_at,
+        last_login_at=user.last_login_at,
+    )
+
+
+def _token_out(token: ApiToken) -> ApiTokenOut:
+    return ApiTokenOut(
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        scopes=token.scope_list(),
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+    )
+
+
+@router.post("/login", summary="Log in with a username (or e-mail) and password")
+async def login(
+    body: LoginRequest, db: DbSession, settings: AppSettings, meta: RequestMeta
+) -> TokenPair:
+    return await sessions.login(
+        db, settings, login=body.username, password=body.password, meta=meta
+    )
+
+
+@router.post("/token", summary="OAuth2 password flow (for the API docs' Authorize button)")
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    db: DbSession,
+    settings: AppSettings,
+    meta: RequestMeta,
+) -> TokenPair:
+    return await sessions.login(
+        db, settings, login=form.username, password=form.password, meta=meta
+    )
+
+
+@router.post("/refresh", summary="Exchange a refresh token for a new token pair (rotating)")
+async def refresh(
+    body: RefreshRequest, db: DbSession, settings: AppSettings, meta: RequestMeta
+) -> TokenPair:
+    return await sessions.refresh(db, settings, refresh_token=body.refresh_token, meta=meta)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End the current session")
+async def logout(
+    principal: CurrentPrincipal, db: DbSession, meta: RequestMeta, body: LogoutRequest | None = None
+) -> Response:
+    await sessions.logout(db, principal=principal, meta=meta)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", summary="The caller's account, roles and permissions")
+async def me(principal: CurrentPrincipal) -> Me:
+    return _me(principal)
+
+
+@router.patch("/me", summary="Change the caller's e-mail, time zone or password")
+async def update_me(
+    body: MeUpdate, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta
+) -> Me:
+    user = principal.user
+    if body.new_password is not None:
+        if not body.current_password:
+            raise ValidationFailed(
+                "current_password is required to change the password",
+                field="body.current_password",
+            )
+        if not await verify_password(user.password_hash, body.current_password):
+            raise ValidationFailed("current_password is wrong", field="body.current_password")
+    user = await service.update(
+        db,
+        actor=principal.acting(meta),
+        user=user,
+        email=body.email,
+        timezone=body.timezone,
+        password=body.new_password,
+        action="user.update_self",
+        keep_session_id=principal.session_id,
+    )
+    return _me(
+        Principal(user=user, permissions=principal.permissions, session_id=principal.session_id)
+    )
+
+
+@router.get("/api-tokens", summary="List the caller's API tokens (never the tokens themselves)")
+async def list_api_tokens(principal: CurrentPrincipal, db: DbSession) -> list[ApiTokenOut]:
+    return [_token_out(t) for t in await api_tokens.list_for_user(db, user_id=principal.user_id)]
+
+
+@router.post(
+    "/api-tokens",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API token for scripts; the token is shown only once",
+)
+async def create_api_token(
+    body: ApiTokenCreate, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta
+) -> ApiTokenCreated:
+    token, plain = await api_tokens.create(
+        db,
+        actor=principal.acting(meta),
+        user=principal.user,
+        name=body.name,
+        scopes=body.scopes,
+        expires_at=body.expires_at,
+    )
+    return ApiTokenCreated(**_token_out(token).model_dump(), token=plain)
+
+
+@router.delete(
+    "/api-tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke one of the caller's API tokens",
+)
+async def delete_api_token(
+    token_id: int, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta
+) -> Response:
+    await api_tokens.delete(
+        db, actor=principal.acting(meta), user_id=principal.user_id, token_id=token_id
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

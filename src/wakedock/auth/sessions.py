@@ -1,0 +1,228 @@
+"""Logins: password check with throttling, rotating refresh tokens, logout, token resolution."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wakedock.audit import service as audit
+from wakedock.audit.context import AuditActor
+from wakedock.auth import api_tokens
+from wakedock.auth.models import AuthSession, RefreshToken, User
+from wakedock.auth.passwords import hash_password, needs_rehash, verify_password
+from wakedock.auth.permissions import permissions_for
+from wakedock.auth.principal import Principal
+from wakedock.auth.schemas import TokenPair
+from wakedock.auth.service import get_by_login
+from wakedock.auth.tokens import (
+    API_TOKEN_PREFIX,
+    REFRESH_TOKEN_PREFIX,
+    decode_access_token,
+    issue_access_token,
+    new_opaque_token,
+    new_session_id,
+    sha256,
+)
+from wakedock.db.base import utcnow
+from wakedock.errors import RateLimited, Unauthorized
+from wakedock.settings import Settings
+
+LOGIN_ACTION = "auth.login"
+
+
+async def _check_throttle(
+    session: AsyncSession, settings: Settings, *, login: str, ip: str | None
+) -> None:
+    """Refuse a login when too many recent failures came for this name or from this address."""
+    window = timedelta(seconds=settings.login_failure_window_seconds)
+    now = utcnow()
+    checks: list[tuple[dict[str, str], int]] = [
+        ({"actor_name": login}, settings.login_max_failures_per_user)
+    ]
+    if ip:
+        checks.append(({"ip": ip}, settings.login_max_failures_per_ip))
+    for key, limit in checks:
+        failures, oldest = await audit.count_failures_since(
+            session, action=LOGIN_ACTION, since=now - window, **key
+        )
+        if failures >= limit and oldest is not None:
+            retry_after = max(1, math.ceil((oldest + window - now).total_seconds()))
+            raise RateLimited("Too many failed logins; try again later", retry_after=retry_after)
+
+
+async def _start_session(
+    session: AsyncSession, settings: Settings, *, user: User, meta: AuditActor
+) -> TokenPair:
+    auth_session = AuthSession(
+        id=new_session_id(), user_id=user.id, ip=meta.ip, user_agent=meta.user_agent
+    )
+    session.add(auth_session)
+    return _issue_pair(session, settings, user_id=user.id, session_id=auth_session.id)
+
+
+def _issue_pair(
+    session: AsyncSession, settings: Settings, *, user_id: int, session_id: str
+) -> TokenPair:
+    refresh = new_opaque_token(REFRESH_TOKEN_PREFIX)
+    session.add(
+        RefreshToken(
+            session_id=session_id,
+            token_hash=sha256(refresh),
+            expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds),
+        )
+    )
+    access = issue_access_token(
+        secret=settings.resolved_secret_key,
+        user_id=user_id,
+        session_id=session_id,
+        ttl_seconds=settings.access_token_ttl_seconds,
+    )
+    return TokenPair(
+        access_token=access, refresh_token=refresh, expires_in=settings.access_token_ttl_seconds
+    )
+
+
+async def login(
+    session: AsyncSession, settings: Settings, *, login: str, password: str, meta: AuditActor
+) -> TokenPair:
+    """Check the password and open a session. Every outcome is audited."""
+    await _check_throttle(session, settings, login=login, ip=meta.ip)
+    user = await get_by_login(session, login=login)
+    ok = await verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        reason = "unknown_user" if user is None else ("bad_password" if not ok else "disabled")
+        audit.record(
+            session,
+            actor=AuditActor(
+                user_id=user.id if user else None,
+                username=login,
+                ip=meta.ip,
+                user_agent=meta.user_agent,
+            ),
+            action=LOGIN_ACTION,
+            resource_type="user",
+            resource_id=user.id if user else None,
+            success=False,
+            details={"reason": reason},
+        )
+        await session.commit()
+        raise Unauthorized("Invalid username or password", code="invalid_credentials")
+    if needs_rehash(user.password_hash):
+        user.password_hash = await hash_password(password)
+    user.last_login_at = utcnow()
+    pair = await _start_session(session, settings, user=user, meta=meta)
+    audit.record(
+        session,
+        actor=AuditActor(user.id, user.username, meta.ip, meta.user_agent),
+        action=LOGIN_ACTION,
+        resource_type="user",
+        resource_id=user.id,
+    )
+    await session.commit()
+    return pair
+
+
+async def refresh(
+    session: AsyncSession, settings: Settings, *, refresh_token: str, meta: AuditActor
+) -> TokenPair:
+    """Rotate a refresh token. Presenting a used one revokes its whole session (theft signal)."""
+    row = (
+        await session.execute(
+            select(RefreshToken, AuthSession, User)
+            .join(AuthSession, RefreshToken.session_id == AuthSession.id)
+            .join(User, AuthSession.user_id == User.id)
+            .where(RefreshToken.token_hash == sha256(refresh_token))
+        )
+    ).first()
+    if row is None:
+        raise Unauthorized("Invalid refresh token", code="invalid_refresh_token")
+    token, auth_session, user = row
+    now = utcnow()
+    if token.used_at is not None:
+        if auth_session.revoked_at is None:
+            auth_session.revoked_at = now
+            auth_session.revoked_reason = "refresh_token_reused"
+        audit.record(
+            session,
+            actor=AuditActor(user.id, user.username, meta.ip, meta.user_agent),
+            action="auth.refresh",
+            resource_type="session",
+            resource_id=auth_session.id,
+            success=False,
+            details={"reason": "refresh_token_reused"},
+        )
+        await session.commit()
+        raise Unauthorized(
+            "Refresh token already used; the session has been revoked",
+            code="refresh_token_reused",
+        )
+    if auth_session.revoked_at is not None or not user.is_active:
+        raise Unauthorized("Session revoked", code="session_revoked")
+    if token.expires_at <= now:
+        raise Unauthorized("Refresh token expired", code="refresh_token_expired")
+    # Conditional update: of two concurrent refreshes with one token, exactly one wins.
+    claimed = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        await session.rollback()
+        raise Unauthorized("Refresh token already used", code="refresh_token_reused")
+    pair = _issue_pair(session, settings, user_id=user.id, session_id=auth_session.id)
+    await session.commit()
+    return pair
+
+
+async def logout(session: AsyncSession, *, principal: Principal, meta: AuditActor) -> None:
+    """End the caller's session: its access and refresh tokens stop working at once."""
+    if principal.session_id is not None:
+        await session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == principal.session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason="logout")
+        )
+    audit.record(
+        session,
+        actor=principal.acting(meta),
+        action="auth.logout",
+        resource_type="session",
+        resource_id=principal.session_id,
+    )
+    await session.commit()
+
+
+async def authenticate(session: AsyncSession, settings: Settings, *, token: str) -> Principal:
+    """Resolve a bearer token (access JWT or API token) to a principal, or raise 401."""
+    if token.startswith(API_TOKEN_PREFIX):
+        return await api_tokens.authenticate(session, token=token)
+    claims = decode_access_token(token, secret=settings.resolved_secret_key)
+    row = (
+        await session.execute(
+            select(User, AuthSession.revoked_at)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(User.id == claims.user_id, AuthSession.id == claims.session_id)
+        )
+    ).first()
+    if row is None:
+        raise Unauthorized("Invalid access token", code="invalid_token")
+    user, revoked_at = row
+    if revoked_at is not None:
+        raise Unauthorized("Session revoked", code="session_revoked")
+    if not user.is_active:
+        raise Unauthorized("User is disabled", code="user_disabled")
+    return Principal(
+        user=user, permissions=permissions_for(user.roles), session_id=claims.session_id
+    )
+
+
+def token_expiry(token: str, settings: Settings) -> datetime | None:
+    """When an access token expires (None for API tokens without expiry)."""
+    if token.startswith(API_TOKEN_PREFIX):
+        return None
+    return decode_access_token(token, secret=settings.resolved_secret_key).expires_at.astimezone(
+        UTC
+    )

@@ -1,0 +1,56 @@
+"""The broker interface (after encode/broadcaster): backends are chosen by URL.
+
+``memory://`` fans out inside one process; ``redis://host:port/db`` fans out across processes
+and hosts. Messages are bytes, serialized once by the publisher, whatever the fan-out.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+
+class Subscription(Protocol):
+    """A live subscription: iterate to receive ``(channel, payload)`` pairs."""
+
+    def __aiter__(self) -> AsyncIterator[tuple[str, bytes]]: ...
+
+
+class Broker(abc.ABC):
+    @abc.abstractmethod
+    async def connect(self) -> None: ...
+
+    @abc.abstractmethod
+    async def disconnect(self) -> None: ...
+
+    @abc.abstractmethod
+    async def publish(self, channel: str, payload: bytes) -> None:
+        """Send ``payload`` to every current subscriber of ``channel`` on any process."""
+
+    @abc.abstractmethod
+    def subscribe(self, *channels: str) -> AbstractAsyncContextManager[Subscription]:
+        """``async with broker.subscribe("a", "b") as sub: async for channel, payload in sub``."""
+
+    @asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[Broker]:
+        await self.connect()
+        try:
+            yield self
+        finally:
+            await self.disconnect()
+
+
+def create_broker(url: str | None) -> Broker:
+    """Pick the backend from the URL scheme; optional backends are imported lazily."""
+    if not url or url.startswith("memory://"):
+        from wakedock.broker.backends.memory import MemoryBroker
+
+        return MemoryBroker()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from wakedock.broker.backends.redis import RedisBroker  # type: ignore[import-not-found]
+
+        broker: Broker = RedisBroker(url)
+        return broker
+    raise ValueError(f"unsupported broker URL scheme: {url.split(':', 1)[0]!r}")

@@ -1,0 +1,262 @@
+"""The ``wakedock`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wakedock import __version__
+from wakedock.audit.context import AuditActor
+from wakedock.auth.models import User
+from wakedock.auth.permissions import Permission, Role
+from wakedock.errors import WakeDockError
+from wakedock.settings import Settings
+
+app = typer.Typer(help="WakeDock: self-hosted notifications and dashboards.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens for scripts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+console = Console()
+err_console = Console(stderr=True)
+CLI_ACTOR = AuditActor.system("cli")
+T = TypeVar("T")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise _fail(f"invalid settings: {exc}", 2) from None
+
+
+def _run_db(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    """Run ``work(session)`` against a migrated database, turning service errors into exits."""
+    from wakedock.db import migrate
+    from wakedock.db.engine import create_engine, create_sessionmaker
+
+    migrate.upgrade(settings.resolved_database_url)
+
+    async def runner() -> T:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(runner())
+    except WakeDockError as exc:
+        raise _fail(exc.message, 1) from None
+
+
+@app.command()
+def version() -> None:
+    """Print the WakeDock version."""
+    console.print(__version__)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations up to the latest version."""
+    from wakedock.db import migrate as migrations
+
+    settings = _settings()
+    migrations.upgrade(settings.resolved_database_url)
+    console.print("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default WAKEDOCK_HOST)")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default WAKEDOCK_PORT)", min=1, max=65535)
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes", min=1, max=64)] = 1,
+) -> None:
+    """Apply migrations, then serve the API, the WebSocket and the web UI."""
+    import uvicorn
+
+    from wakedock.db import migrate as migrations
+    from wakedock.log import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    migrations.upgrade(settings.resolved_database_url)
+    _ = settings.resolved_secret_key  # create the key once, before workers race for it
+    uvicorn.run(
+        "wakedock.main:serve_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        ws_max_size=64 * 1024,
+    )
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    email: Annotated[str, typer.Option(help="E-mail address")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    role: Annotated[Role, typer.Option(help="Role")] = Role.USER,
+    timezone: Annotated[str, typer.Option(help="IANA time zone")] = "UTC",
+) -> None:
+    """Create a user."""
+    from wakedock.auth import service
+    from wakedock.auth.schemas import UserCreate
+
+    try:
+        data = UserCreate(
+            username=username, email=email, password=password, roles=[role], timezone=timezone
+        )
+    except ValidationError as exc:
+        raise _fail(
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), 2
+        ) from None
+    settings = _settings()
+    user = _run_db(
+        settings,
+        lambda s: service.create(
+            s,
+            actor=CLI_ACTOR,
+            username=data.username,
+            email=str(data.email),
+            password=data.password,
+            roles=data.roles,
+            timezone=data.timezone,
+        ),
+    )
+    console.print(f"created user [bold]{user.username}[/bold] (id {user.id}, role {role.value})")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List users."""
+    from wakedock.auth import service
+
+    users = _run_db(_settings(), lambda s: service.list_users(s, limit=10_000))
+    table = Table("id", "username", "email", "roles", "active", "timezone", "last login")
+    for user in users:
+        last = user.last_login_at.isoformat(timespec="seconds") if user.last_login_at else "-"
+        table.add_row(
+            str(user.id),
+            user.username,
+            user.email,
+            ",".join(user.roles),
+            "yes" if user.is_active else "no",
+            user.timezone,
+            last,
+        )
+    console.print(table)
+
+
+async def _get_user(session: AsyncSession, username: str) -> User:
+    from wakedock.auth import service
+
+    user = await service.get_by_username(session, username=username)
+    if user is None:
+        raise WakeDockError(f"no user named {username!r}")
+    return user
+
+
+@user_app.command("set-password")
+def user_set_password(
+    username: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Set a user's password (ends their sessions)."""
+    from wakedock.auth import service
+    from wakedock.auth.passwords import MIN_PASSWORD_LENGTH
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise _fail(f"password must have at least {MIN_PASSWORD_LENGTH} characters", 2)
+
+    async def work(session: AsyncSession) -> None:
+        user = await _get_user(session, username)
+        await service.update(session, actor=CLI_ACTOR, user=user, password=password)
+
+    _run_db(_settings(), work)
+    console.print(f"password of {username} changed")
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disable a user: they cannot log in and their tokens stop working at once."""
+    from wakedock.auth import service
+
+    async def work(session: AsyncSession) -> None:
+        user = await _get_user(session, username)
+        await service.update(session, actor=CLI_ACTOR, user=user, is_active=False)
+
+    _run_db(_settings(), work)
+    console.print(f"user {username} disabled")
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """Enable a disabled user again."""
+    from wakedock.auth import service
+
+    async def work(session: AsyncSession) -> None:
+        user = await _get_user(session, username)
+        await service.update(session, actor=CLI_ACTOR, user=user, is_active=True)
+
+    _run_db(_settings(), work)
+    console.print(f"user {username} enabled")
+
+
+@token_app.command("create")
+def token_create(
+    username: str,
+    name: Annotated[str, typer.Option(help="A name to recognise the token by")] = "cli",
+    scope: Annotated[
+        list[Permission] | None, typer.Option(help="Limit to these permissions (repeatable)")
+    ] = None,
+    expires: Annotated[
+        datetime | None, typer.Option(help="Expiry (ISO 8601, UTC if no offset)")
+    ] = None,
+) -> None:
+    """Create a long-lived API token for USERNAME and print it (shown only once)."""
+    from datetime import UTC
+
+    from wakedock.auth import api_tokens
+
+    expires_at = expires.replace(tzinfo=UTC) if expires and expires.tzinfo is None else expires
+
+    async def work(session: AsyncSession) -> str:
+        user = await _get_user(session, username)
+        _, plain = await api_tokens.create(
+            session, actor=CLI_ACTOR, user=user, name=name, scopes=scope, expires_at=expires_at
+        )
+        return plain
+
+    plain = _run_db(_settings(), work)
+    print(plain)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,7 @@
+"""Imports every domain's models so Alembic and tests see the whole schema."""
+
+from wakedock.audit import models as audit_models
+from wakedock.auth import models as auth_models
+from wakedock.db.base import Base
+
+__all__ = ["Base", "audit_models", "auth_models"]

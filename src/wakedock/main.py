@@ -1,0 +1,76 @@
+"""Application factory and lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from wakedock import __version__
+from wakedock.audit.router import router as audit_router
+from wakedock.auth.bootstrap import ensure_admin
+from wakedock.auth.router import router as auth_router
+from wakedock.auth.users_router import router as users_router
+from wakedock.broker import create_broker
+from wakedock.db.engine import create_engine, create_sessionmaker
+from wakedock.errors import install_error_handlers
+from wakedock.settings import Settings
+from wakedock.system.metrics import MetricsMiddleware
+from wakedock.system.router import router as system_router
+
+logger = logging.getLogger(__name__)
+
+ROUTERS = [system_router, auth_router, users_router, audit_router]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.resolved_database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        broker = create_broker(settings.redis_url)
+        app.state.broker = broker
+        try:
+            await ensure_admin(app.state.sessionmaker, settings)
+            async with broker.lifespan():
+                yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="WakeDock",
+        version=__version__,
+        summary="Self-hosted notifications and dashboards",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    # Resolve the secret now: a missing data dir or unreadable key fails start-up, not a request.
+    _ = settings.resolved_secret_key
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(MetricsMiddleware)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def serve_app() -> FastAPI:
+    """The factory ``wakedock serve`` hands to Uvicorn (each worker process calls it)."""
+    from wakedock.log import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -1,0 +1,216 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when configured), the app, clients.
+
+Every test that takes ``client`` runs once per database backend. PostgreSQL runs when
+``WAKEDOCK_TEST_DATABASE_URL`` is set and is skipped with a visible reason otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from wakedock.db import migrate
+from wakedock.db.engine import create_engine
+from wakedock.db.models import Base
+from wakedock.main import create_app
+from wakedock.settings import Settings
+
+PG_URL = os.environ.get("WAKEDOCK_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("WAKEDOCK_TEST_REDIS_URL")
+ADMIN_PASSWORD = "admin-password-1"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def run_sync(func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """Run a coroutine function to completion from sync code, even inside a running loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, func(*args)).result()
+
+
+def pg_safe(url: str) -> str:
+    name = make_url(url).database or ""
+    if "test" not in name:
+        raise RuntimeError(f"refusing to wipe database {name!r}: its name must contain 'test'")
+    return url
+
+
+async def reset_pg_schema(url: str) -> None:
+    engine = create_engine(pg_safe(url))
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+async def truncate_pg(url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate.upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> str:
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need WAKEDOCK_TEST_DATABASE_URL (bash .ci/run sets it)")
+    run_sync(reset_pg_schema, PG_URL)
+    migrate.upgrade(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "wakedock.db"
+        shutil.copy(template, target)
+        return f"sqlite+aiosqlite:///{target}"
+    url: str = request.getfixturevalue("pg_migrated")
+    await truncate_pg(url)
+    return url
+
+
+def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "admin_username": "admin",
+        "admin_password": ADMIN_PASSWORD,
+        "admin_email": "admin@example.com",
+        "log_level": "INFO",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path / "data", database_url)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://wakedock.test") as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str) -> dict[str, Any]:
+    response = await client.post(
+        "/api/auth/login", json={"username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+@pytest.fixture
+async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
+    tokens = await login(client, "admin", ADMIN_PASSWORD)
+    return bearer(tokens["access_token"])
+
+
+@dataclass
+class UserHandle:
+    id: int
+    username: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.access_token)
+
+
+UserFactory = Callable[..., Awaitable[UserHandle]]
+
+
+@pytest.fixture
+def make_user(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> UserFactory:
+    """Create a user through the admin API and log them in."""
+    counter = iter(range(1, 10_000))
+
+    async def factory(role: str = "user", username: str | None = None, **extra: Any) -> UserHandle:
+        name = username or f"user{next(counter)}"
+        password = f"{name}-password"
+        response = await client.post(
+            "/api/users",
+            json={
+                "username": name,
+                "email": f"{name}@example.com",
+                "password": password,
+                "roles": [role],
+                **extra,
+            },
+            headers=admin_headers,
+        )
+        assert response.status_code == 201, response.text
+        tokens = await login(client, name, password)
+        return UserHandle(
+            id=response.json()["id"],
+            username=name,
+            password=password,
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+        )
+
+    return factory
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """Every error answer has the one shape ``{"error": {"code", "message", "details"}}``."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "details"}, body
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
+    if code is not None:
+        assert body["error"]["code"] == code, body
+    error: dict[str, Any] = body["error"]
+    return error
+
+
+@pytest.fixture
+def no_env_leak(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key in list(os.environ):
+        if key.startswith("WAKEDOCK_") and not key.startswith("WAKEDOCK_TEST_"):
+            monkeypatch.delenv(key)
+    return
