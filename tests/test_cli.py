@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -9,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -120,75 +120,59 @@ def test_bad_settings_exit_non_zero(cli_env: dict[str, str]) -> None:
     assert "invalid settings" in result.stderr
 
 
-@pytest.fixture
-def server(cli_env: dict[str, str]) -> Iterator[tuple[str, dict[str, str], subprocess.Popen[str]]]:
-    port = free_port()
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    """Start `wakedock serve` and wait until it answers /api/health."""
     proc = subprocess.Popen(
         [*WAKEDOCK, "serve", "--port", str(port)],
-        env=cli_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("server did not become healthy")
-        yield base, cli_env, proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def test_serve_generates_and_prints_the_admin_password_once(
-    server: tuple[str, dict[str, str], subprocess.Popen[str]],
-) -> None:
-    base, env, proc = server
-    proc.send_signal(signal.SIGTERM)
-    _, stderr = proc.communicate(timeout=15)
-    match = re.search(r"admin user 'admin' with password:\s+(\S+)", stderr)
-    assert match, stderr
-    password = match.group(1)
-    secret = (Path(env["WAKEDOCK_DATA_DIR"]) / "secret_key").read_text().strip()
-    assert secret not in stderr
-
-    # A second start prints no password and the generated one logs in.
-    port = base.rsplit(":", 1)[1]
-    again = subprocess.Popen(
-        [*WAKEDOCK, "serve", "--port", port],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("server did not become healthy")
+
+
+def stop_server(proc: subprocess.Popen[str]) -> str:
+    """SIGTERM the server (a graceful shutdown) and return what it wrote to stderr."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                response = httpx.post(
-                    f"{base}/api/auth/login",
-                    json={"username": "admin", "password": password},
-                    timeout=2,
-                )
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        _, stderr = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, stderr = proc.communicate()
+    return stderr
+
+
+def test_serve_generates_and_prints_the_admin_password_once(cli_env: dict[str, str]) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    stderr = stop_server(start_server(cli_env, port))
+    match = re.search(r"admin user 'admin' with password:\s+(\S+)", stderr)
+    assert match, stderr
+    password = match.group(1)
+    secret = (Path(cli_env["WAKEDOCK_DATA_DIR"]) / "secret_key").read_text().strip()
+    assert secret not in stderr
+
+    # A second start prints no password, and the generated one logs in.
+    again = start_server(cli_env, port)
+    try:
+        response = httpx.post(
+            f"{base}/api/auth/login", json={"username": "admin", "password": password}, timeout=5
+        )
         assert response.status_code == 200
     finally:
-        again.send_signal(signal.SIGTERM)
-        _, stderr2 = again.communicate(timeout=15)
+        stderr2 = stop_server(again)
     assert "with password" not in stderr2
     assert password not in stderr2
 
@@ -199,27 +183,14 @@ def test_serve_with_admin_from_env_and_cli_token(cli_env: dict[str, str]) -> Non
     cli_env["WAKEDOCK_ADMIN_EMAIL"] = "root@example.com"
     cli_env["WAKEDOCK_LOG_FORMAT"] = "json"
     port = free_port()
-    proc = subprocess.Popen(
-        [*WAKEDOCK, "serve", "--port", str(port)],
-        env=cli_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     base = f"http://127.0.0.1:{port}"
+    proc = start_server(cli_env, port)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                login = httpx.post(
-                    f"{base}/api/auth/login",
-                    json={"username": "root", "password": "root-password-1"},
-                    timeout=2,
-                )
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
+        login = httpx.post(
+            f"{base}/api/auth/login",
+            json={"username": "root", "password": "root-password-1"},
+            timeout=5,
+        )
         assert login.status_code == 200
         token = run(
             cli_env, "token", "create", "root", "--name", "deploy", "--scope", "notifications:read"
@@ -232,12 +203,9 @@ def test_serve_with_admin_from_env_and_cli_token(cli_env: dict[str, str]) -> Non
         assert run(cli_env, "token", "create", "ghost").returncode == 1
         assert run(cli_env, "token", "create", "root", "--scope", "nope:nope").returncode == 2
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=15)
+        stderr = stop_server(proc)
     assert "root-password-1" not in stderr
     # JSON logs: every line is a JSON object.
-    import json
-
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert lines
     for line in lines:
