@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.conftest import free_port
 
 WAKEDOCK = [sys.executable, "-m", "wakedock"]
 
@@ -38,12 +39,6 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env["WAKEDOCK_DATA_DIR"] = str(tmp_path / "data")
     env["COLUMNS"] = "200"
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_version_and_migrate(cli_env: dict[str, str]) -> None:

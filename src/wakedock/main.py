@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,6 +21,11 @@ from wakedock.broker import create_broker
 from wakedock.clock import Clock
 from wakedock.db.engine import create_engine, create_sessionmaker
 from wakedock.errors import install_error_handlers
+from wakedock.notifications.broadcast.router import router as broadcast_router
+from wakedock.notifications.channels.router import push_router
+from wakedock.notifications.channels.router import router as channels_router
+from wakedock.notifications.delivery.router import router as deliveries_router
+from wakedock.notifications.delivery.worker import DeliveryWorker
 from wakedock.notifications.preferences.router import router as preferences_router
 from wakedock.notifications.router import router as notifications_router
 from wakedock.notifications.subscriptions.router import router as subscriptions_router
@@ -37,7 +45,26 @@ ROUTERS = [
     preferences_router,
     templates_router,
     subscriptions_router,
+    channels_router,
+    push_router,
+    broadcast_router,
+    deliveries_router,
 ]
+
+
+@asynccontextmanager
+async def _background(coroutine: Coroutine[Any, Any, None] | None) -> AsyncIterator[None]:
+    """Run a long-lived task for the app's lifetime; cancel it at shutdown."""
+    if coroutine is None:
+        yield
+        return
+    task = asyncio.create_task(coroutine)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,9 +77,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         broker = create_broker(settings.redis_url)
         app.state.broker = broker
+        worker = DeliveryWorker(
+            sessionmaker=app.state.sessionmaker,
+            settings=settings,
+            broker=broker,
+            clock=app.state.clock,
+        )
+        app.state.worker = worker
         try:
             await ensure_admin(app.state.sessionmaker, settings)
-            async with broker.lifespan():
+            async with (
+                broker.lifespan(),
+                _background(worker.run() if settings.worker_enabled else None),
+            ):
                 yield
         finally:
             await engine.dispose()

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
 
+    # notifications: delivery worker and channels
+    worker_enabled: bool = True
+    worker_concurrency: int = Field(default=10, ge=1, le=500)
+    worker_batch_size: int = Field(default=50, ge=1, le=1000)
+    worker_poll_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    delivery_lease_seconds: int = Field(default=60, ge=5)
+    allow_private_targets: bool = False
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
