@@ -100,19 +100,31 @@ class DeliveryWorker:
         return total
 
     async def run_once(self, limit: int | None = None) -> int:
-        ids = await self.claim(limit or self.settings.worker_batch_size)
-        if not ids:
+        claimed = await self.claim(limit or self.settings.worker_batch_size)
+        if not claimed:
             return 0
+        # E-mails of one digest claimed together are sent together, by one task.
+        groups: dict[str, list[int]] = {}
+        units: list[list[int]] = []
+        for job_id, digest_key in claimed:
+            if digest_key is None:
+                units.append([job_id])
+            elif digest_key in groups:
+                groups[digest_key].append(job_id)
+            else:
+                groups[digest_key] = [job_id]
+                units.append(groups[digest_key])
         limiter = asyncio.Semaphore(self.settings.worker_concurrency)
 
-        async def guarded(job_id: int) -> None:
+        async def guarded(unit: list[int]) -> None:
             async with limiter:
-                await self.process(job_id)
+                await self.process(unit[0], with_ids=unit[1:])
 
-        await asyncio.gather(*(guarded(job_id) for job_id in ids))
-        return len(ids)
+        await asyncio.gather(*(guarded(unit) for unit in units))
+        return len(claimed)
 
-    async def claim(self, limit: int) -> list[int]:
+    async def claim(self, limit: int) -> list[tuple[int, str | None]]:
+        """Lease up to ``limit`` due jobs to this worker: (id, digest key) pairs."""
         now = self.clock.now()
         lease = now + timedelta(seconds=self.settings.delivery_lease_seconds)
         due = (
@@ -129,29 +141,26 @@ class DeliveryWorker:
         )
         async with self.sessionmaker() as session:
             claimed = (
-                (
-                    await session.execute(
-                        update(Delivery)
-                        .where(Delivery.id.in_(due.scalar_subquery()))
-                        .values(
-                            status="running",
-                            lease_until=lease,
-                            locked_by=self.worker_id,
-                            attempts=Delivery.attempts + 1,
-                        )
-                        .returning(Delivery.id)
-                        .execution_options(synchronize_session=False)
+                await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_(due.scalar_subquery()))
+                    .values(
+                        status="running",
+                        lease_until=lease,
+                        locked_by=self.worker_id,
+                        attempts=Delivery.attempts + 1,
                     )
+                    .returning(Delivery.id, Delivery.digest_key)
+                    .execution_options(synchronize_session=False)
                 )
-                .scalars()
-                .all()
-            )
+            ).all()
             await session.commit()
-        return sorted(int(i) for i in claimed)
+        return sorted((int(row[0]), row[1]) for row in claimed)
 
     # ------------------------------------------------------------------ one job
 
-    async def process(self, job_id: int) -> None:
+    async def process(self, job_id: int, with_ids: Sequence[int] = ()) -> None:
+        """Run one job (and the digest siblings claimed with it), then record the outcome."""
         async with self.sessionmaker() as session:
             job = await session.get(Delivery, job_id)
             if job is None or job.status != "running" or job.locked_by != self.worker_id:
@@ -166,7 +175,12 @@ class DeliveryWorker:
                 elif job.channel_type == "websocket":
                     await self._release_live(session, job)
                 else:
-                    siblings = await self._send(session, job)
+                    siblings = [
+                        sibling
+                        for sid in with_ids
+                        if (sibling := await session.get(Delivery, sid)) is not None
+                    ]
+                    siblings += await self._send(session, job, siblings)
             except Skip:
                 skipped = True
             except DeliveryError as exc:
@@ -255,8 +269,10 @@ class DeliveryWorker:
             )
         await events.created(self.broker, [notification])
 
-    async def _send(self, session: AsyncSession, job: Delivery) -> list[Delivery]:
-        """Send on an external channel; returns the digest siblings sent along with it."""
+    async def _send(
+        self, session: AsyncSession, job: Delivery, claimed: Sequence[Delivery] = ()
+    ) -> list[Delivery]:
+        """Send on an external channel; returns further digest siblings sent along with it."""
         channel = await self._channel(session, job)
         siblings: list[Delivery] = []
         if job.notification_id is None and job.target.get("broadcast_id"):
@@ -267,7 +283,7 @@ class DeliveryWorker:
                 siblings = await self._claim_siblings(session, job)
                 notifications += [
                     n
-                    for s in siblings
+                    for s in [*claimed, *siblings]
                     if s.notification_id
                     and (n := await session.get(Notification, s.notification_id))
                 ]
@@ -312,11 +328,7 @@ class DeliveryWorker:
                 select(Delivery)
                 .where(
                     Delivery.digest_key == job.digest_key,
-                    Delivery.id != job.id,
-                    or_(
-                        Delivery.status.in_(DUE),
-                        (Delivery.status == "running") & (Delivery.lease_until < now),
-                    ),
+                    Delivery.status.in_(DUE),
                 )
                 .with_for_update(skip_locked=True)
             )
