@@ -16,7 +16,7 @@ from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
 from wakedock.broker import Broker
 from wakedock.errors import Conflict, Forbidden, ValidationFailed
-from wakedock.notifications import events, service
+from wakedock.notifications import events, metrics, service
 from wakedock.notifications.delivery import queue
 from wakedock.notifications.models import NotificationSubscription
 from wakedock.notifications.preferences import service as preferences
@@ -149,6 +149,7 @@ async def deliver(
     )
     caps = {uid: p.max_notifications for uid, p in prefs.items() if p.max_notifications}
     removed = await service.enforce_retention(session, caps=caps)
+    metrics.NOTIFICATIONS_CREATED.labels(content.type, content.priority).inc(len(notifications))
     removed_ids = {nid for _, nid in removed}
     live = [n for n in plan.live if n.id not in removed_ids]
     kept = [n for n in notifications if n.id not in removed_ids]
