@@ -30,6 +30,9 @@ from wakedock.notifications.preferences.router import router as preferences_rout
 from wakedock.notifications.router import router as notifications_router
 from wakedock.notifications.subscriptions.router import router as subscriptions_router
 from wakedock.notifications.templates.router import router as templates_router
+from wakedock.realtime.hub import Hub
+from wakedock.realtime.sse import router as sse_router
+from wakedock.realtime.websocket import router as websocket_router
 from wakedock.settings import Settings
 from wakedock.system.metrics import MetricsMiddleware
 from wakedock.system.router import router as system_router
@@ -49,6 +52,8 @@ ROUTERS = [
     push_router,
     broadcast_router,
     deliveries_router,
+    sse_router,
+    websocket_router,
 ]
 
 
@@ -84,13 +89,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             clock=app.state.clock,
         )
         app.state.worker = worker
+        hub = Hub(
+            broker=broker,
+            sessionmaker=app.state.sessionmaker,
+            clock=app.state.clock,
+            heartbeat_interval=settings.heartbeat_interval_seconds,
+            max_queue=settings.socket_queue_size,
+        )
+        app.state.hub = hub
         try:
             await ensure_admin(app.state.sessionmaker, settings)
             async with (
                 broker.lifespan(),
+                _background(hub.run()),
+                _background(hub.housekeeping()),
                 _background(worker.run() if settings.worker_enabled else None),
             ):
+                await asyncio.wait_for(hub.ready.wait(), 10)
                 yield
+                hub.close_all(1001, "server shutting down")
         finally:
             await engine.dispose()
 

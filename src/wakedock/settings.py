@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
 
     redis_url: str | None = None
+    heartbeat_interval_seconds: float = Field(default=25.0, gt=0, le=300)
+    socket_queue_size: int = Field(default=1000, ge=10, le=100_000)
 
     # notifications: delivery worker and channels
     worker_enabled: bool = True
