@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from tests.realtime.conftest import Server, Socket, admin, connect, new_user
+from tests.realtime.conftest import Api, Server, Socket, admin, connect, new_user
 
 
 async def close_code(
@@ -22,10 +23,15 @@ async def close_code(
         if first is not None:
             await ws.send(json.dumps(first))
         with pytest.raises(ConnectionClosed) as info:
-            while True:
-                await asyncio.wait_for(ws.recv(), 10)
+            await drain(ws)
         assert info.value.rcvd is not None
         return info.value.rcvd.code
+
+
+async def drain(ws: websockets.ClientConnection) -> None:
+    """Read until the server closes the connection (raises ConnectionClosed)."""
+    while True:
+        await asyncio.wait_for(ws.recv(), 10)
 
 
 async def test_close_codes(server: Server) -> None:
@@ -146,13 +152,10 @@ async def test_read_sync_across_connections(server: Server, sockets: list[Socket
     deleted = httpx_delete(user, n1["id"])
     assert deleted == 204
     assert await a.next("notification.deleted") == {"type": "notification.deleted", "id": n1["id"]}
-    user_put = user.post  # noqa: F841 (keeps the helper's surface small)
 
 
-def httpx_delete(api: object, nid: int) -> int:
-    import httpx
-
-    return httpx.delete(f"{api.base}/api/notifications/{nid}", headers=api.headers).status_code  # type: ignore[attr-defined]
+def httpx_delete(api: Api, nid: int) -> int:
+    return httpx.delete(f"{api.base}/api/notifications/{nid}", headers=api.headers).status_code
 
 
 async def test_ping_and_bad_messages(server: Server, sockets: list[Socket]) -> None:
