@@ -26,6 +26,7 @@ from wakedock.realtime.connection import Connection
 from wakedock.realtime.hub import Hub
 
 router = APIRouter()
+TRY_AGAIN_LATER = 1013
 
 
 def _error(code: str, message: str) -> str:
@@ -80,7 +81,11 @@ async def notifications_socket(websocket: WebSocket, user_id: int) -> None:
         expires_at=expires if isinstance(expires, datetime) else None,
         max_queue=hub.max_queue,
     )
-    await hub.ready.wait()
+    try:
+        await asyncio.wait_for(hub.ready.wait(), 10)
+    except TimeoutError:
+        await websocket.close(TRY_AGAIN_LATER, "broker unavailable: retry")
+        return
     hub.register(conn)
     tasks: list[asyncio.Task[Any]] = []
     try:
