@@ -113,6 +113,8 @@ def serve(
         log_config=None,
         proxy_headers=True,
         ws_max_size=64 * 1024,
+        # Compression costs a zlib context per socket (most of its memory) for small JSON frames.
+        ws_per_message_deflate=False,
     )
 
 

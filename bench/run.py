@@ -1,0 +1,255 @@
+"""`make bench`: start WakeDock and the raw baseline as separate processes, drive both with the
+same load generator (a third process), and write bench/RESULTS.md.
+
+    python -m bench.run            # C = 1,000 and 10,000
+    python -m bench.run --quick    # C = 1,000 only
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import platform
+import resource
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent
+ADMIN_PASSWORD = "bench-admin-password"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def seed(database_url: str, users: int) -> dict[str, Any]:
+    """Users and API tokens written straight to the database (hashing 10k passwords is not the
+    point of this benchmark)."""
+    from wakedock.auth.models import ApiToken, User, UserRole
+    from wakedock.auth.passwords import hash_password_sync
+    from wakedock.db.engine import create_engine, create_sessionmaker
+
+    engine = create_engine(database_url)
+    tokens: list[dict[str, Any]] = []
+    async with create_sessionmaker(engine)() as session:
+        admin = User(username="admin", email="admin@example.com",
+                     password_hash=hash_password_sync(ADMIN_PASSWORD), role_rows=[UserRole(role="admin")])
+        session.add(admin)
+        await session.flush()
+        admin_token = "wdk_" + secrets.token_urlsafe(24)
+        session.add(ApiToken(user_id=admin.id, name="bench", prefix=admin_token[:10],
+                             token_hash=hashlib.sha256(admin_token.encode()).hexdigest()))
+        dummy = hash_password_sync("not-used-password")
+        for i in range(users):
+            user = User(username=f"bench{i}", email=f"bench{i}@example.com", password_hash=dummy,
+                        role_rows=[UserRole(role="user")])
+            session.add(user)
+            await session.flush()
+            token = "wdk_" + secrets.token_urlsafe(24)
+            session.add(ApiToken(user_id=user.id, name="bench", prefix=token[:10],
+                                 token_hash=hashlib.sha256(token.encode()).hexdigest()))
+            tokens.append({"user_id": user.id, "token": token, "admin_token": admin_token})
+        await session.commit()
+    await engine.dispose()
+    return {"admin_token": admin_token, "users": tokens}
+
+
+async def reset_database(url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from wakedock.db.engine import create_engine
+
+    if "bench" not in (make_url(url).database or ""):
+        raise SystemExit("refusing to wipe a database whose name does not contain 'bench'")
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+def loadgen(*args: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-m", "bench.loadgen", *args], capture_output=True, text=True,
+                         check=False, cwd=ROOT.parent, timeout=1800)
+    if out.returncode != 0:
+        raise RuntimeError(f"loadgen {args[0]} failed: {out.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"  {args[0]:8s} {json.dumps(result)}", flush=True)
+    return result
+
+
+def wait_http(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def wait_port(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({model}), {mem:.0f} GiB RAM, Linux {platform.release()}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="only C = 1,000")
+    parser.add_argument("--database-url", help="a PostgreSQL URL (its database is wiped); default SQLite")
+    args = parser.parse_args()
+    sizes = [1000] if args.quick else [1000, 10000]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    from wakedock.db import migrate
+
+    tmp = Path(tempfile.mkdtemp(prefix="wakedock-bench-"))
+    database_url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+    if args.database_url:
+        asyncio.run(reset_database(database_url))
+    migrate.upgrade(database_url)
+    seeded = asyncio.run(seed(database_url, users=101))
+    fan = seeded["users"][0]
+    latency_users = seeded["users"][1:]
+    (tmp / "tokens.json").write_text(json.dumps(latency_users))
+
+    port, raw_port = free_port(), free_port()
+    env = {**os.environ, "WAKEDOCK_DATA_DIR": str(tmp), "WAKEDOCK_DATABASE_URL": database_url,
+           "WAKEDOCK_LOG_LEVEL": "WARNING", "WAKEDOCK_HEARTBEAT_INTERVAL_SECONDS": "300",
+           "WAKEDOCK_SOCKET_QUEUE_SIZE": "5000"}
+    env.pop("WAKEDOCK_REDIS_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "wakedock", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=(tmp / "server.log").open("wb"))
+    raw = subprocess.Popen([sys.executable, "-m", "bench.raw_server", str(raw_port)], cwd=ROOT.parent,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows: dict[str, Any] = {}
+    try:
+        wait_http(f"http://127.0.0.1:{port}/api/health")
+        wait_port(raw_port)
+        ws = f"ws://127.0.0.1:{port}/ws/notifications/{fan['user_id']}?token={fan['token']}"
+        raw_ws = f"ws://127.0.0.1:{raw_port}/"
+        http = f"http://127.0.0.1:{port}"
+        for c in sizes:
+            print(f"C = {c}", flush=True)
+            rows[f"idle_wd_{c}"] = loadgen("idle", "--url", ws, "--connections", str(c), "--pid", str(server.pid))
+            rows[f"idle_raw_{c}"] = loadgen("idle", "--url", raw_ws, "--connections", str(c), "--pid", str(raw.pid))
+            burst = "20" if c <= 1000 else "5"
+            rows[f"fan_wd_{c}"] = loadgen("fanout", "--url", ws, "--http", http, "--token", fan["token"],
+                                          "--connections", str(c), "--burst", burst)
+            rows[f"fan_raw_{c}"] = loadgen("fanout", "--url", raw_ws, "--connections", str(c), "--burst", burst,
+                                           "--raw")
+            rows[f"storm_{c}"] = loadgen("storm", "--url", ws.split("?")[0], "--http", http, "--token",
+                                         fan["token"], "--connections", str(c), "--missed", "20")
+        rows["latency"] = loadgen("latency", "--url", f"ws://127.0.0.1:{port}", "--http", http, "--tokens",
+                                  str(tmp / "tokens.json"), "--connections", "1000", "--rate", "200",
+                                  "--seconds", "10")
+    finally:
+        server.terminate()
+        raw.terminate()
+        server.wait(30)
+        raw.wait(30)
+    write_results(rows, sizes)
+
+
+def write_results(rows: dict[str, Any], sizes: list[int]) -> None:
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {machine()}.",
+        "WakeDock (`wakedock serve`, one process, SQLite, in-process broker), the raw `websockets`",
+        "broadcast baseline (bench/raw_server.py) and the load generator (bench/loadgen.py) ran as",
+        "separate processes on this machine. Reproduce with `make bench`.",
+        "",
+        "## (a) Fan-out: one burst to C connections",
+        "",
+        "All C connections belong to one user (like one account open on C screens); the burst is",
+        "N notifications created over REST (WakeDock) or N `websockets.broadcast` calls (raw).",
+        "",
+        "| C | burst | WakeDock deliveries/s | raw deliveries/s | ratio | time to last delivery (WakeDock / raw) | target ≥ 0.8× |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for c in sizes:
+        wd, raw = rows[f"fan_wd_{c}"], rows[f"fan_raw_{c}"]
+        ratio = wd["deliveries_per_s"] / raw["deliveries_per_s"]
+        lines.append(f"| {c:,} | {wd['burst']} | {wd['deliveries_per_s']:,} | {raw['deliveries_per_s']:,} | "
+                     f"{ratio:.2f} | {wd['seconds']} s / {raw['seconds']} s | {verdict(ratio >= 0.8)} |")
+    lat = rows["latency"]
+    lines += [
+        "",
+        "## (b) Targeted: create → receive latency",
+        "",
+        f"{lat['connections']:,} connections (100 users × 10 devices); REST creates to random users at "
+        f"{lat['rate']:.0f}/s for 10 s (achieved {lat['achieved_rate']}/s, {lat['failed_creates']} failed); "
+        f"{lat['deliveries']:,} deliveries measured.",
+        "",
+        "| p50 | p95 | p99 | mean | target p99 ≤ 50 ms |",
+        "| --- | --- | --- | --- | --- |",
+        f"| {lat['p50_ms']} ms | {lat['p95_ms']} ms | {lat['p99_ms']} ms | {lat['mean_ms']} ms | "
+        f"{verdict(lat['p99_ms'] <= 50)} |",
+        "",
+        "## (c) Reconnect storm",
+        "",
+        "Every client disconnects, 20 notifications are created, then all reconnect at once with `since`.",
+        "",
+        "| C | time until all caught up | lost | target 0 lost |",
+        "| --- | --- | --- | --- |",
+    ]
+    for c in sizes:
+        s = rows[f"storm_{c}"]
+        lines.append(f"| {c:,} | {s['seconds_to_all_caught_up']} s | {s['lost']} | {verdict(s['lost'] == 0)} |")
+    lines += [
+        "",
+        "## (d) Memory per idle connection (server RSS growth / C)",
+        "",
+        "| C | WakeDock | raw baseline | target ≤ 30 KB |",
+        "| --- | --- | --- | --- |",
+    ]
+    for c in sizes:
+        wd, raw = rows[f"idle_wd_{c}"], rows[f"idle_raw_{c}"]
+        lines.append(f"| {c:,} | {wd['kb_per_connection']} KB | {raw['kb_per_connection']} KB | "
+                     f"{verdict(wd['kb_per_connection'] <= 30)} |")
+    lines += ["", "Raw figures (JSON):", "", "```json", json.dumps(rows, indent=1), "```", ""]
+    (ROOT / "RESULTS.md").write_text("\n".join(lines))
+    print(f"wrote {ROOT / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()
