@@ -170,7 +170,11 @@ class Listener:
         await self._cm.__aexit__(None, None, None)
 
     async def settle(self) -> list[dict[str, Any]]:
-        await asyncio.sleep(0.05)
+        """Wait until no new event arrived for 0.2 s (the publishes are already done)."""
+        seen = -1
+        while seen != len(self.events):
+            seen = len(self.events)
+            await asyncio.sleep(0.2)
         return self.events
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
@@ -201,12 +202,17 @@ async def authenticate(session: AsyncSession, settings: Settings, *, token: str)
         return await api_tokens.authenticate(session, token=token)
     claims = decode_access_token(token, secret=settings.resolved_secret_key)
     row = (
-        await session.execute(
-            select(User, AuthSession.revoked_at)
-            .join(AuthSession, AuthSession.user_id == User.id)
-            .where(User.id == claims.user_id, AuthSession.id == claims.session_id)
+        (
+            await session.execute(
+                select(User, AuthSession.revoked_at)
+                .join(AuthSession, AuthSession.user_id == User.id)
+                .where(User.id == claims.user_id, AuthSession.id == claims.session_id)
+                .options(joinedload(User.role_rows))  # one round trip, not two
+            )
         )
-    ).first()
+        .unique()
+        .first()
+    )
     if row is None:
         raise Unauthorized("Invalid access token", code="invalid_token")
     user, revoked_at = row

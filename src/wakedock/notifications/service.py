@@ -87,17 +87,17 @@ async def lock_recipients(session: AsyncSession, user_ids: Sequence[int]) -> Non
         return
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(
-        insert(NotificationUserState)
-        .values([{"user_id": uid, "replay_floor_id": 0} for uid in ids])
-        .on_conflict_do_nothing(index_elements=["user_id"])
+    statement = insert(NotificationUserState).values(
+        [{"user_id": uid, "replay_floor_id": 0} for uid in ids]
     )
-    # SQLite already holds the database write lock after the insert; PostgreSQL locks rows.
+    # One statement creates or locks every row: ON CONFLICT DO UPDATE takes the row lock on
+    # PostgreSQL (rows in the VALUES order: sorted, so no deadlocks); on SQLite any write takes
+    # the database write lock until commit.
     await session.execute(
-        select(NotificationUserState.user_id)
-        .where(NotificationUserState.user_id.in_(ids))
-        .order_by(NotificationUserState.user_id)
-        .with_for_update()
+        statement.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"replay_floor_id": NotificationUserState.replay_floor_id},
+        )
     )
 
 

@@ -34,13 +34,16 @@ def next_digest_time(kind: str, now: datetime) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
 
 
-async def default_email_channel(session: AsyncSession) -> NotificationChannel | None:
+async def default_email_channel_id(session: AsyncSession) -> int | None:
+    """The first active e-mail channel: the one that carries e-mail preferences."""
     query = (
-        select(NotificationChannel)
+        select(NotificationChannel.id)
         .where(NotificationChannel.type == "email", NotificationChannel.is_active.is_(True))
         .order_by(NotificationChannel.id)
+        .limit(1)
     )
-    return (await session.scalars(query)).first()
+    channel_id: int | None = await session.scalar(query)
+    return channel_id
 
 
 async def push_subscriptions(
@@ -70,7 +73,7 @@ async def plan(
     result = DeliveryPlan()
     if not notifications:
         return result
-    email_channel = await default_email_channel(session)
+    email_channel_id = await default_email_channel_id(session)
     pushes = await push_subscriptions(session, user_ids=[n.user_id for n in notifications])
     for notification in notifications:
         prefs = preferences.get(notification.user_id, Preferences())
@@ -83,7 +86,7 @@ async def plan(
             result.jobs.append(_job(notification, "websocket", run_at=live.hold_until, now=now))
 
         email = decide(prefs, channel="email", **kind)  # type: ignore[arg-type]
-        if email.allowed and email_channel is not None:
+        if email.allowed and email_channel_id is not None:
             digest_key = None
             run_at = email.hold_until
             if run_at is not None:  # held by quiet hours: one digest when the window ends
@@ -96,7 +99,7 @@ async def plan(
                     notification,
                     "email",
                     run_at=run_at,
-                    channel=email_channel,
+                    channel_id=email_channel_id,
                     digest_key=digest_key,
                     now=now,
                     target=email_parts,
@@ -117,7 +120,7 @@ async def plan(
                 )
 
         for channel in named_channels:
-            result.jobs.append(_job(notification, channel.type, channel=channel, now=now))
+            result.jobs.append(_job(notification, channel.type, channel_id=channel.id, now=now))
     session.add_all(result.jobs)
     return result
 
@@ -127,7 +130,7 @@ def _job(
     channel_type: str,
     *,
     run_at: datetime | None = None,
-    channel: NotificationChannel | None = None,
+    channel_id: int | None = None,
     digest_key: str | None = None,
     target: dict[str, Any] | None = None,
     now: datetime,
@@ -136,7 +139,7 @@ def _job(
         notification_id=notification.id,
         user_id=notification.user_id,
         channel_type=channel_type,
-        channel_id=channel.id if channel else None,
+        channel_id=channel_id,
         digest_key=digest_key,
         target=target or {},
         run_at=run_at or now,

@@ -63,16 +63,14 @@ async def get_many(session: AsyncSession, *, user_ids: Sequence[int]) -> dict[in
     """Preferences of many users in two queries (used by fan-out)."""
     if not user_ids:
         return {}
-    zones = dict(
-        (await session.execute(select(User.id, User.timezone).where(User.id.in_(user_ids)))).all()
-    )
     rows = (
-        await session.scalars(
-            select(NotificationPreferences).where(NotificationPreferences.user_id.in_(user_ids))
+        await session.execute(
+            select(User.id, User.timezone, NotificationPreferences)
+            .outerjoin(NotificationPreferences, NotificationPreferences.user_id == User.id)
+            .where(User.id.in_(user_ids))
         )
     ).all()
-    by_user = {row.user_id: row for row in rows}
-    return {uid: _from_row(by_user.get(uid), zones[uid]) for uid in zones}
+    return {uid: _from_row(prefs, zone) for uid, zone, prefs in rows}
 
 
 def to_out(prefs: Preferences, row: NotificationPreferences | None = None) -> PreferencesOut:
