@@ -2,6 +2,7 @@
 
 from wakedock.audit import models as audit_models
 from wakedock.auth import models as auth_models
+from wakedock.dashboards import models as dashboard_models
 from wakedock.db.base import Base
 
-__all__ = ["Base", "audit_models", "auth_models"]
+__all__ = ["Base", "audit_models", "auth_models", "dashboard_models"]
