@@ -69,10 +69,34 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+REQUIRE_SERVICES = os.environ.get("WAKEDOCK_TEST_REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip with a visible reason; in CI (WAKEDOCK_TEST_REQUIRE_SERVICES=1) fail instead."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+def require_pg() -> str:
+    if not PG_URL:
+        skip_or_fail("PostgreSQL tests need WAKEDOCK_TEST_DATABASE_URL (bash .ci/run sets it)")
+    assert PG_URL
+    return PG_URL
+
+
+def require_redis() -> str:
+    if not REDIS_URL:
+        skip_or_fail("Redis tests need WAKEDOCK_TEST_REDIS_URL (bash .ci/run sets it)")
+    assert REDIS_URL
+    return REDIS_URL
+
+
 @pytest.fixture(scope="session")
 def pg_migrated() -> str:
-    if not PG_URL:
-        pytest.skip("PostgreSQL tests need WAKEDOCK_TEST_DATABASE_URL (bash .ci/run sets it)")
+    require_pg()
+    assert PG_URL
     run_sync(reset_pg_schema, PG_URL)
     migrate.upgrade(PG_URL)
     return PG_URL

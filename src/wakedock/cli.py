@@ -6,7 +6,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -180,49 +180,42 @@ async def _get_user(session: AsyncSession, username: str) -> User:
     return user
 
 
+def _update_user(username: str, **changes: Any) -> None:
+    from wakedock.auth import service
+
+    async def work(session: AsyncSession) -> None:
+        user = await _get_user(session, username)
+        await service.update(session, actor=CLI_ACTOR, user=user, **changes)
+
+    _run_db(_settings(), work)
+
+
 @user_app.command("set-password")
 def user_set_password(
     username: str,
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
 ) -> None:
     """Set a user's password (ends their sessions)."""
-    from wakedock.auth import service
     from wakedock.auth.passwords import MIN_PASSWORD_LENGTH
 
     if len(password) < MIN_PASSWORD_LENGTH:
         raise _fail(f"password must have at least {MIN_PASSWORD_LENGTH} characters", 2)
 
-    async def work(session: AsyncSession) -> None:
-        user = await _get_user(session, username)
-        await service.update(session, actor=CLI_ACTOR, user=user, password=password)
-
-    _run_db(_settings(), work)
+    _update_user(username, password=password)
     console.print(f"password of {username} changed")
 
 
 @user_app.command("disable")
 def user_disable(username: str) -> None:
     """Disable a user: they cannot log in and their tokens stop working at once."""
-    from wakedock.auth import service
-
-    async def work(session: AsyncSession) -> None:
-        user = await _get_user(session, username)
-        await service.update(session, actor=CLI_ACTOR, user=user, is_active=False)
-
-    _run_db(_settings(), work)
+    _update_user(username, is_active=False)
     console.print(f"user {username} disabled")
 
 
 @user_app.command("enable")
 def user_enable(username: str) -> None:
     """Enable a disabled user again."""
-    from wakedock.auth import service
-
-    async def work(session: AsyncSession) -> None:
-        user = await _get_user(session, username)
-        await service.update(session, actor=CLI_ACTOR, user=user, is_active=True)
-
-    _run_db(_settings(), work)
+    _update_user(username, is_active=True)
     console.print(f"user {username} enabled")
 
 

@@ -15,15 +15,29 @@ from wakedock.auth.bootstrap import ensure_admin
 from wakedock.auth.router import router as auth_router
 from wakedock.auth.users_router import router as users_router
 from wakedock.broker import create_broker
+from wakedock.clock import Clock
 from wakedock.db.engine import create_engine, create_sessionmaker
 from wakedock.errors import install_error_handlers
+from wakedock.notifications.preferences.router import router as preferences_router
+from wakedock.notifications.router import router as notifications_router
+from wakedock.notifications.subscriptions.router import router as subscriptions_router
+from wakedock.notifications.templates.router import router as templates_router
 from wakedock.settings import Settings
 from wakedock.system.metrics import MetricsMiddleware
 from wakedock.system.router import router as system_router
 
 logger = logging.getLogger(__name__)
 
-ROUTERS = [system_router, auth_router, users_router, audit_router]
+ROUTERS = [
+    system_router,
+    auth_router,
+    users_router,
+    audit_router,
+    notifications_router,
+    preferences_router,
+    templates_router,
+    subscriptions_router,
+]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = Clock()
     # Resolve the secret now: a missing data dir or unreadable key fails start-up, not a request.
     _ = settings.resolved_secret_key
     install_error_handlers(app)

@@ -20,6 +20,7 @@ class AuditEvent(Base):
         # Login throttling counts recent failures by name and by address.
         Index("ix_audit_events_actor_name_at", "actor_name", "at"),
         Index("ix_audit_events_ip_at", "ip", "at"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -17,7 +17,6 @@ from wakedock.auth.schemas import (
     ApiTokenCreated,
     ApiTokenOut,
     LoginRequest,
-    LogoutRequest,
     Me,
     MeUpdate,
     RefreshRequest,
@@ -85,9 +84,7 @@ async def refresh(
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End the current session")
-async def logout(
-    principal: CurrentPrincipal, db: DbSession, meta: RequestMeta, body: LogoutRequest | None = None
-) -> Response:
+async def logout(principal: CurrentPrincipal, db: DbSession, meta: RequestMeta) -> Response:
     await sessions.logout(db, principal=principal, meta=meta)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -47,10 +47,6 @@ class RefreshRequest(BaseModel):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
-class LogoutRequest(BaseModel):
-    refresh_token: str | None = None
-
-
 class Me(BaseModel):
     id: int
     username: str

@@ -67,18 +67,18 @@ async def ids_with_roles(session: AsyncSession, *, roles: Sequence[str]) -> Sequ
 async def _ensure_unique(
     session: AsyncSession, *, username: str | None, email: str | None, exclude_id: int | None
 ) -> None:
-    if username is not None:
-        query = select(User.id).where(User.username == username)
+    checks = (
+        (User.username, username, "Username already taken", "username_taken"),
+        (User.email, email, "E-mail address already in use", "email_taken"),
+    )
+    for column, value, message, code in checks:
+        if value is None:
+            continue
+        query = select(User.id).where(column == value)
         if exclude_id is not None:
             query = query.where(User.id != exclude_id)
         if await session.scalar(query) is not None:
-            raise Conflict("Username already taken", code="username_taken")
-    if email is not None:
-        query = select(User.id).where(User.email == email)
-        if exclude_id is not None:
-            query = query.where(User.id != exclude_id)
-        if await session.scalar(query) is not None:
-            raise Conflict("E-mail address already in use", code="email_taken")
+            raise Conflict(message, code=code)
 
 
 async def create(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from prometheus_client import Counter, Histogram
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter(
@@ -20,14 +19,10 @@ HTTP_LATENCY = Histogram(
 
 
 def _route_template(scope: Scope) -> str:
-    # Label by template (/api/users/{user_id}), never by raw path: bounded cardinality.
-    app = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    # Routing leaves the matched route in the scope. Label by its template
+    # (/api/users/{user_id}), never by the raw path, so cardinality stays bounded.
+    route = scope.get("route")
+    return str(getattr(route, "path", None) or "unmatched")
 
 
 class MetricsMiddleware:

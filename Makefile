@@ -1,0 +1,55 @@
+# WakeDock — the README's commands. `make run` serves, `make test` runs every check and test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help install run serve test check lint format pytest bench lock clean
+
+help:
+	@echo "make run      install (first time), migrate and serve on http://127.0.0.1:8000"
+	@echo "make test     install, then lint, type-check and run the whole test suite"
+	@echo "make install  create $(VENV) and install WakeDock with its pinned dependencies"
+	@echo "make check    ruff + mypy only"
+	@echo "make bench    run the benchmarks (results in bench/RESULTS.md)"
+
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/wakedock serve
+
+serve: run
+
+check: install
+	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+lint: check
+
+format: install
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+pytest: install
+	$(BIN)/pytest
+
+test: check pytest
+
+bench: install
+	$(BIN)/python -m bench.run
+
+# Refresh requirements.lock from the current environment after changing pyproject.toml.
+lock: install
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

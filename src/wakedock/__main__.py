@@ -1,0 +1,3 @@
+from wakedock.cli import main
+
+main()

@@ -1,0 +1,142 @@
+"""Planning deliveries: which channels a notification goes to, now or later, as queue rows
+written in the same transaction as the notification (a crash loses nothing)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wakedock.notifications.models import (
+    Delivery,
+    Notification,
+    NotificationChannel,
+    PushSubscription,
+)
+from wakedock.notifications.preferences.policy import Preferences, decide
+
+
+@dataclass
+class DeliveryPlan:
+    live: list[Notification] = field(default_factory=list)
+    jobs: list[Delivery] = field(default_factory=list)
+
+
+def next_digest_time(kind: str, now: datetime) -> datetime:
+    """The next hour or day boundary (UTC) at which a digest is sent."""
+    if kind == "hourly":
+        return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+
+
+async def default_email_channel(session: AsyncSession) -> NotificationChannel | None:
+    query = (
+        select(NotificationChannel)
+        .where(NotificationChannel.type == "email", NotificationChannel.is_active.is_(True))
+        .order_by(NotificationChannel.id)
+    )
+    return (await session.scalars(query)).first()
+
+
+async def push_subscriptions(
+    session: AsyncSession, *, user_ids: Sequence[int]
+) -> dict[int, list[PushSubscription]]:
+    rows = (
+        await session.scalars(
+            select(PushSubscription).where(PushSubscription.user_id.in_(user_ids))
+        )
+    ).all()
+    grouped: dict[int, list[PushSubscription]] = defaultdict(list)
+    for row in rows:
+        grouped[row.user_id].append(row)
+    return grouped
+
+
+async def plan(
+    session: AsyncSession,
+    *,
+    notifications: Sequence[Notification],
+    preferences: dict[int, Preferences],
+    now: datetime,
+    named_channels: Sequence[NotificationChannel] = (),
+) -> DeliveryPlan:
+    """Decide every channel of every notification; queue rows are added to the session."""
+    result = DeliveryPlan()
+    if not notifications:
+        return result
+    email_channel = await default_email_channel(session)
+    pushes = await push_subscriptions(session, user_ids=[n.user_id for n in notifications])
+    for notification in notifications:
+        prefs = preferences.get(notification.user_id, Preferences())
+        kind = {"type": notification.type, "priority": notification.priority, "now": now}
+
+        live = decide(prefs, channel="websocket", **kind)  # type: ignore[arg-type]
+        if live.now:
+            result.live.append(notification)
+        elif live.allowed:
+            result.jobs.append(_job(notification, "websocket", run_at=live.hold_until, now=now))
+
+        email = decide(prefs, channel="email", **kind)  # type: ignore[arg-type]
+        if email.allowed and email_channel is not None:
+            digest_key = None
+            run_at = email.hold_until
+            if run_at is not None:  # held by quiet hours: one digest when the window ends
+                digest_key = f"quiet:{notification.user_id}:{run_at.isoformat()}"
+            elif prefs.email_digest != "off" and notification.priority != "urgent":
+                run_at = next_digest_time(prefs.email_digest, now)
+                digest_key = f"{prefs.email_digest}:{notification.user_id}:{run_at.isoformat()}"
+            result.jobs.append(
+                _job(
+                    notification,
+                    "email",
+                    run_at=run_at,
+                    channel=email_channel,
+                    digest_key=digest_key,
+                    now=now,
+                )
+            )
+
+        push = decide(prefs, channel="webpush", **kind)  # type: ignore[arg-type]
+        if push.allowed:
+            for subscription in pushes.get(notification.user_id, ()):
+                result.jobs.append(
+                    _job(
+                        notification,
+                        "webpush",
+                        run_at=push.hold_until,
+                        now=now,
+                        target={"subscription_id": subscription.id},
+                    )
+                )
+
+        for channel in named_channels:
+            result.jobs.append(_job(notification, channel.type, channel=channel, now=now))
+    session.add_all(result.jobs)
+    return result
+
+
+def _job(
+    notification: Notification,
+    channel_type: str,
+    *,
+    run_at: datetime | None = None,
+    channel: NotificationChannel | None = None,
+    digest_key: str | None = None,
+    target: dict[str, int] | None = None,
+    now: datetime,
+) -> Delivery:
+    job = Delivery(
+        notification_id=notification.id,
+        user_id=notification.user_id,
+        channel_type=channel_type,
+        channel_id=channel.id if channel else None,
+        digest_key=digest_key,
+        target=target or {},
+        run_at=run_at or now,
+        created_at=now,
+    )
+    return job

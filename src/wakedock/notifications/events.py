@@ -1,0 +1,73 @@
+"""Real-time events, published on the broker after the commit, on channel ``user:{id}``.
+
+Each event is serialized once, whatever the number of sockets it reaches. The gateway
+(wakedock.realtime) forwards these payloads to the user's connections as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+
+from wakedock.broker import Broker
+from wakedock.notifications.models import Notification
+from wakedock.notifications.schemas import NotificationOut
+
+logger = logging.getLogger(__name__)
+
+
+def user_channel(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    return orjson.dumps(message)
+
+
+def notification_payload(notification: Notification) -> dict[str, Any]:
+    return NotificationOut.model_validate(notification).model_dump(mode="json")
+
+
+async def _publish(broker: Broker | None, user_id: int, message: dict[str, Any]) -> None:
+    if broker is None:
+        return
+    try:
+        await broker.publish(user_channel(user_id), encode(message))
+    except Exception:  # the notification is stored; clients catch up on resume
+        logger.exception("could not publish %s event for user %s", message.get("type"), user_id)
+
+
+async def created(broker: Broker | None, notifications: Iterable[Notification]) -> None:
+    for notification in notifications:
+        await _publish(
+            broker,
+            notification.user_id,
+            {"type": "notification", "notification": notification_payload(notification)},
+        )
+
+
+async def updated(broker: Broker | None, notification: Notification) -> None:
+    await _publish(
+        broker,
+        notification.user_id,
+        {"type": "notification.updated", "notification": notification_payload(notification)},
+    )
+
+
+async def deleted(broker: Broker | None, *, user_id: int, notification_id: int) -> None:
+    await _publish(broker, user_id, {"type": "notification.deleted", "id": notification_id})
+
+
+async def read_state(
+    broker: Broker | None, *, user_id: int, ids: Sequence[int], unread_count: int, read: bool
+) -> None:
+    if not ids and read:
+        return
+    await _publish(
+        broker,
+        user_id,
+        {"type": "read" if read else "unread", "ids": list(ids), "unread_count": unread_count},
+    )

@@ -1,0 +1,136 @@
+"""Read and change a user's notification preferences; decide what may be pushed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wakedock.audit import service as audit
+from wakedock.audit.context import AuditActor
+from wakedock.auth.models import User
+from wakedock.notifications.models import NotificationPreferences
+from wakedock.notifications.preferences.policy import Decision, Preferences, decide
+from wakedock.notifications.preferences.schemas import PreferencesOut, PreferencesPatch
+
+__all__ = ["Decision", "Preferences", "decide", "get_many", "get_preferences", "update"]
+
+_FIELDS = (
+    "websocket_enabled",
+    "email_enabled",
+    "push_enabled",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "timezone",
+    "notification_types",
+    "min_priority",
+    "auto_mark_read",
+    "max_notifications",
+    "email_digest",
+)
+
+
+def _from_row(row: NotificationPreferences | None, user_timezone: str) -> Preferences:
+    defaults = Preferences(timezone=user_timezone)
+    if row is None:
+        return defaults
+    return Preferences(
+        websocket_enabled=row.websocket_enabled,
+        email_enabled=row.email_enabled,
+        push_enabled=row.push_enabled,
+        quiet_hours_start=row.quiet_hours_start,
+        quiet_hours_end=row.quiet_hours_end,
+        timezone=row.timezone or user_timezone,
+        notification_types=tuple(row.notification_types)
+        if row.notification_types is not None
+        else defaults.notification_types,
+        min_priority=row.min_priority,
+        auto_mark_read=row.auto_mark_read,
+        max_notifications=row.max_notifications,
+        email_digest=row.email_digest,
+    )
+
+
+async def get_preferences(session: AsyncSession, *, user_id: int) -> Preferences:
+    """The user's preferences, defaults where never saved (time zone: the user's)."""
+    return (await get_many(session, user_ids=[user_id])).get(user_id, Preferences())
+
+
+async def get_many(session: AsyncSession, *, user_ids: Sequence[int]) -> dict[int, Preferences]:
+    """Preferences of many users in two queries (used by fan-out)."""
+    if not user_ids:
+        return {}
+    zones = dict(
+        (await session.execute(select(User.id, User.timezone).where(User.id.in_(user_ids)))).all()
+    )
+    rows = (
+        await session.scalars(
+            select(NotificationPreferences).where(NotificationPreferences.user_id.in_(user_ids))
+        )
+    ).all()
+    by_user = {row.user_id: row for row in rows}
+    return {uid: _from_row(by_user.get(uid), zones[uid]) for uid in zones}
+
+
+def to_out(prefs: Preferences, row: NotificationPreferences | None = None) -> PreferencesOut:
+    data: dict[str, Any] = {name: getattr(prefs, name) for name in _FIELDS}
+    data["notification_types"] = list(prefs.notification_types)
+    return PreferencesOut(**data, updated_at=row.updated_at if row else None)
+
+
+async def update(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    user_id: int,
+    changes: PreferencesPatch,
+    replace_all: bool,
+) -> PreferencesOut:
+    """PATCH (``replace_all=False``) changes the given fields; PUT resets the others."""
+    row = await session.get(NotificationPreferences, user_id)
+    current = await get_preferences(session, user_id=user_id)
+    user_timezone = (await session.get(User, user_id)).timezone  # type: ignore[union-attr]
+    base = Preferences(timezone=user_timezone) if replace_all else current
+    given = changes.model_dump(exclude_unset=True)
+    if "notification_types" in given and given["notification_types"] is not None:
+        given["notification_types"] = tuple(str(t) for t in given["notification_types"])
+    for key in ("min_priority", "email_digest"):
+        if given.get(key) is not None:
+            given[key] = str(given[key])
+    # None means "default" for fields that cannot be null.
+    nullable = {"quiet_hours_start", "quiet_hours_end", "max_notifications"}
+    given = {k: v for k, v in given.items() if v is not None or k in nullable}
+    if "timezone" in changes.model_fields_set and changes.timezone is None:
+        given["timezone"] = user_timezone
+    result = replace(base, **given)
+    if row is None:
+        row = NotificationPreferences(user_id=user_id)
+        session.add(row)
+    for name in _FIELDS:
+        value = getattr(result, name)
+        if name == "notification_types":
+            value = list(value)
+        if name == "timezone" and value == user_timezone:
+            value = None  # follow the account's time zone when it changes
+        setattr(row, name, value)
+    audit.record(
+        session,
+        actor=actor,
+        action="preferences.update",
+        resource_type="notification_preferences",
+        resource_id=user_id,
+        details={
+            "changes": {k: (list(v) if isinstance(v, tuple) else v) for k, v in given.items()}
+        },
+    )
+    await session.commit()
+    await session.refresh(row)
+    return to_out(result, row)
+
+
+async def read(session: AsyncSession, *, user_id: int) -> PreferencesOut:
+    row = await session.get(NotificationPreferences, user_id)
+    return to_out(await get_preferences(session, user_id=user_id), row)

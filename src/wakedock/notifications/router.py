@@ -1,0 +1,286 @@
+"""/api/notifications: the caller's own notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from wakedock.auth.dependencies import RequestMeta
+from wakedock.dependencies import DbSession
+from wakedock.errors import ERROR_RESPONSES
+from wakedock.notifications import events, sending, service
+from wakedock.notifications.dependencies import AppBroker, AppClock, Reader
+from wakedock.notifications.schemas import (
+    CountOut,
+    NotificationCreate,
+    NotificationItems,
+    NotificationOut,
+    NotificationPage,
+    NotificationType,
+    NotificationUpdate,
+    Priority,
+    ReadAllRequest,
+    StatsOut,
+)
+from wakedock.pagination import decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/api/notifications", tags=["notifications"], responses=ERROR_RESPONSES)
+
+
+@router.get("", summary="List your notifications, newest first")
+async def list_notifications(
+    principal: Reader,
+    db: DbSession,
+    clock: AppClock,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+    unread_only: bool = False,
+    type: NotificationType | None = None,
+    priority: Priority | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> NotificationPage:
+    before = int(decode_cursor(cursor)["id"]) if cursor else None
+    now = clock.now()
+    rows, more = await service.list_page(
+        db,
+        user_id=principal.user_id,
+        now=now,
+        limit=limit,
+        before_id=before,
+        unread_only=unread_only,
+        type=type.value if type else None,
+        priority=priority.value if priority else None,
+        since=since,
+        until=until,
+        q=q,
+    )
+    return NotificationPage(
+        items=[service.to_out(r) for r in rows],
+        next_cursor=encode_cursor(id=rows[-1].id) if more and rows else None,
+        unread_count=await service.unread_count(db, user_id=principal.user_id, now=now),
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a notification (for yourself, users, or a topic's subscribers)",
+    response_model=NotificationOut | NotificationItems,
+    responses={200: {"description": "Idempotent replay: the original result, nothing created"}},
+)
+async def create_notification(
+    body: NotificationCreate,
+    principal: Reader,
+    db: DbSession,
+    clock: AppClock,
+    broker: AppBroker,
+    meta: RequestMeta,
+) -> JSONResponse:
+    created = await sending.create(
+        db,
+        principal=principal,
+        actor=principal.acting(meta),
+        body=body,
+        now=clock.now(),
+        broker=broker,
+    )
+    code = status.HTTP_200_OK if created.existing else status.HTTP_201_CREATED
+    single = body.topic is None and body.user_ids is None
+    if single and len(created.notifications) == 1:
+        payload: object = service.to_out(created.notifications[0]).model_dump(mode="json")
+    else:
+        payload = {
+            "items": [service.to_out(n).model_dump(mode="json") for n in created.notifications]
+        }
+    return JSONResponse(payload, status_code=code)
+
+
+@router.get("/stats", summary="Counts of your notifications by type, priority, read state and day")
+async def notification_stats(principal: Reader, db: DbSession, clock: AppClock) -> StatsOut:
+    return StatsOut.model_validate(
+        await service.stats(db, user_id=principal.user_id, now=clock.now())
+    )
+
+
+@router.post("/read-all", summary="Mark all your notifications read (optionally one type)")
+async def read_all(
+    principal: Reader,
+    db: DbSession,
+    clock: AppClock,
+    broker: AppBroker,
+    meta: RequestMeta,
+    body: ReadAllRequest | None = None,
+) -> CountOut:
+    kind = body.type.value if body and body.type else None
+    result = await service.set_read(
+        db,
+        actor=principal.acting(meta),
+        user_id=principal.user_id,
+        ids=None,
+        read=True,
+        now=clock.now(),
+        type=kind,
+        action="notification.read_all",
+    )
+    await events.read_state(
+        broker,
+        user_id=principal.user_id,
+        ids=result.ids,
+        unread_count=result.unread_count,
+        read=True,
+    )
+    return CountOut(count=len(result.ids))
+
+
+@router.get("/{notification_id:int}", summary="Get one of your notifications")
+async def get_notification(
+    notification_id: int, principal: Reader, db: DbSession, clock: AppClock
+) -> NotificationOut:
+    row = await service.get_own(
+        db, user_id=principal.user_id, notification_id=notification_id, now=clock.now()
+    )
+    return service.to_out(row)
+
+
+@router.put("/{notification_id:int}", summary="Change one of your notifications")
+async def update_notification(
+    notification_id: int,
+    body: NotificationUpdate,
+    principal: Reader,
+    db: DbSession,
+    clock: AppClock,
+    broker: AppBroker,
+    meta: RequestMeta,
+) -> NotificationOut:
+    from wakedock.audit import service as audit
+
+    now = clock.now()
+    row = await service.get_own(
+        db, user_id=principal.user_id, notification_id=notification_id, now=now
+    )
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("expires_at") is not None and changes["expires_at"].tzinfo is None:
+        from wakedock.errors import ValidationFailed
+
+        raise ValidationFailed("expires_at needs a time zone offset", field="body.expires_at")
+    for key, value in changes.items():
+        if key in ("title", "type", "priority") and value is None:
+            continue
+        if key == "read":
+            if value is None or value == row.read:
+                continue
+            row.read_at = now if value else None
+        if key in ("type", "priority") and value is not None:
+            value = str(value)
+        if key == "message" and value is None:
+            value = ""
+        if key == "data" and value is None:
+            value = {}
+        setattr(row, key, value)
+    audit.record(
+        db,
+        actor=principal.acting(meta),
+        action="notification.update",
+        resource_type="notification",
+        resource_id=row.id,
+        details={"fields": sorted(changes)},
+    )
+    await db.commit()
+    await db.refresh(row)
+    await events.updated(broker, row)
+    return service.to_out(row)
+
+
+@router.delete(
+    "/{notification_id:int}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete one of your notifications",
+)
+async def delete_notification(
+    notification_id: int,
+    principal: Reader,
+    db: DbSession,
+    clock: AppClock,
+    broker: AppBroker,
+    meta: RequestMeta,
+) -> Response:
+    from wakedock.audit import service as audit
+
+    row = await service.get_own(
+        db, user_id=principal.user_id, notification_id=notification_id, now=clock.now()
+    )
+    audit.record(
+        db,
+        actor=principal.acting(meta),
+        action="notification.delete",
+        resource_type="notification",
+        resource_id=row.id,
+    )
+    await db.delete(row)
+    await db.commit()
+    await events.deleted(broker, user_id=principal.user_id, notification_id=notification_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def _mark(
+    notification_id: int,
+    read: bool,
+    principal: Reader,
+    db: DbSession,
+    clock: AppClock,
+    broker: AppBroker,
+    meta: RequestMeta,
+) -> NotificationOut:
+    now = clock.now()
+    await service.get_own(db, user_id=principal.user_id, notification_id=notification_id, now=now)
+    result = await service.set_read(
+        db,
+        actor=principal.acting(meta),
+        user_id=principal.user_id,
+        ids=[notification_id],
+        read=read,
+        now=now,
+        action="notification.read" if read else "notification.unread",
+    )
+    if result.ids:
+        await events.read_state(
+            broker,
+            user_id=principal.user_id,
+            ids=result.ids,
+            unread_count=result.unread_count,
+            read=read,
+        )
+    row = await service.get_own(
+        db, user_id=principal.user_id, notification_id=notification_id, now=now
+    )
+    await db.refresh(row)
+    return service.to_out(row)
+
+
+@router.post("/{notification_id:int}/read", summary="Mark one of your notifications read")
+async def mark_read(
+    notification_id: int,
+    principal: Reader,
+    db: DbSession,
+    clock: AppClock,
+    broker: AppBroker,
+    meta: RequestMeta,
+) -> NotificationOut:
+    return await _mark(notification_id, True, principal, db, clock, broker, meta)
+
+
+@router.post("/{notification_id:int}/unread", summary="Mark one of your notifications unread")
+async def mark_unread(
+    notification_id: int,
+    principal: Reader,
+    db: DbSession,
+    clock: AppClock,
+    broker: AppBroker,
+    meta: RequestMeta,
+) -> NotificationOut:
+    return await _mark(notification_id, False, principal, db, clock, broker, meta)

@@ -1,0 +1,154 @@
+"""Request and response bodies of the notifications API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+
+class NotificationType(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    SUCCESS = "success"
+    SYSTEM = "system"
+    SECURITY = "security"
+    DEPLOYMENT = "deployment"
+    MONITORING = "monitoring"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+    @property
+    def rank(self) -> int:
+        return _PRIORITY_RANK[self]
+
+
+_PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+Title = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Message = Annotated[str, StringConstraints(max_length=10_000)]
+Topic = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/-]+$")]
+ResourceId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+ChannelName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class NotificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    user_id: int
+    type: str
+    priority: str
+    title: str
+    message: str
+    data: dict[str, Any]
+    action_url: str | None
+    action_label: str | None
+    topic: str | None
+    resource_id: str | None
+    source: str | None
+    group_key: str | None
+    read: bool
+    read_at: datetime | None
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class NotificationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    message: Message | None = None
+    type: NotificationType | None = None
+    priority: Priority | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    action_url: Url | None = None
+    action_label: Label | None = None
+    expires_at: datetime | None = None
+    ttl_seconds: Annotated[int, Field(ge=1, le=366 * 86400)] | None = None
+    user_id: int | None = None
+    user_ids: Annotated[list[int], Field(min_length=1, max_length=1000)] | None = None
+    topic: Topic | None = None
+    resource_id: ResourceId | None = None
+    template: Key | None = None
+    variables: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: Key | None = None
+    group_key: Key | None = None
+    channels: Annotated[list[ChannelName], Field(max_length=20)] = Field(default_factory=list)
+    source: Annotated[str, StringConstraints(max_length=128)] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> NotificationCreate:
+        targets = [self.user_id is not None, self.user_ids is not None, self.topic is not None]
+        if sum(targets) > 1:
+            raise ValueError("give one target: user_id, user_ids or topic")
+        if self.resource_id is not None and self.topic is None:
+            raise ValueError("resource_id needs a topic")
+        if self.template is None and self.title is None:
+            raise ValueError("title is required unless a template is given")
+        if self.template is not None and (self.title is not None or self.message is not None):
+            raise ValueError("give either template (+ variables) or title/message, not both")
+        if self.expires_at is not None and self.ttl_seconds is not None:
+            raise ValueError("give either expires_at or ttl_seconds, not both")
+        if self.expires_at is not None and self.expires_at.tzinfo is None:
+            raise ValueError("expires_at needs a time zone offset")
+        return self
+
+
+class NotificationUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    message: Message | None = None
+    type: NotificationType | None = None
+    priority: Priority | None = None
+    data: dict[str, Any] | None = None
+    action_url: Url | None = None
+    action_label: Label | None = None
+    expires_at: datetime | None = None
+    read: bool | None = None
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    next_cursor: str | None
+    unread_count: int
+
+
+class NotificationItems(BaseModel):
+    items: list[NotificationOut]
+
+
+class CountOut(BaseModel):
+    count: int
+
+
+class ReadAllRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: NotificationType | None = None
+
+
+class DayCount(BaseModel):
+    date: str
+    count: int
+
+
+class StatsOut(BaseModel):
+    total: int
+    unread: int
+    read: int
+    by_type: dict[str, int]
+    by_priority: dict[str, int]
+    per_day: list[DayCount]

@@ -1,0 +1,537 @@
+"""Notifications: create (with targets, templates, idempotency, grouping), read, change, delete.
+
+Ordering contract: every creating transaction first locks the recipients' rows in
+``notification_user_state`` (in user id order), then inserts. Ids are allocated after the lock
+and the lock is held until commit, so one user's notifications become visible in id order and
+"every notification with id > X" is a gap-free resume point, even on PostgreSQL with concurrent
+writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wakedock.audit import service as audit
+from wakedock.audit.context import AuditActor
+from wakedock.auth.models import User
+from wakedock.errors import NotFound, ValidationFailed
+from wakedock.notifications.models import (
+    Delivery,
+    Notification,
+    NotificationChannel,
+    NotificationUserState,
+)
+from wakedock.notifications.schemas import NotificationOut, NotificationType, Priority
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+@dataclass
+class ReadResult:
+    ids: list[int]
+    unread_count: int
+
+
+@dataclass
+class Content:
+    """What a notification says; the same for every recipient of one create or broadcast."""
+
+    title: str
+    message: str = ""
+    type: str = NotificationType.INFO.value
+    priority: str = Priority.NORMAL.value
+    data: dict[str, Any] = field(default_factory=dict)
+    action_url: str | None = None
+    action_label: str | None = None
+    topic: str | None = None
+    resource_id: str | None = None
+    source: str | None = None
+    group_key: str | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass
+class Created:
+    notifications: list[Notification]
+    replaced: list[tuple[int, int]]  # (user_id, notification_id) removed by group_key
+    live: list[Notification]
+    existing: bool = False  # an idempotent replay: nothing was created
+
+
+def to_out(notification: Notification) -> NotificationOut:
+    return NotificationOut.model_validate(notification)
+
+
+def visible(now: datetime) -> Any:
+    return or_(Notification.expires_at.is_(None), Notification.expires_at > now)
+
+
+# ---------------------------------------------------------------- ordering lock
+
+
+async def lock_recipients(session: AsyncSession, user_ids: Sequence[int]) -> None:
+    """Create missing state rows and lock them in id order (held until commit)."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(NotificationUserState)
+        .values([{"user_id": uid, "replay_floor_id": 0} for uid in ids])
+        .on_conflict_do_nothing(index_elements=["user_id"])
+    )
+    # SQLite already holds the database write lock after the insert; PostgreSQL locks rows.
+    await session.execute(
+        select(NotificationUserState.user_id)
+        .where(NotificationUserState.user_id.in_(ids))
+        .order_by(NotificationUserState.user_id)
+        .with_for_update()
+    )
+
+
+async def raise_replay_floor(session: AsyncSession, *, user_id: int, removed_id: int) -> None:
+    await session.execute(
+        update(NotificationUserState)
+        .where(
+            NotificationUserState.user_id == user_id,
+            NotificationUserState.replay_floor_id < removed_id,
+        )
+        .values(replay_floor_id=removed_id)
+    )
+
+
+async def replay_floor(session: AsyncSession, *, user_id: int) -> int:
+    """Highest id removed by retention or expiry clean-up: resuming below it needs a reset."""
+    value = await session.scalar(
+        select(NotificationUserState.replay_floor_id).where(
+            NotificationUserState.user_id == user_id
+        )
+    )
+    return int(value or 0)
+
+
+# ---------------------------------------------------------------- creating
+
+
+async def active_user_ids(
+    session: AsyncSession, *, user_ids: Sequence[int], field: str
+) -> list[int]:
+    """Check every id names an active user; unknown ones are a 422 naming the field."""
+    wanted = sorted(set(user_ids))
+    found = set(
+        (
+            await session.scalars(
+                select(User.id).where(User.id.in_(wanted), User.is_active.is_(True))
+            )
+        ).all()
+    )
+    missing = [uid for uid in wanted if uid not in found]
+    if missing:
+        raise ValidationFailed(f"Unknown or disabled user id(s): {missing}", field=f"body.{field}")
+    return wanted
+
+
+async def find_idempotent(
+    session: AsyncSession, *, sender_id: int, key: str, now: datetime
+) -> list[Notification]:
+    """Notifications created by this sender with this key in the last 24 hours."""
+    # Older rows give the key back, so it can be used again.
+    await session.execute(
+        update(Notification)
+        .where(
+            Notification.sender_id == sender_id,
+            Notification.idempotency_key == key,
+            Notification.created_at < now - IDEMPOTENCY_WINDOW,
+        )
+        .values(idempotency_key=None)
+    )
+    query = (
+        select(Notification)
+        .where(Notification.sender_id == sender_id, Notification.idempotency_key == key)
+        .order_by(Notification.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def insert_for(
+    session: AsyncSession,
+    *,
+    user_ids: Sequence[int],
+    content: Content,
+    now: datetime,
+    sender_id: int | None,
+    idempotency_key: str | None = None,
+    broadcast_id: int | None = None,
+) -> tuple[list[Notification], list[tuple[int, int]]]:
+    """Lock, apply group_key replacement, insert one notification per user. No commit."""
+    await lock_recipients(session, user_ids)
+    replaced: list[tuple[int, int]] = []
+    if content.group_key is not None:
+        rows = (
+            await session.execute(
+                delete(Notification)
+                .where(
+                    Notification.user_id.in_(list(user_ids)),
+                    Notification.group_key == content.group_key,
+                    Notification.read.is_(False),
+                )
+                .returning(Notification.user_id, Notification.id)
+            )
+        ).all()
+        replaced = [(int(r[0]), int(r[1])) for r in rows]
+    notifications = [
+        Notification(
+            user_id=uid,
+            type=content.type,
+            priority=content.priority,
+            title=content.title,
+            message=content.message,
+            data=content.data,
+            action_url=content.action_url,
+            action_label=content.action_label,
+            topic=content.topic,
+            resource_id=content.resource_id,
+            source=content.source,
+            group_key=content.group_key,
+            expires_at=content.expires_at,
+            created_at=now,
+            sender_id=sender_id,
+            idempotency_key=idempotency_key,
+            broadcast_id=broadcast_id,
+        )
+        for uid in sorted(set(user_ids))
+    ]
+    session.add_all(notifications)
+    await session.flush()
+    return notifications, replaced
+
+
+async def enforce_retention(
+    session: AsyncSession, *, caps: dict[int, int]
+) -> list[tuple[int, int]]:
+    """Keep at most ``cap`` notifications per user: oldest read ones go first."""
+    removed: list[tuple[int, int]] = []
+    for user_id, cap in caps.items():
+        total = int(
+            await session.scalar(select(func.count()).where(Notification.user_id == user_id)) or 0
+        )
+        excess = total - cap
+        if excess <= 0:
+            continue
+        victims = (
+            await session.scalars(
+                select(Notification.id)
+                .where(Notification.user_id == user_id)
+                .order_by(Notification.read.desc(), Notification.id)
+                .limit(excess)
+            )
+        ).all()
+        await session.execute(delete(Notification).where(Notification.id.in_(victims)))
+        await raise_replay_floor(session, user_id=user_id, removed_id=max(victims))
+        removed.extend((user_id, vid) for vid in victims)
+    return removed
+
+
+async def channels_by_name(
+    session: AsyncSession, names: Sequence[str]
+) -> list[NotificationChannel]:
+    """Active configured channels named by the caller; an unknown name is a 422."""
+    if not names:
+        return []
+    rows = (
+        await session.scalars(
+            select(NotificationChannel).where(NotificationChannel.name.in_(list(names)))
+        )
+    ).all()
+    by_name = {row.name: row for row in rows}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise ValidationFailed(f"Unknown channel(s): {missing}", field="body.channels")
+    inactive = [n for n in names if not by_name[n].is_active]
+    if inactive:
+        raise ValidationFailed(f"Inactive channel(s): {inactive}", field="body.channels")
+    return [by_name[n] for n in dict.fromkeys(names)]
+
+
+# ---------------------------------------------------------------- reading
+
+
+async def get_own(
+    session: AsyncSession, *, user_id: int, notification_id: int, now: datetime
+) -> Notification:
+    """The user's notification; someone else's, a missing or an expired one is a 404."""
+    row = await session.get(Notification, notification_id)
+    if (
+        row is None
+        or row.user_id != user_id
+        or (row.expires_at is not None and row.expires_at <= now)
+    ):
+        raise NotFound("Notification not found")
+    return row
+
+
+def _filtered(
+    query: Select[Any],
+    *,
+    user_id: int,
+    now: datetime,
+    unread_only: bool = False,
+    type: str | None = None,
+    priority: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    q: str | None = None,
+) -> Select[Any]:
+    query = query.where(Notification.user_id == user_id, visible(now))
+    if unread_only:
+        query = query.where(Notification.read.is_(False))
+    if type is not None:
+        query = query.where(Notification.type == type)
+    if priority is not None:
+        query = query.where(Notification.priority == priority)
+    if since is not None:
+        query = query.where(Notification.created_at >= since)
+    if until is not None:
+        query = query.where(Notification.created_at < until)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Notification.title).like(pattern),
+                func.lower(Notification.message).like(pattern),
+            )
+        )
+    return query
+
+
+async def list_page(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    now: datetime,
+    limit: int,
+    before_id: int | None,
+    **filters: Any,
+) -> tuple[list[Notification], bool]:
+    query = _filtered(select(Notification), user_id=user_id, now=now, **filters)
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
+    rows = list(
+        (await session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1))).all()
+    )
+    return rows[:limit], len(rows) > limit
+
+
+async def unread_count(session: AsyncSession, *, user_id: int, now: datetime | None = None) -> int:
+    from wakedock.db.base import utcnow
+
+    query = select(func.count()).where(
+        Notification.user_id == user_id, Notification.read.is_(False), visible(now or utcnow())
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def list_after(
+    session: AsyncSession, *, user_id: int, after_id: int, limit: int, now: datetime | None = None
+) -> Sequence[Notification]:
+    """The user's notifications with id > after_id, oldest first (resume / replay)."""
+    from wakedock.db.base import utcnow
+
+    query = (
+        select(Notification)
+        .where(
+            Notification.user_id == user_id, Notification.id > after_id, visible(now or utcnow())
+        )
+        .order_by(Notification.id)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def stats(session: AsyncSession, *, user_id: int, now: datetime) -> dict[str, Any]:
+    base = and_(Notification.user_id == user_id, visible(now))
+    by_type = dict(
+        (
+            await session.execute(
+                select(Notification.type, func.count()).where(base).group_by(Notification.type)
+            )
+        ).all()
+    )
+    by_priority = dict(
+        (
+            await session.execute(
+                select(Notification.priority, func.count())
+                .where(base)
+                .group_by(Notification.priority)
+            )
+        ).all()
+    )
+    by_read = dict(
+        (
+            await session.execute(
+                select(Notification.read, func.count()).where(base).group_by(Notification.read)
+            )
+        ).all()
+    )
+    start = (now - timedelta(days=29)).replace(hour=0, minute=0, second=0, microsecond=0)
+    created = (
+        await session.scalars(
+            select(Notification.created_at).where(base, Notification.created_at >= start)
+        )
+    ).all()
+    per_day = {(start + timedelta(days=i)).date().isoformat(): 0 for i in range(30)}
+    for at in created:
+        day = at.astimezone(now.tzinfo).date().isoformat()
+        if day in per_day:
+            per_day[day] += 1
+    total = sum(by_read.values())
+    return {
+        "total": total,
+        "unread": int(by_read.get(False, 0)),
+        "read": int(by_read.get(True, 0)),
+        "by_type": {t.value: int(by_type.get(t.value, 0)) for t in NotificationType},
+        "by_priority": {p.value: int(by_priority.get(p.value, 0)) for p in Priority},
+        "per_day": [{"date": d, "count": c} for d, c in per_day.items()],
+    }
+
+
+# ---------------------------------------------------------------- changing
+
+
+async def set_read(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    user_id: int,
+    ids: Sequence[int] | None,
+    read: bool,
+    now: datetime,
+    type: str | None = None,
+    action: str,
+) -> ReadResult:
+    """Mark the given ids (or all, when ``ids`` is None) read or unread. Others' ids are ignored."""
+    condition = [Notification.user_id == user_id, Notification.read.is_(not read), visible(now)]
+    if ids is not None:
+        if not ids:
+            return ReadResult([], await unread_count(session, user_id=user_id, now=now))
+        condition.append(Notification.id.in_(list(ids)))
+    if type is not None:
+        condition.append(Notification.type == type)
+    changed = (
+        (
+            await session.execute(
+                update(Notification)
+                .where(*condition)
+                .values(read=read, read_at=now if read else None)
+                .returning(Notification.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    changed_ids = sorted(int(i) for i in changed)
+    if changed_ids:
+        audit.record(
+            session,
+            actor=actor,
+            action=action,
+            resource_type="notification",
+            resource_id=changed_ids[0] if len(changed_ids) == 1 else None,
+            details={"ids": changed_ids[:100], "count": len(changed_ids), "type": type},
+        )
+    await session.commit()
+    return ReadResult(changed_ids, await unread_count(session, user_id=user_id, now=now))
+
+
+async def mark_read(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    user_id: int,
+    ids: Sequence[int],
+    now: datetime | None = None,
+) -> ReadResult:
+    from wakedock.db.base import utcnow
+
+    return await set_read(
+        session,
+        actor=actor,
+        user_id=user_id,
+        ids=ids,
+        read=True,
+        now=now or utcnow(),
+        action="notification.read",
+    )
+
+
+async def mark_all_read(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    user_id: int,
+    type: str | None = None,
+    now: datetime | None = None,
+) -> ReadResult:
+    from wakedock.db.base import utcnow
+
+    return await set_read(
+        session,
+        actor=actor,
+        user_id=user_id,
+        ids=None,
+        read=True,
+        now=now or utcnow(),
+        type=type,
+        action="notification.read_all",
+    )
+
+
+async def cancel_pending_deliveries(
+    session: AsyncSession, *, notification_ids: Sequence[int]
+) -> None:
+    if not notification_ids:
+        return
+    await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.notification_id.in_(list(notification_ids)),
+            Delivery.status.in_(("pending", "retrying")),
+        )
+        .values(status="cancelled")
+    )
+
+
+async def purge_expired(session: AsyncSession, *, now: datetime, limit: int = 1000) -> int:
+    """Delete expired notifications (their pending deliveries go with them)."""
+    rows = (
+        await session.execute(
+            select(Notification.id, Notification.user_id)
+            .where(Notification.expires_at.is_not(None), Notification.expires_at <= now)
+            .limit(limit)
+        )
+    ).all()
+    if not rows:
+        return 0
+    floors: dict[int, int] = {}
+    for nid, uid in rows:
+        floors[uid] = max(floors.get(uid, 0), int(nid))
+    await session.execute(delete(Notification).where(Notification.id.in_([r[0] for r in rows])))
+    for uid, nid in floors.items():
+        await raise_replay_floor(session, user_id=uid, removed_id=nid)
+    await session.commit()
+    return len(rows)
+
+
+async def idempotency_conflict(session: AsyncSession, exc: IntegrityError) -> bool:
+    """True when an insert failed on the idempotency constraint (a concurrent duplicate)."""
+    await session.rollback()
+    return "idempotency" in str(exc.orig).lower() or "uq_notifications" in str(exc.orig).lower()

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from wakedock.notifications.schemas import NotificationType, Priority
+
+TemplateName = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+]
+Source = Annotated[str, StringConstraints(max_length=50_000)]
+
+
+class TemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: TemplateName
+    description: Annotated[str, StringConstraints(max_length=500)] | None = None
+    type: NotificationType = NotificationType.INFO
+    priority: Priority = Priority.NORMAL
+    title_template: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    message_template: Source = ""
+    action_url_template: Source | None = None
+    email_subject_template: Source | None = None
+    email_html_template: Source | None = None
+    default_ttl_seconds: Annotated[int, Field(ge=1, le=366 * 86400)] | None = None
+
+
+class TemplatePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: Annotated[str, StringConstraints(max_length=500)] | None = None
+    type: NotificationType | None = None
+    priority: Priority | None = None
+    title_template: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+    message_template: Source | None = None
+    action_url_template: Source | None = None
+    email_subject_template: Source | None = None
+    email_html_template: Source | None = None
+    default_ttl_seconds: Annotated[int, Field(ge=1, le=366 * 86400)] | None = None
+
+
+class TemplateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    description: str | None
+    type: str
+    priority: str
+    title_template: str
+    message_template: str
+    action_url_template: str | None
+    email_subject_template: str | None
+    email_html_template: str | None
+    default_ttl_seconds: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+
+class Rendered(BaseModel):
+    title: str
+    message: str
+    action_url: str | None = None
+    email_subject: str | None = None
+    email_html: str | None = None
+    type: str
+    priority: str
+    ttl_seconds: int | None = None

@@ -1,0 +1,212 @@
+"""The wakedock command line, run as real subprocesses against a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+WAKEDOCK = [sys.executable, "-m", "wakedock"]
+
+
+def run(
+    env: dict[str, str], *args: str, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*WAKEDOCK, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input=input_text,
+        check=False,
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WAKEDOCK_")}
+    env["WAKEDOCK_DATA_DIR"] = str(tmp_path / "data")
+    env["COLUMNS"] = "200"
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_version_and_migrate(cli_env: dict[str, str]) -> None:
+    version = run(cli_env, "version")
+    assert version.returncode == 0
+    assert re.match(r"^\d+\.\d+", version.stdout.strip())
+    migrated = run(cli_env, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert (Path(cli_env["WAKEDOCK_DATA_DIR"]) / "wakedock.db").exists()
+
+
+def test_user_commands(cli_env: dict[str, str]) -> None:
+    created = run(
+        cli_env,
+        "user",
+        "create",
+        "ops",
+        "--email",
+        "ops@example.com",
+        "--password",
+        "ops-password",
+        "--role",
+        "operator",
+    )
+    assert created.returncode == 0, created.stderr
+    assert "created user" in created.stdout
+
+    duplicate = run(
+        cli_env, "user", "create", "ops", "--email", "x@example.com", "--password", "ops-password"
+    )
+    assert duplicate.returncode == 1
+    assert "already taken" in duplicate.stderr
+
+    bad_role = run(
+        cli_env,
+        "user",
+        "create",
+        "x",
+        "--email",
+        "x@example.com",
+        "--password",
+        "pw-long-1",
+        "--role",
+        "root",
+    )
+    assert bad_role.returncode == 2
+    bad_email = run(cli_env, "user", "create", "x", "--email", "nope", "--password", "pw-long-1")
+    assert bad_email.returncode == 2
+    assert "email" in bad_email.stderr
+    short = run(cli_env, "user", "create", "x", "--email", "x@example.com", "--password", "short")
+    assert short.returncode == 2
+
+    listing = run(cli_env, "user", "list")
+    assert listing.returncode == 0
+    assert "ops@example.com" in listing.stdout
+    assert "operator" in listing.stdout
+    assert "x@example.com" not in listing.stdout
+
+    assert (
+        run(cli_env, "user", "set-password", "ops", "--password", "new-password-1").returncode == 0
+    )
+    assert (
+        run(cli_env, "user", "set-password", "ghost", "--password", "new-password-1").returncode
+        == 1
+    )
+    assert run(cli_env, "user", "disable", "ops").returncode == 0
+    assert run(cli_env, "user", "disable", "ghost").returncode == 1
+    assert " no " in run(cli_env, "user", "list").stdout
+
+
+def test_bad_settings_exit_non_zero(cli_env: dict[str, str]) -> None:
+    result = run({**cli_env, "WAKEDOCK_PORT": "not-a-port"}, "migrate")
+    assert result.returncode == 2
+    assert "invalid settings" in result.stderr
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    """Start `wakedock serve` and wait until it answers /api/health."""
+    proc = subprocess.Popen(
+        [*WAKEDOCK, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("server did not become healthy")
+
+
+def stop_server(proc: subprocess.Popen[str]) -> str:
+    """SIGTERM the server (a graceful shutdown) and return what it wrote to stderr."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, stderr = proc.communicate()
+    return stderr
+
+
+def test_serve_generates_and_prints_the_admin_password_once(cli_env: dict[str, str]) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    stderr = stop_server(start_server(cli_env, port))
+    match = re.search(r"admin user 'admin' with password:\s+(\S+)", stderr)
+    assert match, stderr
+    password = match.group(1)
+    secret = (Path(cli_env["WAKEDOCK_DATA_DIR"]) / "secret_key").read_text().strip()
+    assert secret not in stderr
+
+    # A second start prints no password, and the generated one logs in.
+    again = start_server(cli_env, port)
+    try:
+        response = httpx.post(
+            f"{base}/api/auth/login", json={"username": "admin", "password": password}, timeout=5
+        )
+        assert response.status_code == 200
+    finally:
+        stderr2 = stop_server(again)
+    assert "with password" not in stderr2
+    assert password not in stderr2
+
+
+def test_serve_with_admin_from_env_and_cli_token(cli_env: dict[str, str]) -> None:
+    cli_env["WAKEDOCK_ADMIN_USERNAME"] = "root"
+    cli_env["WAKEDOCK_ADMIN_PASSWORD"] = "root-password-1"
+    cli_env["WAKEDOCK_ADMIN_EMAIL"] = "root@example.com"
+    cli_env["WAKEDOCK_LOG_FORMAT"] = "json"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start_server(cli_env, port)
+    try:
+        login = httpx.post(
+            f"{base}/api/auth/login",
+            json={"username": "root", "password": "root-password-1"},
+            timeout=5,
+        )
+        assert login.status_code == 200
+        token = run(
+            cli_env, "token", "create", "root", "--name", "deploy", "--scope", "notifications:read"
+        )
+        assert token.returncode == 0, token.stderr
+        plain = token.stdout.strip()
+        me = httpx.get(f"{base}/api/auth/me", headers={"Authorization": f"Bearer {plain}"}).json()
+        assert me["username"] == "root"
+        assert me["permissions"] == ["notifications:read"]
+        assert run(cli_env, "token", "create", "ghost").returncode == 1
+        assert run(cli_env, "token", "create", "root", "--scope", "nope:nope").returncode == 2
+    finally:
+        stderr = stop_server(proc)
+    assert "root-password-1" not in stderr
+    # JSON logs: every line is a JSON object.
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines
+    for line in lines:
+        json.loads(line)
