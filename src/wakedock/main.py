@@ -16,6 +16,10 @@ from wakedock.auth.router import router as auth_router
 from wakedock.auth.users_router import router as users_router
 from wakedock.broker import create_broker
 from wakedock.clock import Clock
+from wakedock.dashboards.bootstrap import ensure_builtins as ensure_dashboard_builtins
+from wakedock.dashboards.router import router as dashboards_router
+from wakedock.dashboards.sources_router import router as dashboard_sources_router
+from wakedock.dashboards.templates_router import router as dashboard_templates_router
 from wakedock.db.engine import create_engine, create_sessionmaker
 from wakedock.errors import install_error_handlers
 from wakedock.notifications.preferences.router import router as preferences_router
@@ -37,6 +41,9 @@ ROUTERS = [
     preferences_router,
     templates_router,
     subscriptions_router,
+    dashboards_router,
+    dashboard_templates_router,
+    dashboard_sources_router,
 ]
 
 
@@ -52,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.broker = broker
         try:
             await ensure_admin(app.state.sessionmaker, settings)
+            await ensure_dashboard_builtins(app.state.sessionmaker)
             async with broker.lifespan():
                 yield
         finally:

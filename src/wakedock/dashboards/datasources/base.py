@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +30,7 @@ class FetchContext:
 
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
+    now: datetime
     user_id: int | None = None
 
 
@@ -47,8 +49,6 @@ class DataSourceKind(Protocol):
         """Raise ``SourceError`` when a config is unusable (bad URL, refused target)."""
         ...
 
-    async def fetch(
-        self, config: dict[str, Any], query: dict[str, Any], ctx: FetchContext
-    ) -> Any:
+    async def fetch(self, config: dict[str, Any], query: dict[str, Any], ctx: FetchContext) -> Any:
         """Return the raw result of ``query`` (JSON-compatible), or raise ``SourceError``."""
         ...

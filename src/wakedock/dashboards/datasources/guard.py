@@ -86,7 +86,7 @@ async def get_json(
     settings: Settings,
     params: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
-    timeout: float = 10.0,
+    timeout: float = 10.0,  # noqa: ASYNC109 (httpx's own per-phase timeouts)
 ) -> UpstreamAnswer:
     """GET a JSON document through the guard; transport failures are a ``SourceError``."""
     await check_target(url, settings)
@@ -118,7 +118,8 @@ async def get_json(
         ) from None
     if response.is_redirect:
         raise SourceError(
-            "upstream_redirect", "The upstream answered with a redirect (redirects are not followed)"
+            "upstream_redirect",
+            "The upstream answered with a redirect (redirects are not followed)",
         )
     try:
         document = json.loads(bytes(body))

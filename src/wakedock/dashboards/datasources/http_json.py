@@ -12,7 +12,7 @@ from typing import Any
 
 from jsonpath_ng import JSONPath
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-from jsonpath_ng.ext import parse
+from jsonpath_ng.ext.parser import parse
 
 from wakedock.dashboards.datasources import guard
 from wakedock.dashboards.datasources.base import FetchContext, SourceError

@@ -64,7 +64,9 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
     elif result_type == "vector" and isinstance(result, list):
         for item in result[:MAX_SERIES]:
             ts, raw = item.get("value", [None, None])
-            series.append({"labels": item.get("metric", {}), "value": _number(raw), "timestamp": ts})
+            series.append(
+                {"labels": item.get("metric", {}), "value": _number(raw), "timestamp": ts}
+            )
     elif result_type == "matrix" and isinstance(result, list):
         for item in result[:MAX_SERIES]:
             points = [[ts, _number(raw)] for ts, raw in item.get("values", [])]

@@ -8,12 +8,23 @@ from typing import Any
 
 JSON = dict[str, Any]
 
-# Builds the data-source query of a widget from its config.
-QueryBuilder = Callable[[JSON], JSON]
+# Builds the data-source query of a widget from its config and the source's kind.
+QueryBuilder = Callable[[JSON, str], JSON]
 # Turns what the source returned into the widget's data (raises SourceError when it can't).
-Shaper = Callable[[JSON, Any], Any]
+Shaper = Callable[[JSON, Any, str], Any]
 # Data computed locally from the config alone (text, quick actions).
 LocalRenderer = Callable[[JSON], Any]
+# Checks beyond the JSON Schema; raises ConfigError.
+ConfigCheck = Callable[[JSON], None]
+
+
+class ConfigError(ValueError):
+    """A config that passes its schema but still cannot work (e.g. a bad selector)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +56,7 @@ class WidgetType:
     build_query: QueryBuilder | None = None
     shape: Shaper | None = None
     render: LocalRenderer | None = None
+    check: ConfigCheck | None = None
 
     @property
     def needs_source(self) -> bool:
