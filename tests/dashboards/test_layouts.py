@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import UserFactory, assert_error
+from tests.conftest import UserFactory, assert_error, bearer
 from tests.dashboards.conftest import add_widget, create_layout
 
 
@@ -192,7 +192,27 @@ async def test_shrinking_the_grid_under_a_widget_is_refused(
 
 
 async def test_reading_needs_login_and_writing_needs_dashboards_write(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, make_user: UserFactory
 ) -> None:
     assert_error(await client.get("/api/dashboards"), 401)
     assert_error(await client.post("/api/dashboards", json={"name": "x"}), 401)
+    user = await make_user()
+    layout = await create_layout(client, user.headers, "Mine")
+    created = await client.post(
+        "/api/auth/api-tokens",
+        json={"name": "viewer", "scopes": ["dashboards:read"]},
+        headers=user.headers,
+    )
+    read_only = bearer(created.json()["token"])
+    assert (await client.get("/api/dashboards", headers=read_only)).status_code == 200
+    error = assert_error(
+        await client.post("/api/dashboards", json={"name": "x"}, headers=read_only),
+        403,
+        "missing_permission",
+    )
+    assert error["details"] == {"missing": ["dashboards:write"]}
+    assert_error(await client.delete(f"/api/dashboards/{layout['id']}", headers=read_only), 403)
+    assert_error(
+        await client.put("/api/dashboards/preferences", json={"theme": "dark"}, headers=read_only),
+        403,
+    )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
@@ -251,16 +252,18 @@ async def get_widget_or_raise(
     session: AsyncSession, *, user_id: int, widget_id: int
 ) -> DashboardWidget:
     """The widget, if it sits on one of the user's layouts; otherwise a 404."""
-    widget = (
-        await session.scalars(
-            select(DashboardWidget)
-            .join(DashboardLayout)
-            .where(DashboardWidget.id == widget_id, DashboardLayout.user_id == user_id)
-        )
-    ).first()
-    if widget is None:
-        raise NotFound("Widget not found")
-    return widget
+    layout_id = await session.scalar(
+        select(DashboardWidget.layout_id)
+        .join(DashboardLayout)
+        .where(DashboardWidget.id == widget_id, DashboardLayout.user_id == user_id)
+    )
+    if layout_id is not None:
+        layout = await get_or_raise(session, user_id=user_id, layout_id=layout_id)
+        for widget in layout.widgets:
+            if widget.id == widget_id:
+                set_committed_value(widget, "layout", layout)  # no lazy load in async code
+                return widget
+    raise NotFound("Widget not found")
 
 
 def _type_or_raise(name: str, *, field: str) -> WidgetType:
