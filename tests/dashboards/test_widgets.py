@@ -75,7 +75,7 @@ def _bad_positions() -> list[tuple[str, dict[str, Any], dict[str, int]]]:
         ("past the columns", text, {"x": 10, "y": 0, "w": 4, "h": 2}),
         ("wider than the grid", text, {"x": 0, "y": 0, "w": 13, "h": 2}),
         ("zero width", text, {"x": 0, "y": 0, "w": 0, "h": 2}),
-        ("under the type's minimum", {"type": "notification_stats"}, {"x": 0, "y": 0, "w": 2, "h": 3}),
+        ("under the minimum", {"type": "notification_stats"}, {"x": 0, "y": 0, "w": 2, "h": 3}),
         ("over the type's maximum", {"type": "unread_counter"}, {"x": 0, "y": 0, "w": 2, "h": 5}),
         ("too far down", text, {"x": 0, "y": 999, "w": 2, "h": 2}),
     ]  # fmt: skip
