@@ -293,3 +293,16 @@ def test_every_builtin_widget_default_config_is_valid_for_its_schema() -> None:
             if widget_type.name == "http_json":
                 config.update(source="x", selector="$.a")
         validate_config(widget_type, config, field="body.config")
+
+
+def test_docs_describe_every_widget_type_and_setting() -> None:
+    from pathlib import Path
+
+    from wakedock.settings import Settings
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "dashboards.md").read_text()
+    for name in WIDGET_TYPES:
+        assert f"| `{name}` |" in docs, name
+    for field in Settings.model_fields:
+        if field.startswith("dashboards_"):
+            assert f"`WAKEDOCK_{field.upper()}`" in docs, field

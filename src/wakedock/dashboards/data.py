@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,6 +27,12 @@ from wakedock.dashboards.widgets import WIDGET_TYPES
 from wakedock.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+WIDGET_DATA = Counter(
+    "wakedock_dashboard_widget_data_total",
+    "Widget data answers by source kind and outcome (fetched from upstream, cached, error)",
+    ["kind", "outcome"],
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +127,8 @@ async def widget_data(
     )
     entry = result.entry
     extra.update(fetched_at=entry.fetched_at, cached=result.cached)
+    outcome = "error" if entry.error is not None else "cached" if result.cached else "fetched"
+    WIDGET_DATA.labels(source.kind, outcome).inc()
     if entry.error is not None:
         return _error(widget, entry.error, **extra)
     try:

@@ -128,4 +128,7 @@ async def test_source(
         await kind.fetch(dict(source.config), query, ctx)
     except SourceError as exc:
         return DataSourceTest(status="error", error=DataError(**exc.as_dict()))
+    except Exception as exc:  # the test reports any failure; it never answers 500
+        failure = SourceError("source_failed", f"The data source failed ({type(exc).__name__})")
+        return DataSourceTest(status="error", error=DataError(**failure.as_dict()))
     return DataSourceTest(status="ok")

@@ -38,7 +38,6 @@ class TTLCache:
         self._inflight: dict[Hashable, asyncio.Task[CacheEntry]] = {}
         self._max_entries = max_entries
         self._error_ttl = error_ttl
-        self.upstream_calls = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -73,7 +72,6 @@ class TTLCache:
     async def _run(
         self, key: Hashable, ttl: float, fetch: Callable[[], Awaitable[Any]]
     ) -> CacheEntry:
-        self.upstream_calls += 1
         now = datetime.now(UTC)
         try:
             value = await fetch()
