@@ -72,6 +72,9 @@ async def test_quick_actions_send_a_test_notification_and_mark_all_read(
         ("mark_all_read", "server"),
         ("open_url", "client"),
     ]
+    counter = await add_widget(client, user.headers, layout["id"], "unread_counter")
+    counter_url = f"/api/dashboards/widgets/{counter['id']}/data"
+    assert (await client.get(counter_url, headers=user.headers)).json()["data"]["unread"] == 0
     run = await client.post(
         f"/api/dashboards/widgets/{widget['id']}/actions/0", headers=user.headers
     )
@@ -82,6 +85,8 @@ async def test_quick_actions_send_a_test_notification_and_mark_all_read(
     assert [n["id"] for n in mine["items"]] == [notification_id]
     assert mine["items"][0]["title"] == "Test notification"
     assert mine["unread_count"] == 1
+    # The cached count was dropped: the counter shows the new notification at once.
+    assert (await client.get(counter_url, headers=user.headers)).json()["data"]["unread"] == 1
 
     read = await client.post(
         f"/api/dashboards/widgets/{widget['id']}/actions/1", headers=user.headers

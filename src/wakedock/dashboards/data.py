@@ -67,6 +67,11 @@ def cache_key(
     )
 
 
+def forget_personal(cache: TTLCache, *, user_id: int) -> int:
+    """Drop the cached personal results of one user (after they changed their own data)."""
+    return cache.invalidate(lambda key: isinstance(key, tuple) and key[3] == user_id)
+
+
 async def widget_data(
     runtime: Runtime,
     *,

@@ -309,6 +309,7 @@ async def run_action(
     db: DbSession,
     broker: AppBroker,
     meta: RequestMeta,
+    runtime: DataRuntime,
 ) -> ActionResult:
     widget = await service.get_widget_or_raise(db, user_id=principal.user_id, widget_id=widget_id)
     name = actions.action_at(widget, index)
@@ -320,6 +321,8 @@ async def run_action(
         now=get_clock(request).now(),
         broker=broker,
     )
+    # The viewer's notification widgets show the change at once, not after the cache expires.
+    data.forget_personal(runtime.cache, user_id=principal.user_id)
     return ActionResult(action=name, status="ok", result=result)
 
 
