@@ -32,6 +32,14 @@ ADMIN_PASSWORD = "admin-password-1"
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def run_sync(func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
     """Run a coroutine function to completion from sync code, even inside a running loop."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -127,6 +135,9 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
         "admin_password": ADMIN_PASSWORD,
         "admin_email": "admin@example.com",
         "log_level": "INFO",
+        # Tests drive the delivery worker themselves (app.state.worker.drain()).
+        "worker_enabled": False,
+        "allow_private_targets": True,
     }
     values.update(overrides)
     return Settings(**values)

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.conftest import free_port
 
 WAKEDOCK = [sys.executable, "-m", "wakedock"]
 
@@ -38,12 +39,6 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env["WAKEDOCK_DATA_DIR"] = str(tmp_path / "data")
     env["COLUMNS"] = "200"
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_version_and_migrate(cli_env: dict[str, str]) -> None:
@@ -210,3 +205,17 @@ def test_serve_with_admin_from_env_and_cli_token(cli_env: dict[str, str]) -> Non
     assert lines
     for line in lines:
         json.loads(line)
+
+
+def test_vapid_generate_and_worker_burst(cli_env: dict[str, str]) -> None:
+    generated = run(cli_env, "vapid", "generate", "--subject", "mailto:ops@example.com")
+    assert generated.returncode == 0, generated.stderr
+    public = generated.stdout.split("public key:")[1].split()[0]
+    assert len(public) == 87  # 65 bytes, unpadded base64url
+    assert "private" not in generated.stdout
+    shown = run(cli_env, "vapid", "generate", "--no-save")
+    assert "private key:" in shown.stdout
+    assert run(cli_env, "vapid", "generate", "--subject", "ops@example.com").returncode == 2
+    burst = run(cli_env, "worker", "--burst")
+    assert burst.returncode == 0, burst.stderr
+    assert "processed 0 deliveries" in burst.stdout

@@ -26,6 +26,8 @@ user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens for scripts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+vapid_app = typer.Typer(help="Web push (VAPID) keys.", no_args_is_help=True)
+app.add_typer(vapid_app, name="vapid")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -246,6 +248,100 @@ def token_create(
 
     plain = _run_db(_settings(), work)
     print(plain)
+
+
+@app.command()
+def worker(
+    burst: Annotated[bool, typer.Option(help="Process what is due, then exit")] = False,
+) -> None:
+    """Run the delivery worker alone (set WAKEDOCK_REDIS_URL so live events reach every server)."""
+    from wakedock.broker import create_broker
+    from wakedock.clock import Clock
+    from wakedock.db import migrate as migrations
+    from wakedock.db.engine import create_engine, create_sessionmaker
+    from wakedock.log import configure_logging
+    from wakedock.notifications.delivery.worker import DeliveryWorker
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    migrations.upgrade(settings.resolved_database_url)
+
+    async def run() -> int:
+        engine = create_engine(settings.resolved_database_url)
+        broker = create_broker(settings.redis_url)
+        try:
+            async with broker.lifespan():
+                delivery = DeliveryWorker(
+                    sessionmaker=create_sessionmaker(engine),
+                    settings=settings,
+                    broker=broker,
+                    clock=Clock(),
+                )
+                if burst:
+                    done = await delivery.drain(max_rounds=10_000)
+                    await delivery.maintenance()
+                    return done
+                await delivery.run()
+                return 0
+        finally:
+            await engine.dispose()
+
+    done = asyncio.run(run())
+    if burst:
+        console.print(f"processed {done} deliveries")
+
+
+@vapid_app.command("generate")
+def vapid_generate(
+    subject: Annotated[
+        str | None, typer.Option(help="mailto: or https: contact for push services")
+    ] = None,
+    save: Annotated[bool, typer.Option(help="Store as the active web push channel")] = True,
+) -> None:
+    """Generate a VAPID key pair for web push and (by default) make it the active channel."""
+    from sqlalchemy import select
+
+    from wakedock.notifications.channels.webpush import generate_vapid_keys
+    from wakedock.notifications.models import NotificationChannel
+
+    settings = _settings()
+    public, private = generate_vapid_keys()
+    contact = subject or f"mailto:{settings.admin_email}"
+    if not contact.startswith(("mailto:", "https://")):
+        raise _fail("--subject must start with mailto: or https://", 2)
+    if save:
+
+        async def work(session: AsyncSession) -> None:
+            from wakedock.audit import service as audit
+
+            row = (
+                await session.scalars(
+                    select(NotificationChannel)
+                    .where(NotificationChannel.type == "webpush")
+                    .order_by(NotificationChannel.id)
+                )
+            ).first()
+            config = {"vapid_public_key": public, "vapid_private_key": private, "subject": contact}
+            if row is None:
+                row = NotificationChannel(name="webpush", type="webpush", config=config)
+                session.add(row)
+            else:
+                row.config = config
+            await session.flush()
+            audit.record(
+                session,
+                actor=CLI_ACTOR,
+                action="channel.vapid_generate",
+                resource_type="notification_channel",
+                resource_id=row.id,
+            )
+            await session.commit()
+
+        _run_db(settings, work)
+        console.print("stored as the web push channel; browsers must subscribe again")
+    print(f"public key: {public}")
+    if not save:
+        print(f"private key: {private}")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wakedock.broker import Broker
 from wakedock.settings import Settings
 
 
@@ -21,5 +22,11 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+def get_broker(request: Request) -> Broker | None:
+    broker: Broker | None = getattr(request.app.state, "broker", None)
+    return broker
+
+
 AppSettings = Annotated[Settings, Depends(get_app_settings)]
+AppBroker = Annotated[Broker | None, Depends(get_broker)]
 DbSession = Annotated[AsyncSession, Depends(get_db)]

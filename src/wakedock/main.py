@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -22,10 +25,18 @@ from wakedock.dashboards.sources_router import router as dashboard_sources_route
 from wakedock.dashboards.templates_router import router as dashboard_templates_router
 from wakedock.db.engine import create_engine, create_sessionmaker
 from wakedock.errors import install_error_handlers
+from wakedock.notifications.broadcast.router import router as broadcast_router
+from wakedock.notifications.channels.router import push_router
+from wakedock.notifications.channels.router import router as channels_router
+from wakedock.notifications.delivery.router import router as deliveries_router
+from wakedock.notifications.delivery.worker import DeliveryWorker
 from wakedock.notifications.preferences.router import router as preferences_router
 from wakedock.notifications.router import router as notifications_router
 from wakedock.notifications.subscriptions.router import router as subscriptions_router
 from wakedock.notifications.templates.router import router as templates_router
+from wakedock.realtime.hub import Hub
+from wakedock.realtime.sse import router as sse_router
+from wakedock.realtime.websocket import router as websocket_router
 from wakedock.settings import Settings
 from wakedock.system.metrics import MetricsMiddleware
 from wakedock.system.router import router as system_router
@@ -44,7 +55,28 @@ ROUTERS = [
     dashboards_router,
     dashboard_templates_router,
     dashboard_sources_router,
+    channels_router,
+    push_router,
+    broadcast_router,
+    deliveries_router,
+    sse_router,
+    websocket_router,
 ]
+
+
+@asynccontextmanager
+async def _background(coroutine: Coroutine[Any, Any, None] | None) -> AsyncIterator[None]:
+    """Run a long-lived task for the app's lifetime; cancel it at shutdown."""
+    if coroutine is None:
+        yield
+        return
+    task = asyncio.create_task(coroutine)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,11 +89,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         broker = create_broker(settings.redis_url)
         app.state.broker = broker
+        worker = DeliveryWorker(
+            sessionmaker=app.state.sessionmaker,
+            settings=settings,
+            broker=broker,
+            clock=app.state.clock,
+        )
+        app.state.worker = worker
+        hub = Hub(
+            broker=broker,
+            sessionmaker=app.state.sessionmaker,
+            clock=app.state.clock,
+            heartbeat_interval=settings.heartbeat_interval_seconds,
+            max_queue=settings.socket_queue_size,
+        )
+        app.state.hub = hub
         try:
             await ensure_admin(app.state.sessionmaker, settings)
             await ensure_dashboard_builtins(app.state.sessionmaker)
-            async with broker.lifespan():
+            async with (
+                broker.lifespan(),
+                _background(hub.run()),
+                _background(hub.housekeeping()),
+                _background(worker.run() if settings.worker_enabled else None),
+            ):
+                await asyncio.wait_for(hub.ready.wait(), 10)
                 yield
+                hub.close_all(1001, "server shutting down")
         finally:
             await engine.dispose()
 

@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
 
     redis_url: str | None = None
+    heartbeat_interval_seconds: float = Field(default=25.0, gt=0, le=300)
+    socket_queue_size: int = Field(default=1000, ge=10, le=100_000)
+
+    # notifications: delivery worker and channels
+    worker_enabled: bool = True
+    worker_concurrency: int = Field(default=10, ge=1, le=500)
+    worker_batch_size: int = Field(default=50, ge=1, le=1000)
+    worker_poll_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    delivery_lease_seconds: int = Field(default=60, ge=5)
+    allow_private_targets: bool = False
 
     # Dashboards: outbound calls of the prometheus and http_json data sources.
     dashboards_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)

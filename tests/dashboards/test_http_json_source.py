@@ -231,6 +231,10 @@ async def test_ssrf_guard_refuses_private_targets_unless_allowed(tmp_path: Any) 
     await guard.check_target("http://127.0.0.1:8080/x", opened)
     with pytest.raises(SourceError):
         await guard.check_target("http://10.1.2.3/x", opened)
+    guard_off = make_settings(
+        tmp_path / "c", "sqlite+aiosqlite:///:memory:", allow_private_targets=True
+    )
+    await guard.check_target("http://10.1.2.3/x", guard_off)
 
 
 async def test_creating_a_source_on_a_refused_target_is_422(

@@ -22,8 +22,9 @@ from wakedock.auth.schemas import (
     RefreshRequest,
     TokenPair,
 )
-from wakedock.dependencies import AppSettings, DbSession
+from wakedock.dependencies import AppBroker, AppSettings, DbSession
 from wakedock.errors import ERROR_RESPONSES, ValidationFailed
+from wakedock.realtime.hub import publish_revocation
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
@@ -84,8 +85,13 @@ async def refresh(
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End the current session")
-async def logout(principal: CurrentPrincipal, db: DbSession, meta: RequestMeta) -> Response:
+async def logout(
+    principal: CurrentPrincipal, db: DbSession, meta: RequestMeta, broker: AppBroker
+) -> Response:
     await sessions.logout(db, principal=principal, meta=meta)
+    await publish_revocation(
+        broker, user_id=principal.user_id, session_id=principal.session_id, reason="logged out"
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -96,7 +102,7 @@ async def me(principal: CurrentPrincipal) -> Me:
 
 @router.patch("/me", summary="Change the caller's e-mail, time zone or password")
 async def update_me(
-    body: MeUpdate, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta
+    body: MeUpdate, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta, broker: AppBroker
 ) -> Me:
     user = principal.user
     if body.new_password is not None:
@@ -117,6 +123,13 @@ async def update_me(
         action="user.update_self",
         keep_session_id=principal.session_id,
     )
+    if body.new_password is not None:
+        await publish_revocation(
+            broker,
+            user_id=user.id,
+            except_session_id=principal.session_id,
+            reason="password changed",
+        )
     return _me(
         Principal(user=user, permissions=principal.permissions, session_id=principal.session_id)
     )

@@ -11,9 +11,10 @@ from wakedock.auth.dependencies import RequestMeta, require
 from wakedock.auth.permissions import Permission, permissions_for
 from wakedock.auth.principal import Principal
 from wakedock.auth.schemas import UserCreate, UserList, UserOut, UserUpdate
-from wakedock.dependencies import DbSession
+from wakedock.dependencies import AppBroker, DbSession
 from wakedock.errors import ERROR_RESPONSES, ValidationFailed
 from wakedock.pagination import decode_cursor, encode_cursor
+from wakedock.realtime.hub import publish_revocation
 
 router = APIRouter(prefix="/api/users", tags=["users"], responses=ERROR_RESPONSES)
 Admin = Annotated[Principal, Depends(require(Permission.USERS_ADMIN))]
@@ -54,7 +55,12 @@ async def get_user(user_id: int, _: Admin, db: DbSession) -> UserOut:
 
 @router.patch("/{user_id}", summary="Change a user's roles, state, e-mail, time zone or password")
 async def update_user(
-    user_id: int, body: UserUpdate, admin: Admin, db: DbSession, meta: RequestMeta
+    user_id: int,
+    body: UserUpdate,
+    admin: Admin,
+    db: DbSession,
+    meta: RequestMeta,
+    broker: AppBroker,
 ) -> UserOut:
     user = await service.get_or_raise(db, user_id=user_id)
     if user.id == admin.user_id and (
@@ -77,13 +83,18 @@ async def update_user(
         timezone=body.timezone,
         password=body.password,
     )
+    if body.is_active is False or body.password is not None:
+        await publish_revocation(broker, user_id=user.id, reason="credentials changed")
     return UserOut.model_validate(user)
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a user")
-async def delete_user(user_id: int, admin: Admin, db: DbSession, meta: RequestMeta) -> Response:
+async def delete_user(
+    user_id: int, admin: Admin, db: DbSession, meta: RequestMeta, broker: AppBroker
+) -> Response:
     user = await service.get_or_raise(db, user_id=user_id)
     if user.id == admin.user_id:
         raise ValidationFailed("You cannot delete yourself", field="path.user_id")
     await service.delete(db, actor=admin.acting(meta), user=user)
+    await publish_revocation(broker, user_id=user_id, reason="user deleted")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -12,6 +12,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 
+class BrokerDisconnected(Exception):
+    """The connection to the broker was lost; the subscription has ended."""
+
+
+def matches(pattern: str, channel: str) -> bool:
+    return channel.startswith(pattern[:-1]) if pattern.endswith("*") else channel == pattern
+
+
 class Subscription(Protocol):
     """A live subscription: iterate to receive ``(channel, payload)`` pairs."""
 
@@ -31,7 +39,11 @@ class Broker(abc.ABC):
 
     @abc.abstractmethod
     def subscribe(self, *channels: str) -> AbstractAsyncContextManager[Subscription]:
-        """``async with broker.subscribe("a", "b") as sub: async for channel, payload in sub``."""
+        """``async with broker.subscribe("a", "user:*") as sub: async for channel, payload in sub``.
+
+        A channel ending in ``*`` matches every channel with that prefix. Iterating raises
+        ``BrokerDisconnected`` when the backend connection is lost (messages may have been
+        missed: subscribers should resynchronise from the database)."""
 
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[Broker]:
@@ -49,7 +61,7 @@ def create_broker(url: str | None) -> Broker:
 
         return MemoryBroker()
     if url.startswith(("redis://", "rediss://", "unix://")):
-        from wakedock.broker.backends.redis import RedisBroker  # type: ignore[import-not-found]
+        from wakedock.broker.backends.redis import RedisBroker
 
         broker: Broker = RedisBroker(url)
         return broker

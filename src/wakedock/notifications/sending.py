@@ -16,7 +16,7 @@ from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
 from wakedock.broker import Broker
 from wakedock.errors import Conflict, Forbidden, ValidationFailed
-from wakedock.notifications import events, service
+from wakedock.notifications import events, metrics, service
 from wakedock.notifications.delivery import queue
 from wakedock.notifications.models import NotificationSubscription
 from wakedock.notifications.preferences import service as preferences
@@ -31,6 +31,7 @@ async def content_from_request(
 ) -> tuple[Content, list[str]]:
     """Build the content (rendering the template if one is named); returns it and its channels."""
     ttl = body.ttl_seconds
+    email_subject = email_html = None
     if body.template is not None:
         row = await templates.get_or_raise(session, name=body.template)
         rendered = templates.render_template(row, body.variables)
@@ -42,6 +43,7 @@ async def content_from_request(
         kind = body.type.value if body.type else rendered.type
         priority = body.priority.value if body.priority else rendered.priority
         ttl = ttl if ttl is not None else rendered.ttl_seconds
+        email_subject, email_html = rendered.email_subject, rendered.email_html
     else:
         assert body.title is not None
         title, message, action_url = body.title, body.message or "", body.action_url
@@ -65,6 +67,8 @@ async def content_from_request(
         source=body.source or source,
         group_key=body.group_key,
         expires_at=expires_at,
+        email_subject=email_subject,
+        email_html=email_html,
     )
     return content, list(body.channels)
 
@@ -132,11 +136,20 @@ async def deliver(
         broadcast_id=broadcast_id,
     )
     prefs = await preferences.get_many(session, user_ids=list(user_ids))
+    email_parts = {
+        k: v for k, v in (("subject", content.email_subject), ("html", content.email_html)) if v
+    }
     plan = await queue.plan(
-        session, notifications=notifications, preferences=prefs, now=now, named_channels=named
+        session,
+        notifications=notifications,
+        preferences=prefs,
+        now=now,
+        named_channels=named,
+        email_parts=email_parts,
     )
     caps = {uid: p.max_notifications for uid, p in prefs.items() if p.max_notifications}
     removed = await service.enforce_retention(session, caps=caps)
+    metrics.NOTIFICATIONS_CREATED.labels(content.type, content.priority).inc(len(notifications))
     removed_ids = {nid for _, nid in removed}
     live = [n for n in plan.live if n.id not in removed_ids]
     kept = [n for n in notifications if n.id not in removed_ids]

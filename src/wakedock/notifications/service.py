@@ -56,6 +56,9 @@ class Content:
     source: str | None = None
     group_key: str | None = None
     expires_at: datetime | None = None
+    # Per-channel parts from a template; they travel with the e-mail delivery, not the row.
+    email_subject: str | None = None
+    email_html: str | None = None
 
 
 @dataclass

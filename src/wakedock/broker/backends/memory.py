@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from wakedock.broker.base import Broker, Subscription
+from wakedock.broker.base import Broker, Subscription, matches
 
 
 class _MemorySubscription:
@@ -21,7 +20,7 @@ class _MemorySubscription:
 
 class MemoryBroker(Broker):
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[asyncio.Queue[tuple[str, bytes]]]] = defaultdict(set)
+        self._subscribers: list[tuple[tuple[str, ...], asyncio.Queue[tuple[str, bytes]]]] = []
 
     async def connect(self) -> None:
         return None
@@ -30,20 +29,19 @@ class MemoryBroker(Broker):
         self._subscribers.clear()
 
     async def publish(self, channel: str, payload: bytes) -> None:
-        for queue in self._subscribers.get(channel, ()):
-            queue.put_nowait((channel, payload))
+        for patterns, queue in self._subscribers:
+            if any(matches(pattern, channel) for pattern in patterns):
+                queue.put_nowait((channel, payload))
 
     @asynccontextmanager
     async def subscribe(self, *channels: str) -> AsyncIterator[Subscription]:
-        queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
-        for channel in channels:
-            self._subscribers[channel].add(queue)
+        entry: tuple[tuple[str, ...], asyncio.Queue[tuple[str, bytes]]] = (
+            channels,
+            asyncio.Queue(),
+        )
+        self._subscribers.append(entry)
         try:
-            yield _MemorySubscription(queue)
+            yield _MemorySubscription(entry[1])
         finally:
-            for channel in channels:
-                subscribers = self._subscribers.get(channel)
-                if subscribers is not None:
-                    subscribers.discard(queue)
-                    if not subscribers:
-                        del self._subscribers[channel]
+            if entry in self._subscribers:
+                self._subscribers.remove(entry)

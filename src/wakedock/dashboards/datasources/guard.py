@@ -1,7 +1,8 @@
 """Outbound HTTP for data sources: an SSRF guard, size and time limits, no redirects.
 
 Targets must resolve to public addresses; loopback, private, link-local and other non-global
-addresses are refused unless they fall inside ``WAKEDOCK_DASHBOARDS_ALLOWED_NETWORKS``.
+addresses are refused unless they fall inside ``WAKEDOCK_DASHBOARDS_ALLOWED_NETWORKS`` (or
+``WAKEDOCK_ALLOW_PRIVATE_TARGETS`` turns the guard off for the whole deployment).
 The check runs when a source is saved and again before every call (addresses can change).
 """
 
@@ -24,6 +25,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def _allowed(address: IPAddress, settings: Settings) -> bool:
+    if settings.allow_private_targets:  # the deployment-wide "SSRF guard off" switch
+        return True
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     for network in settings.dashboards_allowed_networks:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +64,7 @@ async def plan(
     preferences: dict[int, Preferences],
     now: datetime,
     named_channels: Sequence[NotificationChannel] = (),
+    email_parts: dict[str, str] | None = None,
 ) -> DeliveryPlan:
     """Decide every channel of every notification; queue rows are added to the session."""
     result = DeliveryPlan()
@@ -97,6 +99,7 @@ async def plan(
                     channel=email_channel,
                     digest_key=digest_key,
                     now=now,
+                    target=email_parts,
                 )
             )
 
@@ -126,7 +129,7 @@ def _job(
     run_at: datetime | None = None,
     channel: NotificationChannel | None = None,
     digest_key: str | None = None,
-    target: dict[str, int] | None = None,
+    target: dict[str, Any] | None = None,
     now: datetime,
 ) -> Delivery:
     job = Delivery(

@@ -7,9 +7,10 @@ from fastapi import APIRouter
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.dependencies import DbSession
 from wakedock.errors import ERROR_RESPONSES
-from wakedock.notifications.dependencies import Reader
+from wakedock.notifications.dependencies import AppBroker, Reader
 from wakedock.notifications.preferences import service
 from wakedock.notifications.preferences.schemas import PreferencesOut, PreferencesPatch
+from wakedock.realtime.hub import publish_preferences_changed
 
 router = APIRouter(
     prefix="/api/notifications/preferences", tags=["preferences"], responses=ERROR_RESPONSES
@@ -23,17 +24,21 @@ async def get_preferences(principal: Reader, db: DbSession) -> PreferencesOut:
 
 @router.put("", summary="Replace your preferences (fields left out return to their defaults)")
 async def put_preferences(
-    body: PreferencesPatch, principal: Reader, db: DbSession, meta: RequestMeta
+    body: PreferencesPatch, principal: Reader, db: DbSession, meta: RequestMeta, broker: AppBroker
 ) -> PreferencesOut:
-    return await service.update(
+    result = await service.update(
         db, actor=principal.acting(meta), user_id=principal.user_id, changes=body, replace_all=True
     )
+    await publish_preferences_changed(broker, user_id=principal.user_id)
+    return result
 
 
 @router.patch("", summary="Change some of your preferences")
 async def patch_preferences(
-    body: PreferencesPatch, principal: Reader, db: DbSession, meta: RequestMeta
+    body: PreferencesPatch, principal: Reader, db: DbSession, meta: RequestMeta, broker: AppBroker
 ) -> PreferencesOut:
-    return await service.update(
+    result = await service.update(
         db, actor=principal.acting(meta), user_id=principal.user_id, changes=body, replace_all=False
     )
+    await publish_preferences_changed(broker, user_id=principal.user_id)
+    return result

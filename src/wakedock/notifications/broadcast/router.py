@@ -1,0 +1,46 @@
+"""/api/notifications/broadcast(s): admin announcements to everyone, roles or user lists."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+
+from wakedock.auth.dependencies import RequestMeta
+from wakedock.dependencies import DbSession
+from wakedock.errors import ERROR_RESPONSES
+from wakedock.notifications.broadcast import service
+from wakedock.notifications.broadcast.schemas import BroadcastAccepted, BroadcastIn, BroadcastOut
+from wakedock.notifications.dependencies import AppClock, Broadcaster
+from wakedock.pagination import decode_cursor
+
+router = APIRouter(prefix="/api/notifications", tags=["broadcast"], responses=ERROR_RESPONSES)
+
+
+@router.post("/broadcast", status_code=status.HTTP_202_ACCEPTED, summary="Broadcast a notification")
+async def broadcast(
+    body: BroadcastIn,
+    principal: Broadcaster,
+    db: DbSession,
+    clock: AppClock,
+    meta: RequestMeta,
+    request: Request,
+) -> BroadcastAccepted:
+    row = await service.create(
+        db, actor=principal.acting(meta), sender_id=principal.user_id, body=body, now=clock.now()
+    )
+    worker = getattr(request.app.state, "worker", None)
+    if worker is not None:
+        worker.wake()
+    return BroadcastAccepted(broadcast_id=row.id, recipients=row.recipients)
+
+
+@router.get("/broadcasts", summary="Past broadcasts with their counts")
+async def list_broadcasts(
+    _: Broadcaster,
+    db: DbSession,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: str | None = None,
+) -> list[BroadcastOut]:
+    before = int(decode_cursor(cursor)["id"]) if cursor else None
+    return await service.list_broadcasts(db, limit=limit, before_id=before)

@@ -1,0 +1,104 @@
+"""E-mail channel over SMTP (aiosmtplib): plain text plus an optional HTML part."""
+
+from __future__ import annotations
+
+import html
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from enum import StrEnum
+from typing import Annotated, Any
+
+import aiosmtplib
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, StringConstraints
+
+from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
+from wakedock.notifications.channels.netguard import ensure_public_host
+
+SECRET_FIELDS = ("password",)
+
+
+class TlsMode(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
+class EmailConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    tls_mode: TlsMode = TlsMode.STARTTLS
+    username: Annotated[str, StringConstraints(max_length=255)] | None = None
+    password: SecretStr | None = None
+    from_address: EmailStr
+    from_name: Annotated[str, StringConstraints(max_length=100)] = "WakeDock"
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 20.0
+
+
+def validate(config: dict[str, Any]) -> None:
+    EmailConfig.model_validate(config)
+
+
+def build(parsed: EmailConfig, message: OutgoingMessage) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = formataddr((parsed.from_name, str(parsed.from_address)))
+    mail["To"] = formataddr((message.recipient_name or "", message.recipient_email or ""))
+    mail["Subject"] = message.email_subject or message.title
+    mail["Message-ID"] = make_msgid(domain=str(parsed.from_address).split("@", 1)[1])
+    text = message.body if len(message.notifications) <= 1 else _digest_text(message)
+    if message.url:
+        text += f"\n\n{message.url}"
+    mail.set_content(text)
+    html_body = message.email_html or _default_html(message)
+    mail.add_alternative(html_body, subtype="html")
+    return mail
+
+
+def _digest_text(message: OutgoingMessage) -> str:
+    lines = [message.body, ""]
+    for item in message.notifications:
+        lines.append(f"- [{item['priority']}] {item['title']}")
+        if item.get("message"):
+            lines.append(f"  {item['message']}")
+    return "\n".join(lines)
+
+
+def _default_html(message: OutgoingMessage) -> str:
+    items = (
+        "".join(
+            f"<li><strong>{html.escape(n['title'])}</strong>"
+            f"<br>{html.escape(n.get('message') or '')}</li>"
+            for n in message.notifications
+        )
+        if len(message.notifications) > 1
+        else f"<p>{html.escape(message.body)}</p>"
+    )
+    link = f'<p><a href="{html.escape(message.url)}">Open</a></p>' if message.url else ""
+    return f"<h2>{html.escape(message.title)}</h2>{items}{link}"
+
+
+async def send(config: dict[str, Any], message: OutgoingMessage, *, context: SendContext) -> None:
+    parsed = EmailConfig.model_validate(config)
+    if not message.recipient_email:
+        raise DeliveryError("the recipient has no e-mail address", permanent=True)
+    await ensure_public_host(parsed.host, parsed.port, allow_private=context.allow_private_targets)
+    mail = build(parsed, message)
+    try:
+        await aiosmtplib.send(
+            mail,
+            hostname=parsed.host,
+            port=parsed.port,
+            username=parsed.username,
+            password=parsed.password.get_secret_value() if parsed.password else None,
+            use_tls=parsed.tls_mode == TlsMode.TLS,
+            start_tls=parsed.tls_mode == TlsMode.STARTTLS,
+            timeout=parsed.timeout_seconds,
+        )
+    except aiosmtplib.SMTPResponseException as exc:
+        # 5xx is a permanent refusal (bad address, auth); 4xx is temporary.
+        raise DeliveryError(
+            f"SMTP {exc.code}: {exc.message[:200]}", permanent=exc.code >= 500
+        ) from None
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"SMTP failure: {type(exc).__name__}") from None

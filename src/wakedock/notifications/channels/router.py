@@ -1,0 +1,196 @@
+"""/api/notifications/channels (notifications:admin) and the caller's web push subscriptions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy import delete, select
+
+from wakedock.audit import service as audit
+from wakedock.auth.dependencies import RequestMeta
+from wakedock.dependencies import AppSettings, DbSession
+from wakedock.errors import ERROR_RESPONSES, NotFound
+from wakedock.notifications.channels import service
+from wakedock.notifications.channels.netguard import check_url_syntax
+from wakedock.notifications.channels.schemas import (
+    ChannelIn,
+    ChannelOut,
+    ChannelPatch,
+    ChannelTestResult,
+    PushSubscriptionDelete,
+    PushSubscriptionIn,
+    PushSubscriptionOut,
+    VapidKey,
+)
+from wakedock.notifications.dependencies import NotificationsAdmin, Reader
+from wakedock.notifications.models import PushSubscription
+
+router = APIRouter(
+    prefix="/api/notifications/channels", tags=["channels"], responses=ERROR_RESPONSES
+)
+push_router = APIRouter(prefix="/api/notifications", tags=["web push"], responses=ERROR_RESPONSES)
+
+
+@router.get("", summary="List delivery channels (secrets never shown)")
+async def list_channels(_: NotificationsAdmin, db: DbSession) -> list[ChannelOut]:
+    return [service.to_out(r) for r in await service.list_channels(db)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Configure a delivery channel")
+async def create_channel(
+    body: ChannelIn, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
+) -> ChannelOut:
+    return service.to_out(await service.create(db, actor=admin.acting(meta), data=body))
+
+
+@router.get("/{channel_id:int}", summary="Get a channel")
+async def get_channel(channel_id: int, _: NotificationsAdmin, db: DbSession) -> ChannelOut:
+    return service.to_out(await service.get_or_raise(db, channel_id=channel_id))
+
+
+@router.patch("/{channel_id:int}", summary="Change a channel (omitted secrets are kept)")
+async def update_channel(
+    channel_id: int, body: ChannelPatch, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
+) -> ChannelOut:
+    return service.to_out(
+        await service.update(db, actor=admin.acting(meta), channel_id=channel_id, changes=body)
+    )
+
+
+@router.put("/{channel_id:int}", summary="Replace a channel's settings (omitted secrets are kept)")
+async def put_channel(
+    channel_id: int, body: ChannelPatch, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
+) -> ChannelOut:
+    return service.to_out(
+        await service.update(db, actor=admin.acting(meta), channel_id=channel_id, changes=body)
+    )
+
+
+@router.delete(
+    "/{channel_id:int}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a channel"
+)
+async def delete_channel(
+    channel_id: int, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
+) -> Response:
+    await service.delete(db, actor=admin.acting(meta), channel_id=channel_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{channel_id:int}/test", summary="Send a test message now and report the outcome")
+async def test_channel(
+    channel_id: int,
+    admin: NotificationsAdmin,
+    db: DbSession,
+    settings: AppSettings,
+    meta: RequestMeta,
+) -> ChannelTestResult:
+    extra = {}
+    row = await service.get_or_raise(db, channel_id=channel_id)
+    if row.type == "webpush":
+        sub = (
+            await db.scalars(
+                select(PushSubscription).where(PushSubscription.user_id == admin.user_id)
+            )
+        ).first()
+        if sub is None:
+            return ChannelTestResult(
+                ok=False, error="you have no web push subscription to test with", duration_ms=0
+            )
+        extra = {
+            "subscription": {
+                "endpoint": sub.endpoint,
+                "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
+            }
+        }
+    return await service.send_test(
+        db,
+        actor=admin.acting(meta),
+        channel_id=channel_id,
+        recipient_email=admin.user.email,
+        recipient_name=admin.user.username,
+        allow_private=settings.allow_private_targets,
+        extra=extra,
+    )
+
+
+@push_router.get("/push/vapid-public-key", summary="The VAPID public key browsers subscribe with")
+async def vapid_public_key(_: Reader, db: DbSession, settings: AppSettings) -> VapidKey:
+    row = await service.webpush_channel(db, subject=f"mailto:{settings.admin_email}")
+    assert row is not None
+    return VapidKey(public_key=str(row.config["vapid_public_key"]))
+
+
+@push_router.post(
+    "/push-subscriptions",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register this browser for web push",
+)
+async def add_push_subscription(
+    body: PushSubscriptionIn, principal: Reader, db: DbSession, meta: RequestMeta
+) -> PushSubscriptionOut:
+    check_url_syntax(body.endpoint, field="endpoint", schemes=("https", "http"))
+    row = (
+        await db.scalars(select(PushSubscription).where(PushSubscription.endpoint == body.endpoint))
+    ).first()
+    if row is None:
+        row = PushSubscription(
+            endpoint=body.endpoint,
+            user_id=principal.user_id,
+            p256dh=body.keys.p256dh,
+            auth=body.keys.auth,
+            user_agent=meta.user_agent,
+        )
+        db.add(row)
+    else:  # the same browser re-subscribing (possibly after another user logged in on it)
+        row.user_id, row.p256dh, row.auth = principal.user_id, body.keys.p256dh, body.keys.auth
+    await db.flush()
+    audit.record(
+        db,
+        actor=principal.acting(meta),
+        action="push_subscription.create",
+        resource_type="push_subscription",
+        resource_id=row.id,
+    )
+    await db.commit()
+    return PushSubscriptionOut(id=row.id, endpoint=row.endpoint, created_at=row.created_at)
+
+
+@push_router.get("/push-subscriptions", summary="List your web push subscriptions")
+async def list_push_subscriptions(principal: Reader, db: DbSession) -> list[PushSubscriptionOut]:
+    rows = (
+        await db.scalars(
+            select(PushSubscription).where(PushSubscription.user_id == principal.user_id)
+        )
+    ).all()
+    return [
+        PushSubscriptionOut(id=r.id, endpoint=r.endpoint, created_at=r.created_at) for r in rows
+    ]
+
+
+@push_router.delete(
+    "/push-subscriptions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Unregister a browser from web push",
+)
+async def delete_push_subscription(
+    body: PushSubscriptionDelete, principal: Reader, db: DbSession, meta: RequestMeta
+) -> Response:
+    result = await db.execute(
+        delete(PushSubscription)
+        .where(
+            PushSubscription.endpoint == body.endpoint,
+            PushSubscription.user_id == principal.user_id,
+        )
+        .returning(PushSubscription.id)
+    )
+    removed = result.scalars().all()
+    if not removed:
+        raise NotFound("Push subscription not found")
+    audit.record(
+        db,
+        actor=principal.acting(meta),
+        action="push_subscription.delete",
+        resource_type="push_subscription",
+        resource_id=removed[0],
+    )
+    await db.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,109 @@
+"""The worker side of a broadcast: page through the audience, one transaction per batch.
+
+Each batch inserts the recipients' notifications, plans their deliveries and moves the
+broadcast's cursor in one commit, so memory stays at one batch and a crash resumes exactly
+where the last commit left off (the cursor update is conditional: a second worker that took
+over an expired lease cannot insert the same batch twice).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wakedock.auth.models import User
+from wakedock.notifications.channels.base import OutgoingMessage
+from wakedock.notifications.models import Broadcast, Delivery
+from wakedock.notifications.service import Content
+
+if TYPE_CHECKING:
+    from wakedock.notifications.delivery.worker import DeliveryWorker
+
+BATCH_SIZE = 500
+
+
+def content_of(broadcast: Broadcast) -> Content:
+    payload = broadcast.payload
+    expires = payload.get("expires_at")
+    return Content(
+        title=payload["title"],
+        message=payload.get("message", ""),
+        type=payload["type"],
+        priority=payload["priority"],
+        data=payload.get("data") or {},
+        action_url=payload.get("action_url"),
+        action_label=payload.get("action_label"),
+        source="broadcast",
+        expires_at=datetime.fromisoformat(expires) if expires else None,
+    )
+
+
+async def run(worker: DeliveryWorker, session: AsyncSession, job: Delivery) -> None:
+    from wakedock.notifications import sending
+    from wakedock.notifications.broadcast.service import audience_query
+    from wakedock.notifications.delivery.worker import Skip
+
+    broadcast = await session.get(Broadcast, job.target["broadcast_id"])
+    if broadcast is None or broadcast.status == "completed":
+        raise Skip()
+    content = content_of(broadcast)
+    broadcast.status = "sending"
+    await session.commit()
+    while True:
+        cursor = broadcast.cursor_user_id
+        ids = list(
+            (
+                await session.scalars(
+                    audience_query(broadcast.target).where(User.id > cursor).limit(BATCH_SIZE)
+                )
+            ).all()
+        )
+        now = worker.clock.now()
+        if not ids:
+            broadcast.status, broadcast.completed_at = "completed", now
+            await session.commit()
+            return
+        created = await sending.deliver(
+            session,
+            user_ids=ids,
+            content=content,
+            now=now,
+            sender_id=broadcast.sender_id,
+            broadcast_id=broadcast.id,
+        )
+        moved = await session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast.id, Broadcast.cursor_user_id == cursor)
+            .values(
+                cursor_user_id=ids[-1], delivered=Broadcast.delivered + len(created.notifications)
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(moved, "rowcount", 0) != 1:  # another worker already did this batch
+            await session.rollback()
+            raise Skip()
+        job.lease_until = now + timedelta(seconds=worker.settings.delivery_lease_seconds)
+        await session.commit()
+        await session.refresh(broadcast)
+        await sending.publish(worker.broker, created)
+
+
+async def announcement(session: AsyncSession, broadcast_id: int) -> OutgoingMessage:
+    """The one message a broadcast sends to each external channel it names."""
+    from wakedock.notifications.delivery.worker import Skip
+
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise Skip()
+    p = broadcast.payload
+    return OutgoingMessage(
+        title=p["title"],
+        body=p.get("message", ""),
+        type=p["type"],
+        priority=p["priority"],
+        url=p.get("action_url"),
+        event="broadcast",
+    )

@@ -1,0 +1,399 @@
+"""The delivery worker: claims due jobs with a lease, sends, records every attempt, retries.
+
+Runs inside ``wakedock serve`` and alone as ``wakedock worker``. Claims use
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the queue without ever
+taking the same job; a worker killed mid-job leaves a lease that expires, and the job is
+claimed again (an attempt is counted at claim time, so a crash loop still ends in "dead").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from wakedock.auth.models import User
+from wakedock.broker import Broker
+from wakedock.clock import Clock
+from wakedock.notifications import events, metrics, service
+from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
+from wakedock.notifications.channels.registry import CHANNEL_TYPES
+from wakedock.notifications.delivery import broadcasts
+from wakedock.notifications.delivery.retry import next_delay
+from wakedock.notifications.models import (
+    Delivery,
+    Notification,
+    NotificationChannel,
+    PushSubscription,
+)
+from wakedock.notifications.preferences import service as preferences
+from wakedock.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+DUE = ("pending", "retrying")
+DONE = ("succeeded", "dead", "cancelled")
+
+
+class Skip(Exception):
+    """Nothing to send any more (notification deleted, expired, or not allowed): cancel."""
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        broker: Broker | None,
+        clock: Clock,
+        worker_id: str | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.broker = broker
+        self.clock = clock
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._wake = asyncio.Event()
+        self._last_maintenance = 0.0
+
+    def wake(self) -> None:
+        """Look at the queue now (new jobs were just committed)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Work until cancelled."""
+        while True:
+            try:
+                done = await self.run_once()
+                if time.monotonic() - self._last_maintenance > 30:
+                    await self.maintenance()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("delivery worker iteration failed")
+                done = 0
+            if done == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._wake.wait(), self.settings.worker_poll_interval_seconds
+                    )
+                self._wake.clear()
+
+    async def drain(self, max_rounds: int = 100) -> int:
+        """Burst mode: process until nothing is due (tests, ``wakedock worker --burst``)."""
+        total = 0
+        for _ in range(max_rounds):
+            done = await self.run_once()
+            total += done
+            if done == 0:
+                break
+        return total
+
+    async def run_once(self, limit: int | None = None) -> int:
+        claimed = await self.claim(limit or self.settings.worker_batch_size)
+        if not claimed:
+            return 0
+        # E-mails of one digest claimed together are sent together, by one task.
+        groups: dict[str, list[int]] = {}
+        units: list[list[int]] = []
+        for job_id, digest_key in claimed:
+            if digest_key is None:
+                units.append([job_id])
+            elif digest_key in groups:
+                groups[digest_key].append(job_id)
+            else:
+                groups[digest_key] = [job_id]
+                units.append(groups[digest_key])
+        limiter = asyncio.Semaphore(self.settings.worker_concurrency)
+
+        async def guarded(unit: list[int]) -> None:
+            async with limiter:
+                await self.process(unit[0], with_ids=unit[1:])
+
+        await asyncio.gather(*(guarded(unit) for unit in units))
+        return len(claimed)
+
+    async def claim(self, limit: int) -> list[tuple[int, str | None]]:
+        """Lease up to ``limit`` due jobs to this worker: (id, digest key) pairs."""
+        now = self.clock.now()
+        lease = now + timedelta(seconds=self.settings.delivery_lease_seconds)
+        due = (
+            select(Delivery.id)
+            .where(
+                or_(
+                    Delivery.status.in_(DUE) & (Delivery.run_at <= now),
+                    (Delivery.status == "running") & (Delivery.lease_until < now),
+                )
+            )
+            .order_by(Delivery.run_at, Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.sessionmaker() as session:
+            claimed = (
+                await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_(due.scalar_subquery()))
+                    .values(
+                        status="running",
+                        lease_until=lease,
+                        locked_by=self.worker_id,
+                        attempts=Delivery.attempts + 1,
+                    )
+                    .returning(Delivery.id, Delivery.digest_key)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+            await session.commit()
+        return sorted((int(row[0]), row[1]) for row in claimed)
+
+    # ------------------------------------------------------------------ one job
+
+    async def process(self, job_id: int, with_ids: Sequence[int] = ()) -> None:
+        """Run one job (and the digest siblings claimed with it), then record the outcome."""
+        async with self.sessionmaker() as session:
+            job = await session.get(Delivery, job_id)
+            if job is None or job.status != "running" or job.locked_by != self.worker_id:
+                return
+            started = time.perf_counter()
+            error: DeliveryError | None = None
+            skipped = False
+            siblings: list[Delivery] = []
+            try:
+                if job.channel_type == "broadcast":
+                    await broadcasts.run(self, session, job)
+                elif job.channel_type == "websocket":
+                    await self._release_live(session, job)
+                else:
+                    siblings = [
+                        sibling
+                        for sid in with_ids
+                        if (sibling := await session.get(Delivery, sid)) is not None
+                    ]
+                    siblings += await self._send(session, job, siblings)
+            except Skip:
+                skipped = True
+            except DeliveryError as exc:
+                error = exc
+            except Exception as exc:  # a bug or an unexpected library error: retry, keep going
+                logger.exception("delivery %s failed unexpectedly", job_id)
+                error = DeliveryError(f"internal error: {type(exc).__name__}")
+            duration = time.perf_counter() - started
+            await self._finish(session, [job, *siblings], error, skipped, duration)
+
+    async def _finish(
+        self,
+        session: AsyncSession,
+        jobs: Sequence[Delivery],
+        error: DeliveryError | None,
+        skipped: bool,
+        duration: float,
+    ) -> None:
+        now = self.clock.now()
+        for job in jobs:
+            outcome = "cancelled" if skipped else ("succeeded" if error is None else "failed")
+            entry: dict[str, Any] = {
+                "attempt": job.attempts,
+                "at": now.isoformat(),
+                "outcome": outcome,
+                "duration_ms": round(duration * 1000, 1),
+            }
+            if error is not None:
+                entry["error"] = str(error)[:500]
+            job.attempt_log = [*job.attempt_log, entry]
+            job.lease_until = None
+            job.locked_by = None
+            if skipped:
+                job.status, job.completed_at = "cancelled", now
+            elif error is None:
+                job.status, job.completed_at, job.last_error = "succeeded", now, None
+            else:
+                job.last_error = str(error)[:2000]
+                if error.permanent or job.attempts >= job.max_attempts:
+                    job.status, job.completed_at = "dead", now
+                    outcome = "dead"
+                else:
+                    job.status = "retrying"
+                    job.run_at = now + timedelta(
+                        seconds=next_delay(job.attempts, error.retry_after)
+                    )
+                    outcome = "retry"
+                if error.gone and job.target.get("subscription_id"):
+                    await session.execute(
+                        delete(PushSubscription).where(
+                            PushSubscription.id == job.target["subscription_id"]
+                        )
+                    )
+            metrics.DELIVERIES.labels(job.channel_type, outcome).inc()
+            metrics.DELIVERY_DURATION.labels(job.channel_type).observe(duration)
+        await session.commit()
+
+    async def _notification(self, session: AsyncSession, job: Delivery) -> Notification:
+        notification = (
+            await session.get(Notification, job.notification_id) if job.notification_id else None
+        )
+        now = self.clock.now()
+        if notification is None or (
+            notification.expires_at is not None and notification.expires_at <= now
+        ):
+            raise Skip()
+        return notification
+
+    async def _release_live(self, session: AsyncSession, job: Delivery) -> None:
+        """A notification held by quiet hours: push it live now, if still wanted."""
+        notification = await self._notification(session, job)
+        prefs = await preferences.get_preferences(session, user_id=notification.user_id)
+        decision = preferences.decide(
+            prefs,
+            channel="websocket",
+            type=notification.type,
+            priority=notification.priority,
+            now=self.clock.now(),
+        )
+        if not decision.allowed:
+            raise Skip()
+        if decision.hold_until is not None:  # the user moved their quiet hours: wait again
+            raise DeliveryError(
+                "still in quiet hours",
+                retry_after=max(1.0, (decision.hold_until - self.clock.now()).total_seconds()),
+            )
+        await events.created(self.broker, [notification])
+
+    async def _send(
+        self, session: AsyncSession, job: Delivery, claimed: Sequence[Delivery] = ()
+    ) -> list[Delivery]:
+        """Send on an external channel; returns further digest siblings sent along with it."""
+        channel = await self._channel(session, job)
+        siblings: list[Delivery] = []
+        if job.notification_id is None and job.target.get("broadcast_id"):
+            message = await broadcasts.announcement(session, job.target["broadcast_id"])
+        else:
+            notifications = [await self._notification(session, job)]
+            if job.digest_key:
+                siblings = await self._claim_siblings(session, job)
+                notifications += [
+                    n
+                    for s in [*claimed, *siblings]
+                    if s.notification_id
+                    and (n := await session.get(Notification, s.notification_id))
+                ]
+            message = await self._message(session, job, notifications)
+        extra: dict[str, Any] = {}
+        if job.channel_type == "webpush":
+            subscription = await session.get(PushSubscription, job.target.get("subscription_id"))
+            if subscription is None:
+                raise Skip()
+            extra["subscription"] = {
+                "endpoint": subscription.endpoint,
+                "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
+            }
+        context = SendContext(
+            delivery_id=job.id,
+            attempt=job.attempts,
+            channel_name=channel.name,
+            allow_private_targets=self.settings.allow_private_targets,
+            extra=extra,
+        )
+        await CHANNEL_TYPES[channel.type].send(channel.config, message, context=context)
+        return siblings
+
+    async def _channel(self, session: AsyncSession, job: Delivery) -> NotificationChannel:
+        if job.channel_type == "webpush":
+            from wakedock.notifications.channels.service import webpush_channel
+
+            channel = await webpush_channel(session, subject=f"mailto:{self.settings.admin_email}")
+        else:
+            channel = (
+                await session.get(NotificationChannel, job.channel_id) if job.channel_id else None
+            )
+        if channel is None or not channel.is_active:
+            raise Skip()
+        return channel
+
+    async def _claim_siblings(self, session: AsyncSession, job: Delivery) -> list[Delivery]:
+        """Other e-mails of the same digest: claimed now, sent as one message."""
+        now = self.clock.now()
+        rows = (
+            await session.scalars(
+                select(Delivery)
+                .where(
+                    Delivery.digest_key == job.digest_key,
+                    Delivery.status.in_(DUE),
+                )
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            row.status, row.locked_by, row.attempts = "running", self.worker_id, row.attempts + 1
+            row.lease_until = now + timedelta(seconds=self.settings.delivery_lease_seconds)
+        await session.flush()
+        return list(rows)
+
+    async def _message(
+        self, session: AsyncSession, job: Delivery, notifications: list[Notification]
+    ) -> OutgoingMessage:
+        user = await session.get(User, job.user_id) if job.user_id else None
+        first = notifications[0]
+        items = [events.notification_payload(n) for n in notifications]
+        if len(notifications) > 1:
+            return OutgoingMessage(
+                title=f"{len(notifications)} notifications from WakeDock",
+                body=f"You have {len(notifications)} new notifications.",
+                notifications=items,
+                type=first.type,
+                priority=max(
+                    (n.priority for n in notifications),
+                    key=lambda p: ["low", "normal", "high", "urgent"].index(p),
+                ),
+                recipient_email=user.email if user else None,
+                recipient_name=user.username if user else None,
+                event="digest",
+            )
+        return OutgoingMessage(
+            title=first.title,
+            body=first.message,
+            notifications=items,
+            type=first.type,
+            priority=first.priority,
+            url=first.action_url,
+            email_subject=job.target.get("subject"),
+            email_html=job.target.get("html"),
+            recipient_email=user.email if user else None,
+            recipient_name=user.username if user else None,
+        )
+
+    # ------------------------------------------------------------------ housekeeping
+
+    async def maintenance(self) -> None:
+        """Purge expired notifications and refresh the queue gauges."""
+        self._last_maintenance = time.monotonic()
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
+            await service.purge_expired(session, now=now)
+            counts = dict(
+                (
+                    await session.execute(
+                        select(Delivery.status, func.count())
+                        .where(Delivery.status.not_in(DONE))
+                        .group_by(Delivery.status)
+                    )
+                ).all()
+            )
+            oldest = await session.scalar(
+                select(func.min(Delivery.run_at)).where(
+                    Delivery.status.in_(DUE), Delivery.run_at <= now
+                )
+            )
+        for status in ("pending", "retrying", "running"):
+            metrics.QUEUE_DEPTH.labels(status).set(counts.get(status, 0))
+        metrics.OLDEST_PENDING.set((now - oldest).total_seconds() if oldest else 0)

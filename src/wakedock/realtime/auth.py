@@ -1,0 +1,53 @@
+"""Who is on the other end of a socket: the same tokens as the REST API."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import HTTPConnection
+
+from wakedock.auth import sessions
+from wakedock.auth.permissions import Permission
+from wakedock.auth.principal import Principal
+from wakedock.auth.tokens import API_TOKEN_PREFIX, decode_access_token
+from wakedock.errors import Forbidden, Unauthorized
+from wakedock.settings import Settings
+
+
+def token_from(conn: HTTPConnection) -> str | None:
+    """``?token=`` (browsers cannot set headers on a WebSocket) or ``Authorization: Bearer``."""
+    token = conn.query_params.get("token")
+    if token:
+        return token
+    header = conn.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def authorize(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    token: str,
+    user_id: int | None,
+) -> Principal:
+    """Authenticate (401) and check the caller may watch ``user_id`` (403; None: their own)."""
+    async with sessionmaker() as session:
+        principal = await sessions.authenticate(session, settings, token=token)
+    if not principal.has(Permission.NOTIFICATIONS_READ):
+        raise Forbidden("Missing permission: notifications:read")
+    if (
+        user_id is not None
+        and principal.user_id != user_id
+        and not principal.has(Permission.NOTIFICATIONS_ADMIN)
+    ):
+        raise Forbidden("You may only listen to your own notifications")
+    return principal
+
+
+def expiry(token: str, settings: Settings) -> object:
+    if token.startswith(API_TOKEN_PREFIX):
+        return None
+    try:
+        return decode_access_token(token, secret=settings.resolved_secret_key).expires_at
+    except Unauthorized:
+        return None

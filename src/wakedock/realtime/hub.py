@@ -1,0 +1,293 @@
+"""The hub: this process's connections per user, fed by one broker subscription.
+
+Events arrive once per process on ``user:*``; each is decoded once and offered to that user's
+connections (a non-blocking put into each bounded outbox). Internal control messages (types
+starting with ``_``) revoke sessions and refresh cached preferences; they never reach clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from wakedock.audit.context import AuditActor
+from wakedock.auth.models import ApiToken, AuthSession, User
+from wakedock.broker import Broker, BrokerDisconnected
+from wakedock.clock import Clock
+from wakedock.notifications import events, service
+from wakedock.notifications.preferences import service as preferences
+from wakedock.realtime.connection import Connection
+from wakedock.realtime.protocol import UNAUTHORIZED
+
+logger = logging.getLogger(__name__)
+SERVICE_RESTART = 1012
+GOING_AWAY = 1001
+REPLAY_PAGE = 500
+
+
+class Hub:
+    def __init__(
+        self,
+        *,
+        broker: Broker,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        heartbeat_interval: float = 25.0,
+        revalidate_interval: float = 30.0,
+        max_queue: int = 1000,
+    ) -> None:
+        self.broker = broker
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.heartbeat_interval = heartbeat_interval
+        self.revalidate_interval = revalidate_interval
+        self.max_queue = max_queue
+        self.connections: dict[int, set[Connection]] = defaultdict(set)
+        self._auto_read: dict[int, bool] = {}
+        self.ready = asyncio.Event()
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def run(self) -> None:
+        """Subscribe and dispatch until cancelled; on broker loss, ask clients to resume."""
+        delay = 0.5
+        while True:
+            try:
+                async with self.broker.subscribe("user:*") as subscription:
+                    self.ready.set()
+                    delay = 0.5
+                    async for channel, payload in subscription:
+                        await self.dispatch(channel, payload)
+            except asyncio.CancelledError:
+                raise
+            except (BrokerDisconnected, OSError) as exc:
+                logger.warning("broker connection lost (%s); clients will resume", exc)
+            except Exception:
+                logger.exception("hub dispatch loop failed")
+            # Live events may have been missed: every client reconnects and resumes with since.
+            self.ready.clear()
+            self.close_all(SERVICE_RESTART, "broker reconnecting: resume with since")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    async def housekeeping(self) -> None:
+        """Reap silent connections, expired tokens, revoked sessions."""
+        last_check = time.monotonic()
+        while True:
+            await asyncio.sleep(min(self.heartbeat_interval / 2, 5.0))
+            now_mono = time.monotonic()
+            now = self.clock.now()
+            for conn in self.all_connections():
+                if now_mono - conn.last_seen > 2 * self.heartbeat_interval:
+                    conn.shut(GOING_AWAY, "heartbeat timeout")
+                elif conn.expires_at is not None and conn.expires_at <= now:
+                    conn.shut(UNAUTHORIZED, "token expired")
+            if now_mono - last_check >= self.revalidate_interval:
+                last_check = now_mono
+                with contextlib.suppress(Exception):
+                    await self.revalidate()
+
+    def all_connections(self) -> list[Connection]:
+        return [conn for conns in self.connections.values() for conn in conns]
+
+    def close_all(self, code: int, reason: str) -> None:
+        for conn in self.all_connections():
+            conn.shut(code, reason)
+
+    def register(self, conn: Connection) -> None:
+        self.connections[conn.user_id].add(conn)
+
+    def unregister(self, conn: Connection) -> None:
+        conns = self.connections.get(conn.user_id)
+        if conns is not None:
+            conns.discard(conn)
+            if not conns:
+                del self.connections[conn.user_id]
+                self._auto_read.pop(conn.user_id, None)
+
+    @property
+    def connection_count(self) -> int:
+        return sum(len(c) for c in self.connections.values())
+
+    # ------------------------------------------------------------ events
+
+    async def dispatch(self, channel: str, payload: bytes) -> None:
+        try:
+            user_id = int(channel.split(":", 1)[1])
+        except (IndexError, ValueError):
+            return
+        conns = self.connections.get(user_id)
+        if not conns:
+            return
+        message: dict[str, Any] = orjson.loads(payload)
+        kind = message.get("type", "")
+        if kind.startswith("_"):
+            self._control(user_id, message)
+            return
+        notification_id = message["notification"]["id"] if kind == "notification" else None
+        text = payload.decode()  # once per event, whatever the number of sockets
+        for conn in list(conns):
+            conn.offer(text, notification_id)
+        if notification_id is not None and await self._wants_auto_read(user_id):
+            await self._auto_mark(user_id, notification_id)
+
+    def _control(self, user_id: int, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "_revoke":
+            keep = message.get("except_session_id")
+            only = message.get("session_id")
+            for conn in list(self.connections.get(user_id, ())):
+                if only is not None and conn.session_id != only:
+                    continue
+                if keep is not None and conn.session_id == keep:
+                    continue
+                conn.shut(UNAUTHORIZED, message.get("reason", "session revoked"))
+        elif kind == "_prefs":
+            self._auto_read.pop(user_id, None)
+
+    async def _wants_auto_read(self, user_id: int) -> bool:
+        if user_id not in self._auto_read:
+            async with self.sessionmaker() as session:
+                prefs = await preferences.get_preferences(session, user_id=user_id)
+            self._auto_read[user_id] = prefs.auto_mark_read
+        return self._auto_read[user_id]
+
+    async def _auto_mark(self, user_id: int, notification_id: int) -> None:
+        async with self.sessionmaker() as session:
+            result = await service.mark_read(
+                session,
+                actor=AuditActor(user_id, None, None, "websocket auto_mark_read"),
+                user_id=user_id,
+                ids=[notification_id],
+                now=self.clock.now(),
+            )
+        await events.read_state(
+            self.broker,
+            user_id=user_id,
+            ids=result.ids,
+            unread_count=result.unread_count,
+            read=True,
+        )
+
+    # ------------------------------------------------------------ resume
+
+    async def resume(self, conn: Connection, since: int) -> None:
+        """Send every notification with id > since, oldest first, then go on live: no gap, no
+        duplicate (live events arriving meanwhile are buffered, then de-duplicated by id)."""
+        conn.replaying = True
+        conn.buffer = []
+        last = since
+        try:
+            async with self.sessionmaker() as session:
+                if since < await service.replay_floor(session, user_id=conn.user_id):
+                    conn.offer('{"type":"reset"}', None)  # goes to the buffer, flushed below
+                    return
+                prefs = await preferences.get_preferences(session, user_id=conn.user_id)
+                now = self.clock.now()
+                while True:
+                    rows = await service.list_after(
+                        session, user_id=conn.user_id, after_id=last, limit=REPLAY_PAGE, now=now
+                    )
+                    for row in rows:
+                        # What was never pushed live (preferences) is not replayed either.
+                        if preferences.decide(
+                            prefs,
+                            channel="websocket",
+                            type=row.type,
+                            priority=row.priority,
+                            now=now,
+                        ).now:
+                            text = orjson.dumps(
+                                {
+                                    "type": "notification",
+                                    "notification": events.notification_payload(row),
+                                }
+                            ).decode()
+                            await conn.queue.put((text, row.id))
+                        last = row.id
+                    if len(rows) < REPLAY_PAGE:
+                        break
+        finally:
+            conn.finish_replay(last)
+
+    async def revalidate(self) -> None:
+        """Close sockets whose user was disabled, session revoked or API token deleted."""
+        conns = self.all_connections()
+        if not conns:
+            return
+        user_ids = {c.user_id for c in conns}
+        session_ids = {c.session_id for c in conns if c.session_id}
+        token_ids = {c.api_token_id for c in conns if c.api_token_id}
+        async with self.sessionmaker() as session:
+            active = set(
+                (
+                    await session.scalars(
+                        select(User.id).where(User.id.in_(user_ids), User.is_active)
+                    )
+                ).all()
+            )
+            live_sessions = (
+                set(
+                    (
+                        await session.scalars(
+                            select(AuthSession.id).where(
+                                AuthSession.id.in_(session_ids), AuthSession.revoked_at.is_(None)
+                            )
+                        )
+                    ).all()
+                )
+                if session_ids
+                else set()
+            )
+            live_tokens = (
+                set(
+                    (
+                        await session.scalars(select(ApiToken.id).where(ApiToken.id.in_(token_ids)))
+                    ).all()
+                )
+                if token_ids
+                else set()
+            )
+        for conn in conns:
+            if (
+                conn.user_id not in active
+                or (conn.session_id and conn.session_id not in live_sessions)
+                or (conn.api_token_id and conn.api_token_id not in live_tokens)
+            ):
+                conn.shut(UNAUTHORIZED, "credentials no longer valid")
+
+
+async def publish_revocation(
+    broker: Broker | None,
+    *,
+    user_id: int,
+    session_id: str | None = None,
+    except_session_id: str | None = None,
+    reason: str = "session revoked",
+) -> None:
+    """Tell every process to close this user's sockets (all, or one session's) at once."""
+    if broker is None:
+        return
+    message = {
+        "type": "_revoke",
+        "session_id": session_id,
+        "except_session_id": except_session_id,
+        "reason": reason,
+    }
+    with contextlib.suppress(Exception):
+        await broker.publish(events.user_channel(user_id), orjson.dumps(message))
+
+
+async def publish_preferences_changed(broker: Broker | None, *, user_id: int) -> None:
+    if broker is None:
+        return
+    with contextlib.suppress(Exception):
+        await broker.publish(events.user_channel(user_id), b'{"type":"_prefs"}')

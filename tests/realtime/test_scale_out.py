@@ -1,0 +1,244 @@
+"""Two server processes sharing PostgreSQL and Redis; a Redis restart; kill -9 mid-traffic."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from websockets.exceptions import ConnectionClosed
+
+from tests.conftest import free_port, require_pg, run_sync
+from tests.realtime.conftest import Server, Socket, connect, new_user, server_env
+
+pytestmark = pytest.mark.slow
+
+
+class RedisProcess:
+    """A private redis-server on its own port, so restarting it disturbs nobody else."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.dir = tmp
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            probe = subprocess.run(
+                ["redis-cli", "-p", str(self.port), "ping"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if probe.stdout.strip() == "PONG":
+                return
+            time.sleep(0.1)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+async def _admin(url: str, statement: str) -> None:
+    from sqlalchemy import text
+
+    from wakedock.db.engine import create_engine
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Server, Server, RedisProcess]]:
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    base = make_url(require_pg())
+    name = f"{base.database}_cluster"
+    server_url = base.set(database="postgres").render_as_string(hide_password=False)
+    run_sync(_admin, server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run_sync(_admin, server_url, f'CREATE DATABASE "{name}"')
+    tmp = tmp_path_factory.mktemp("cluster")
+    redis = RedisProcess(tmp)
+    redis.start()
+    env = server_env(
+        tmp,
+        WAKEDOCK_DATABASE_URL=base.set(database=name).render_as_string(hide_password=False),
+        WAKEDOCK_REDIS_URL=f"redis://127.0.0.1:{redis.port}/0",
+    )
+    a = Server(port=free_port(), env=env, log=tmp / "a.log").start()
+    b = Server(port=free_port(), env=env, log=tmp / "b.log").start()
+    try:
+        yield a, b, redis
+    finally:
+        a.stop()
+        b.stop()
+        redis.stop()
+        run_sync(_admin, server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_events_cross_processes(
+    cluster: tuple[Server, Server, RedisProcess], sockets: list[Socket]
+) -> None:
+    a, b, _ = cluster
+    user_on_a = new_user(a.http)
+    user_on_b = new_user(b.http)  # same database: the same user works on both
+    sock_a = await connect(a.ws, user_on_a)
+    sock_b = await connect(b.ws, user_on_a)
+    sockets.extend([sock_a, sock_b])
+    await sock_a.next("hello")
+    await sock_b.next("hello")
+    # Created through B, received on A (and B).
+    via_b = httpx.post(
+        f"{b.http}/api/notifications", json={"title": "from B"}, headers=user_on_a.headers
+    ).json()
+    assert (await sock_a.next("notification"))["notification"]["id"] == via_b["id"]
+    assert (await sock_b.next("notification"))["notification"]["id"] == via_b["id"]
+    # Read on B's socket reaches A's.
+    await sock_b.send({"type": "mark_read", "ids": [via_b["id"]]})
+    assert (await sock_a.next("read"))["ids"] == [via_b["id"]]
+    # Resume across processes: missed while away, created on B, replayed by A.
+    await sock_a.ws.close()
+    missed = [
+        httpx.post(
+            f"{b.http}/api/notifications", json={"title": f"m{i}"}, headers=user_on_a.headers
+        ).json()["id"]
+        for i in range(3)
+    ]
+    again = await connect(a.ws, user_on_a, query=f"&since={via_b['id']}")
+    sockets.append(again)
+    await again.next("hello")
+    assert [(await again.next("notification"))["notification"]["id"] for _ in missed] == missed
+    assert user_on_b.user_id != user_on_a.user_id
+
+
+async def test_redis_restart_is_survived(
+    cluster: tuple[Server, Server, RedisProcess], sockets: list[Socket]
+) -> None:
+    a, b, redis = cluster
+    user = new_user(a.http)
+    sock = await connect(a.ws, user)
+    await sock.next("hello")
+    last = user.notify("before restart")["id"]
+    assert (await sock.next("notification"))["notification"]["id"] == last
+    redis.stop()
+    with pytest.raises(ConnectionClosed) as info:
+        await sock.next(timeout=10)
+    assert info.value.rcvd is not None
+    assert info.value.rcvd.code == 1012  # "service restart": resume with since
+    # Creates keep working while Redis is down: stored, replayed later.
+    during = [
+        httpx.post(f"{b.http}/api/notifications", json={"title": f"d{i}"}, headers=user.headers)
+        for i in range(3)
+    ]
+    assert [r.status_code for r in during] == [201, 201, 201]
+    redis.start()
+    resumed = None
+    for _ in range(60):
+        try:
+            resumed = await connect(a.ws, user, query=f"&since={last}")
+            await resumed.next("hello")
+            break
+        except (ConnectionClosed, OSError, TimeoutError):
+            await asyncio.sleep(0.5)
+    assert resumed is not None
+    sockets.append(resumed)
+    got = [(await resumed.next("notification"))["notification"]["id"] for _ in during]
+    assert got == [r.json()["id"] for r in during]
+    live = httpx.post(
+        f"{b.http}/api/notifications", json={"title": "after"}, headers=user.headers
+    ).json()
+    assert (await resumed.next("notification"))["notification"]["id"] == live["id"]
+
+
+async def test_kill_9_loses_nothing_that_was_acknowledged(
+    tmp_path: Path, sockets: list[Socket]
+) -> None:
+    server = Server(port=free_port(), env=server_env(tmp_path), log=tmp_path / "s.log").start()
+    try:
+        user = new_user(server.http)
+        acknowledged: list[int] = []
+        stop = threading.Event()
+
+        def create_forever() -> None:
+            with httpx.Client(timeout=5) as client:
+                i = 0
+                while not stop.is_set():
+                    try:
+                        response = client.post(
+                            f"{server.http}/api/notifications",
+                            json={"title": f"n{i}"},
+                            headers=user.headers,
+                        )
+                    except httpx.HTTPError:
+                        return
+                    if response.status_code == 201:
+                        acknowledged.append(response.json()["id"])
+                    i += 1
+
+        threads = [threading.Thread(target=create_forever) for _ in range(3)]
+        for t in threads:
+            t.start()
+        await asyncio.sleep(1.0)
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait()
+        stop.set()
+        for t in threads:
+            t.join(10)
+        assert len(acknowledged) > 10
+        server.start()
+        listed: list[int] = []
+        cursor = None
+        while True:
+            page = httpx.get(
+                f"{server.http}/api/notifications",
+                params={"limit": 100, **({"cursor": cursor} if cursor else {})},
+                headers=user.headers,
+            ).json()
+            listed += [n["id"] for n in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert set(acknowledged) <= set(listed)
+        sock = await connect(server.ws, user, query="&since=0")
+        sockets.append(sock)
+        await sock.next("hello")
+        replayed = {(await sock.next("notification"))["notification"]["id"] for _ in listed}
+        assert set(acknowledged) <= replayed
+    finally:
+        server.stop()
