@@ -21,9 +21,13 @@ from wakedock.settings import Settings
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    # The upstream servers of these tests listen on 127.0.0.1: allow loopback targets.
+    # The upstream servers of these tests listen on 127.0.0.1: allow loopback targets through
+    # the dashboards' own allow-list, with the deployment-wide guard switch left on.
     return make_settings(
-        tmp_path / "data", database_url, dashboards_allowed_networks=["127.0.0.0/8"]
+        tmp_path / "data",
+        database_url,
+        dashboards_allowed_networks=["127.0.0.0/8"],
+        allow_private_targets=False,
     )
 
 

@@ -206,7 +206,9 @@ async def test_concurrent_requests_share_one_upstream_call(
 
 
 async def test_ssrf_guard_refuses_private_targets_unless_allowed(tmp_path: Any) -> None:
-    closed = make_settings(tmp_path / "a", "sqlite+aiosqlite:///:memory:")
+    closed = make_settings(
+        tmp_path / "a", "sqlite+aiosqlite:///:memory:", allow_private_targets=False
+    )
     for url in (
         "http://127.0.0.1:8080/x",
         "http://localhost/x",
@@ -226,7 +228,10 @@ async def test_ssrf_guard_refuses_private_targets_unless_allowed(tmp_path: Any) 
         assert caught.value.code == "invalid_url", url
     await guard.check_target("http://93.184.215.14/x", closed)  # a public address literal
     opened = make_settings(
-        tmp_path / "b", "sqlite+aiosqlite:///:memory:", dashboards_allowed_networks=["127.0.0.0/8"]
+        tmp_path / "b",
+        "sqlite+aiosqlite:///:memory:",
+        dashboards_allowed_networks=["127.0.0.0/8"],
+        allow_private_targets=False,
     )
     await guard.check_target("http://127.0.0.1:8080/x", opened)
     with pytest.raises(SourceError):
