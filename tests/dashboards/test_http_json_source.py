@@ -103,6 +103,13 @@ async def test_invalid_selector_is_refused_at_save(
     )  # fmt: skip
     error = assert_error(response, 422)
     assert error["details"][0]["loc"] == ["body", "config", "fields", "1", "selector"]
+    stat = await client.post(
+        f"/api/dashboards/{layout['id']}/widgets",
+        json={"type": "single_stat", "config": {"source": "doc", "query": "$.a[?(@.b >"}},
+        headers=user.headers,
+    )
+    error = assert_error(stat, 422)
+    assert error["details"][0]["loc"] == ["body", "config", "query"]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
 from wakedock.dashboards import preferences
+from wakedock.dashboards.datasources.http_json import compile_selector
 from wakedock.dashboards.models import DashboardLayout, DashboardWidget, WidgetDataSource
 from wakedock.dashboards.widgets import WIDGET_TYPES, WidgetType
 from wakedock.dashboards.widgets.validation import (
@@ -156,10 +157,7 @@ async def update_layout(
     columns = changes.get("columns", layout.columns)
     if columns != layout.columns:
         for widget in layout.widgets:
-            widget_type = WIDGET_TYPES.get(widget.type)
-            if widget.x + widget.w > columns or (
-                widget_type is not None and widget.w < widget_type.min_size.w
-            ):
+            if widget.x + widget.w > columns:
                 raise ValidationFailed(
                     f"Widget {widget.id} ({widget.title!r}) would not fit {columns} columns: "
                     "move or resize it first",
@@ -307,6 +305,12 @@ async def _check_source(
             f"(it takes: {', '.join(widget_type.source_kinds)})",
             field=f"{field}.source",
         )
+    if source.kind == "http_json" and isinstance(config.get("query"), str):
+        # On an http_json source the query is a JSONPath selector: refuse a broken one now.
+        try:
+            compile_selector(config["query"])
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field=f"{field}.query") from None
     return source.id
 
 
