@@ -19,6 +19,10 @@ from wakedock.auth.router import router as auth_router
 from wakedock.auth.users_router import router as users_router
 from wakedock.broker import create_broker
 from wakedock.clock import Clock
+from wakedock.dashboards.bootstrap import ensure_builtins as ensure_dashboard_builtins
+from wakedock.dashboards.router import router as dashboards_router
+from wakedock.dashboards.sources_router import router as dashboard_sources_router
+from wakedock.dashboards.templates_router import router as dashboard_templates_router
 from wakedock.db.engine import create_engine, create_sessionmaker
 from wakedock.errors import install_error_handlers
 from wakedock.notifications.broadcast.router import router as broadcast_router
@@ -48,6 +52,9 @@ ROUTERS = [
     preferences_router,
     templates_router,
     subscriptions_router,
+    dashboards_router,
+    dashboard_templates_router,
+    dashboard_sources_router,
     channels_router,
     push_router,
     broadcast_router,
@@ -99,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.hub = hub
         try:
             await ensure_admin(app.state.sessionmaker, settings)
+            await ensure_dashboard_builtins(app.state.sessionmaker)
             async with (
                 broker.lifespan(),
                 _background(hub.run()),

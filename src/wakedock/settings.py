@@ -6,6 +6,7 @@ fails when one is not.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import cached_property
@@ -57,11 +58,27 @@ class Settings(BaseSettings):
     delivery_lease_seconds: int = Field(default=60, ge=5)
     allow_private_targets: bool = False
 
-    @field_validator("cors_origins", mode="before")
+    # Dashboards: outbound calls of the prometheus and http_json data sources.
+    dashboards_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    dashboards_upstream_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    dashboards_cache_max_entries: int = Field(default=4096, ge=16)
+    dashboards_error_ttl_seconds: float = Field(default=5.0, ge=0)
+
+    @field_validator("cors_origins", "dashboards_allowed_networks", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("dashboards_allowed_networks")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an IP network: {item!r} (use CIDR like 10.0.0.0/8)") from exc
         return value
 
     @field_validator("log_level", mode="before")

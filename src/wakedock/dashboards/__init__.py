@@ -1,0 +1,1 @@
+"""Dashboards: layouts of live widgets, data sources, templates, sharing, preferences."""

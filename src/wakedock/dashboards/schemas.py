@@ -1,0 +1,333 @@
+"""Request and response bodies of /api/dashboards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Description = Annotated[str, StringConstraints(max_length=1000)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+WidgetTypeName = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Uid = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Columns = Annotated[int, Field(ge=1, le=48)]
+RowHeight = Annotated[int, Field(ge=10, le=1000, description="pixels")]
+Gap = Annotated[int, Field(ge=0, le=100, description="pixels")]
+GridUnit = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]  # range checked by the service
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- grid and widgets
+
+
+class Grid(BaseModel):
+    columns: int
+    row_height: int
+    gap: int
+
+
+class Position(Strict):
+    x: GridUnit
+    y: GridUnit
+    w: GridUnit
+    h: GridUnit
+
+
+class WidgetCreate(Strict):
+    type: WidgetTypeName
+    title: Title | None = None
+    position: Position | None = Field(
+        default=None, description="Omit to place it in the first free spot, at its default size"
+    )
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class WidgetUpdate(Strict):
+    title: Title | None = None
+    position: Position | None = None
+    config: dict[str, Any] | None = Field(
+        default=None, description="Replaces the whole config (defaults fill missing keys)"
+    )
+
+
+class WidgetOut(BaseModel):
+    id: int
+    layout_id: int
+    type: str
+    title: str
+    position: Position
+    config: dict[str, Any]
+
+
+class LayoutItem(Strict):
+    id: int
+    x: GridUnit
+    y: GridUnit
+    w: GridUnit
+    h: GridUnit
+
+
+class LayoutSave(Strict):
+    widgets: Annotated[list[LayoutItem], Field(max_length=200)]
+
+
+# ---------------------------------------------------------------- layouts
+
+
+class LayoutCreate(Strict):
+    name: Name
+    description: Description = ""
+    columns: Columns = 12
+    row_height: RowHeight = 80
+    gap: Gap = 8
+
+
+class LayoutUpdate(Strict):
+    name: Name | None = None
+    description: Description | None = None
+    columns: Columns | None = None
+    row_height: RowHeight | None = None
+    gap: Gap | None = None
+
+
+class DuplicateRequest(Strict):
+    name: Name | None = None
+
+
+class LayoutSummary(BaseModel):
+    id: int
+    name: str
+    description: str
+    grid: Grid
+    is_default: bool
+    shared: bool
+    shared_at: datetime | None
+    widget_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class LayoutOut(LayoutSummary):
+    widgets: list[WidgetOut]
+
+
+class LayoutList(BaseModel):
+    items: list[LayoutSummary]
+
+
+# ---------------------------------------------------------------- widget types and data
+
+
+class SizeOut(BaseModel):
+    w: int
+    h: int
+
+
+class WidgetTypeOut(BaseModel):
+    type: str
+    title: str
+    description: str
+    category: str
+    config_schema: dict[str, Any]
+    default_config: dict[str, Any]
+    default_size: SizeOut
+    min_size: SizeOut
+    max_size: SizeOut
+    source_kinds: list[str]
+    personal: bool
+
+
+class WidgetTypeList(BaseModel):
+    items: list[WidgetTypeOut]
+
+
+class DataError(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class WidgetData(BaseModel):
+    widget_id: int
+    type: str
+    status: Literal["ok", "error"]
+    data: Any = None
+    error: DataError | None = None
+    source: str | None = Field(default=None, description="uid of the data source, if any")
+    fetched_at: datetime | None = None
+    cached: bool = False
+    refresh_interval: int | None = Field(default=None, description="seconds")
+
+
+class LayoutData(BaseModel):
+    layout_id: int
+    widgets: list[WidgetData]
+
+
+class ActionResult(BaseModel):
+    action: str
+    status: Literal["ok"]
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- sharing
+
+
+class ShareOut(BaseModel):
+    token: str = Field(description="Shown once; POST again to replace the link")
+    url: str
+    shared_at: datetime
+
+
+class SharedWidget(BaseModel):
+    id: int
+    type: str
+    title: str
+    position: Position
+    config: dict[str, Any]
+    data: WidgetData
+
+
+class SharedLayout(BaseModel):
+    name: str
+    description: str
+    grid: Grid
+    widgets: list[SharedWidget]
+
+
+# ---------------------------------------------------------------- preferences
+
+
+class WidgetSize(Strict):
+    w: Annotated[int, Field(ge=1, le=48)]
+    h: Annotated[int, Field(ge=1, le=100)]
+
+
+class PreferencesOut(BaseModel):
+    theme: Literal["light", "dark", "auto"]
+    auto_refresh_interval: int = Field(description="seconds between refreshes; 0 = off")
+    show_grid: bool
+    snap_to_grid: bool
+    compact_mode: bool
+    default_widget_size: WidgetSize
+    default_layout_id: int | None
+    updated_at: datetime | None
+
+
+class PreferencesUpdate(Strict):
+    """Fields left out keep their current value."""
+
+    theme: Literal["light", "dark", "auto"] | None = None
+    auto_refresh_interval: Annotated[int, Field(ge=0, le=86400)] | None = None
+    show_grid: bool | None = None
+    snap_to_grid: bool | None = None
+    compact_mode: bool | None = None
+    default_widget_size: WidgetSize | None = None
+    default_layout_id: int | None = None
+
+
+# ---------------------------------------------------------------- templates
+
+
+class TemplateWidget(BaseModel):
+    type: str
+    title: str
+    position: Position
+    config: dict[str, Any]
+
+
+class TemplateSummary(BaseModel):
+    id: int
+    key: str | None
+    name: str
+    description: str
+    category: str
+    builtin: bool
+    is_public: bool
+    owner_id: int | None
+    mine: bool
+    grid: Grid
+    widget_count: int
+    widget_types: list[str]
+    usage_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class TemplateOut(TemplateSummary):
+    widgets: list[TemplateWidget]
+
+
+class TemplateList(BaseModel):
+    items: list[TemplateSummary]
+
+
+class TemplateCreate(Strict):
+    layout_id: int
+    name: Name
+    description: Description = ""
+    category: Annotated[str, StringConstraints(min_length=1, max_length=40)] = "custom"
+    is_public: bool = Field(
+        default=False, description="Publishing to everyone needs dashboards:admin"
+    )
+
+
+class TemplateUpdate(Strict):
+    name: Name | None = None
+    description: Description | None = None
+    category: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    is_public: bool | None = None
+
+
+class ApplyTemplate(Strict):
+    name: Name
+
+
+# ---------------------------------------------------------------- data sources
+
+
+class DataSourceCreate(Strict):
+    uid: Uid
+    name: Name
+    kind: Literal["prometheus", "http_json"]
+    description: Description = ""
+    config: dict[str, Any]
+    refresh_interval_seconds: Annotated[int, Field(ge=1, le=86400)] = 30
+
+
+class DataSourceUpdate(Strict):
+    name: Name | None = None
+    description: Description | None = None
+    config: dict[str, Any] | None = Field(
+        default=None, description="Replaces the config; a secret key left out keeps its value"
+    )
+    refresh_interval_seconds: Annotated[int, Field(ge=1, le=86400)] | None = None
+
+
+class DataSourceOut(BaseModel):
+    id: int
+    uid: str
+    name: str
+    kind: str
+    description: str
+    builtin: bool
+    refresh_interval_seconds: int
+    config: dict[str, Any] | None = Field(
+        description="Shown to dashboards:admin only, secrets masked; null for others"
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class DataSourceList(BaseModel):
+    items: list[DataSourceOut]
+
+
+class DataSourceTest(BaseModel):
+    status: Literal["ok", "error"]
+    error: DataError | None = None

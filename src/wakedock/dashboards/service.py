@@ -1,0 +1,516 @@
+"""Layouts and their widgets: a user sees and changes only their own (404 otherwise)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from wakedock.audit import service as audit
+from wakedock.audit.context import AuditActor
+from wakedock.dashboards import preferences
+from wakedock.dashboards.datasources.http_json import compile_selector
+from wakedock.dashboards.models import DashboardLayout, DashboardWidget, WidgetDataSource
+from wakedock.dashboards.widgets import WIDGET_TYPES, WidgetType
+from wakedock.dashboards.widgets.validation import (
+    MAX_ROWS,
+    validate_config,
+    validate_position,
+    with_defaults,
+)
+from wakedock.db.base import utcnow
+from wakedock.errors import Conflict, NotFound, ValidationFailed
+
+MAX_LAYOUTS_PER_USER = 100
+MAX_WIDGETS_PER_LAYOUT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Rect:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def overlaps(self, other: Rect) -> bool:
+        return (
+            self.x < other.x + other.w
+            and other.x < self.x + self.w
+            and self.y < other.y + other.h
+            and other.y < self.y + self.h
+        )
+
+
+def rect(widget: DashboardWidget) -> Rect:
+    return Rect(widget.x, widget.y, widget.w, widget.h)
+
+
+# ---------------------------------------------------------------- layouts
+
+
+async def list_layouts(session: AsyncSession, *, user_id: int) -> Sequence[DashboardLayout]:
+    query = (
+        select(DashboardLayout)
+        .where(DashboardLayout.user_id == user_id)
+        .order_by(DashboardLayout.name, DashboardLayout.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def get_or_raise(session: AsyncSession, *, user_id: int, layout_id: int) -> DashboardLayout:
+    """The user's layout; anyone else's (or a missing one) is a 404."""
+    layout = (
+        await session.scalars(
+            select(DashboardLayout).where(
+                DashboardLayout.id == layout_id, DashboardLayout.user_id == user_id
+            )
+        )
+    ).first()
+    if layout is None:
+        raise NotFound("Dashboard not found")
+    return layout
+
+
+async def _check_layout_quota(session: AsyncSession, *, user_id: int) -> None:
+    count = await session.scalar(
+        select(func.count()).select_from(DashboardLayout).where(DashboardLayout.user_id == user_id)
+    )
+    if int(count or 0) >= MAX_LAYOUTS_PER_USER:
+        raise Conflict(f"You already have {MAX_LAYOUTS_PER_USER} dashboards", code="limit_reached")
+
+
+def _layout_details(layout: DashboardLayout) -> dict[str, Any]:
+    return {
+        "name": layout.name,
+        "columns": layout.columns,
+        "row_height": layout.row_height,
+        "gap": layout.gap,
+    }
+
+
+async def create_layout(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    user_id: int,
+    name: str,
+    description: str = "",
+    columns: int = 12,
+    row_height: int = 80,
+    gap: int = 8,
+    widgets: Sequence[dict[str, Any]] = (),
+    action: str = "dashboard.create",
+    audit_details: dict[str, Any] | None = None,
+) -> DashboardLayout:
+    """Create a layout (with ``widgets`` as ``{"type", "title", "position", "config"}``)."""
+    await _check_layout_quota(session, user_id=user_id)
+    layout = DashboardLayout(
+        user_id=user_id,
+        name=name,
+        description=description,
+        columns=columns,
+        row_height=row_height,
+        gap=gap,
+        widgets=[],
+    )
+    sources = await _sources_by_uid(session)
+    for spec in widgets:
+        position = spec["position"]
+        layout.widgets.append(
+            DashboardWidget(
+                type=spec["type"],
+                title=spec["title"],
+                x=position["x"],
+                y=position["y"],
+                w=position["w"],
+                h=position["h"],
+                config=dict(spec["config"]),
+                data_source_id=_source_id(spec["config"], sources),
+            )
+        )
+    session.add(layout)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        resource_type="dashboard",
+        resource_id=layout.id,
+        details={**_layout_details(layout), "widgets": len(widgets), **(audit_details or {})},
+    )
+    await session.commit()
+    return layout
+
+
+async def update_layout(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    layout: DashboardLayout,
+    changes: dict[str, Any],
+) -> DashboardLayout:
+    """Rename, describe or change the grid; a grid the widgets no longer fit is a 422."""
+    columns = changes.get("columns", layout.columns)
+    if columns != layout.columns:
+        for widget in layout.widgets:
+            if widget.x + widget.w > columns:
+                raise ValidationFailed(
+                    f"Widget {widget.id} ({widget.title!r}) would not fit {columns} columns: "
+                    "move or resize it first",
+                    field="body.columns",
+                )
+    changed = {k: v for k, v in changes.items() if getattr(layout, k) != v}
+    for key, value in changed.items():
+        setattr(layout, key, value)
+    if changed:
+        layout.updated_at = utcnow()
+        audit.record(
+            session,
+            actor=actor,
+            action="dashboard.update",
+            resource_type="dashboard",
+            resource_id=layout.id,
+            details={"changed": sorted(changed)},
+        )
+        await session.commit()
+    return layout
+
+
+async def delete_layout(
+    session: AsyncSession, *, actor: AuditActor, layout: DashboardLayout
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="dashboard.delete",
+        resource_type="dashboard",
+        resource_id=layout.id,
+        details={"name": layout.name, "widgets": len(layout.widgets)},
+    )
+    await session.delete(layout)
+    await session.commit()
+
+
+def widget_specs(layout: DashboardLayout) -> list[dict[str, Any]]:
+    """The layout's widgets as plain specs (for copies and templates)."""
+    return [
+        {
+            "type": w.type,
+            "title": w.title,
+            "position": {"x": w.x, "y": w.y, "w": w.w, "h": w.h},
+            "config": dict(w.config),
+        }
+        for w in layout.widgets
+    ]
+
+
+async def duplicate_layout(
+    session: AsyncSession, *, actor: AuditActor, layout: DashboardLayout, name: str | None
+) -> DashboardLayout:
+    """A copy with copies of every widget (not shared, not the default)."""
+    return await create_layout(
+        session,
+        actor=actor,
+        user_id=layout.user_id,
+        name=name or f"{layout.name} (copy)"[:100],
+        description=layout.description,
+        columns=layout.columns,
+        row_height=layout.row_height,
+        gap=layout.gap,
+        widgets=widget_specs(layout),
+        action="dashboard.duplicate",
+        audit_details={"from_id": layout.id},
+    )
+
+
+async def set_default(session: AsyncSession, *, actor: AuditActor, layout: DashboardLayout) -> None:
+    """Make ``layout`` its owner's one default dashboard."""
+    prefs = await preferences.get_or_create(session, user_id=layout.user_id)
+    prefs.default_layout_id = layout.id
+    prefs.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=actor,
+        action="dashboard.set_default",
+        resource_type="dashboard",
+        resource_id=layout.id,
+        details={"name": layout.name},
+    )
+    await session.commit()
+
+
+# ---------------------------------------------------------------- widgets
+
+
+async def get_widget_or_raise(
+    session: AsyncSession, *, user_id: int, widget_id: int
+) -> DashboardWidget:
+    """The widget, if it sits on one of the user's layouts; otherwise a 404."""
+    layout_id = await session.scalar(
+        select(DashboardWidget.layout_id)
+        .join(DashboardLayout)
+        .where(DashboardWidget.id == widget_id, DashboardLayout.user_id == user_id)
+    )
+    if layout_id is not None:
+        layout = await get_or_raise(session, user_id=user_id, layout_id=layout_id)
+        for widget in layout.widgets:
+            if widget.id == widget_id:
+                set_committed_value(widget, "layout", layout)  # no lazy load in async code
+                return widget
+    raise NotFound("Widget not found")
+
+
+def _type_or_raise(name: str, *, field: str) -> WidgetType:
+    widget_type = WIDGET_TYPES.get(name)
+    if widget_type is None:
+        raise ValidationFailed(
+            f"Unknown widget type {name!r} (see GET /api/dashboards/widget-types)",
+            field=field,
+            code="unknown_widget_type",
+        )
+    return widget_type
+
+
+async def _sources_by_uid(session: AsyncSession) -> dict[str, WidgetDataSource]:
+    return {s.uid: s for s in (await session.scalars(select(WidgetDataSource))).all()}
+
+
+def _source_id(config: dict[str, Any], sources: dict[str, WidgetDataSource]) -> int | None:
+    uid = config.get("source")
+    source = sources.get(uid) if isinstance(uid, str) else None
+    return source.id if source is not None else None
+
+
+async def _check_source(
+    session: AsyncSession, widget_type: WidgetType, config: dict[str, Any], *, field: str
+) -> int | None:
+    """The id of the data source the config names, checked to exist and be of a fitting kind."""
+    uid = config.get("source")
+    if uid is None:
+        return None
+    source = (
+        await session.scalars(select(WidgetDataSource).where(WidgetDataSource.uid == uid))
+    ).first()
+    if source is None:
+        raise ValidationFailed(
+            f"Unknown data source {uid!r}", field=f"{field}.source", code="unknown_data_source"
+        )
+    if source.kind not in widget_type.source_kinds:
+        raise ValidationFailed(
+            f"A {widget_type.name} widget cannot read a {source.kind} source "
+            f"(it takes: {', '.join(widget_type.source_kinds)})",
+            field=f"{field}.source",
+        )
+    if source.kind == "http_json" and isinstance(config.get("query"), str):
+        # On an http_json source the query is a JSONPath selector: refuse a broken one now.
+        try:
+            compile_selector(config["query"])
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field=f"{field}.query") from None
+    return source.id
+
+
+def _check_overlap(target: Rect, others: Sequence[DashboardWidget], *, field: str) -> None:
+    for other in others:
+        if target.overlaps(rect(other)):
+            raise ValidationFailed(
+                f"The widget would overlap widget {other.id} ({other.title!r})",
+                field=field,
+                code="widget_overlap",
+            )
+
+
+def first_free_spot(occupied: Sequence[Rect], *, w: int, h: int, columns: int) -> Rect:
+    """The top-most, then left-most place where a w-by-h widget fits."""
+    w = min(w, columns)
+    bottom = max((r.y + r.h for r in occupied), default=0)
+    for y in range(bottom + 1):
+        for x in range(columns - w + 1):
+            candidate = Rect(x, y, w, h)
+            if not any(candidate.overlaps(r) for r in occupied):
+                return candidate
+    return Rect(0, bottom, w, h)
+
+
+def _touch(layout: DashboardLayout) -> None:
+    layout.updated_at = utcnow()
+
+
+async def create_widget(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    layout: DashboardLayout,
+    type: str,
+    title: str | None,
+    position: dict[str, int] | None,
+    config: dict[str, Any],
+) -> DashboardWidget:
+    widget_type = _type_or_raise(type, field="body.type")
+    if len(layout.widgets) >= MAX_WIDGETS_PER_LAYOUT:
+        raise Conflict(
+            f"A dashboard holds at most {MAX_WIDGETS_PER_LAYOUT} widgets", code="limit_reached"
+        )
+    full_config = with_defaults(widget_type, config)
+    validate_config(widget_type, full_config, field="body.config")
+    source_id = await _check_source(session, widget_type, full_config, field="body.config")
+    if position is None:
+        size = widget_type.default_size
+        spot = first_free_spot(
+            [rect(w) for w in layout.widgets], w=size.w, h=size.h, columns=layout.columns
+        )
+        if spot.w < widget_type.min_size.w or spot.y + spot.h > MAX_ROWS:
+            raise ValidationFailed("No room for this widget on the grid", field="body.position")
+    else:
+        spot = Rect(**position)
+        validate_position(widget_type, **position, columns=layout.columns, field="body.position")
+        _check_overlap(spot, layout.widgets, field="body.position")
+    widget = DashboardWidget(
+        type=widget_type.name,
+        title=title or widget_type.title,
+        x=spot.x,
+        y=spot.y,
+        w=spot.w,
+        h=spot.h,
+        config=full_config,
+        data_source_id=source_id,
+    )
+    layout.widgets.append(widget)
+    _touch(layout)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="dashboard.widget.create",
+        resource_type="dashboard_widget",
+        resource_id=widget.id,
+        details={
+            "layout_id": layout.id,
+            "type": widget.type,
+            "position": {"x": spot.x, "y": spot.y, "w": spot.w, "h": spot.h},
+        },
+    )
+    await session.commit()
+    return widget
+
+
+async def update_widget(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    widget: DashboardWidget,
+    title: str | None,
+    position: dict[str, int] | None,
+    config: dict[str, Any] | None,
+) -> DashboardWidget:
+    widget_type = _type_or_raise(widget.type, field="body.type")
+    layout = widget.layout
+    changed: list[str] = []
+    if config is not None:
+        full_config = with_defaults(widget_type, config)
+        validate_config(widget_type, full_config, field="body.config")
+        source_id = await _check_source(session, widget_type, full_config, field="body.config")
+        if full_config != widget.config:
+            changed.append("config")
+        widget.config, widget.data_source_id = full_config, source_id
+    if position is not None:
+        validate_position(widget_type, **position, columns=layout.columns, field="body.position")
+        others = [w for w in layout.widgets if w.id != widget.id]
+        _check_overlap(Rect(**position), others, field="body.position")
+        if Rect(**position) != rect(widget):
+            changed.append("position")
+        widget.x, widget.y, widget.w, widget.h = (position[k] for k in ("x", "y", "w", "h"))
+    if title is not None and title != widget.title:
+        widget.title = title or widget_type.title
+        changed.append("title")
+    if changed:
+        widget.updated_at = utcnow()
+        _touch(layout)
+        audit.record(
+            session,
+            actor=actor,
+            action="dashboard.widget.update",
+            resource_type="dashboard_widget",
+            resource_id=widget.id,
+            details={"layout_id": layout.id, "type": widget.type, "changed": changed},
+        )
+        await session.commit()
+    return widget
+
+
+async def delete_widget(
+    session: AsyncSession, *, actor: AuditActor, widget: DashboardWidget
+) -> None:
+    layout = widget.layout
+    audit.record(
+        session,
+        actor=actor,
+        action="dashboard.widget.delete",
+        resource_type="dashboard_widget",
+        resource_id=widget.id,
+        details={"layout_id": layout.id, "type": widget.type, "title": widget.title},
+    )
+    layout.widgets.remove(widget)
+    _touch(layout)
+    await session.commit()
+
+
+async def save_positions(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    layout: DashboardLayout,
+    items: Sequence[dict[str, int]],
+) -> DashboardLayout:
+    """Move and resize many widgets at once (what an editor sends after a drag).
+
+    Every listed id must be a widget of this layout (404 otherwise); widgets left out keep
+    their place. The final arrangement is checked as a whole: on the grid, within each type's
+    size limits, no two widgets overlapping. Nothing changes unless everything is valid.
+    """
+    by_id = {w.id: w for w in layout.widgets}
+    seen: set[int] = set()
+    final: dict[int, Rect] = {w.id: rect(w) for w in layout.widgets}
+    for index, item in enumerate(items):
+        field = f"body.widgets.{index}"
+        widget = by_id.get(item["id"])
+        if widget is None:
+            raise NotFound(f"Widget {item['id']} not found on this dashboard")
+        if item["id"] in seen:
+            raise ValidationFailed(f"Widget {item['id']} is listed twice", field=f"{field}.id")
+        seen.add(item["id"])
+        position = {k: item[k] for k in ("x", "y", "w", "h")}
+        widget_type = _type_or_raise(widget.type, field=f"{field}.id")
+        validate_position(widget_type, **position, columns=layout.columns, field=field)
+        final[widget.id] = Rect(**position)
+    ordered = sorted(final.items())
+    for i, (first_id, first) in enumerate(ordered):
+        for second_id, second in ordered[i + 1 :]:
+            if first.overlaps(second):
+                raise ValidationFailed(
+                    f"Widgets {first_id} and {second_id} would overlap",
+                    field="body.widgets",
+                    code="widget_overlap",
+                )
+    moved = [wid for wid in seen if final[wid] != rect(by_id[wid])]
+    for wid in moved:
+        target = final[wid]
+        widget = by_id[wid]
+        widget.x, widget.y, widget.w, widget.h = target.x, target.y, target.w, target.h
+        widget.updated_at = utcnow()
+    if moved:
+        _touch(layout)
+    audit.record(
+        session,
+        actor=actor,
+        action="dashboard.layout.save",
+        resource_type="dashboard",
+        resource_id=layout.id,
+        details={"moved": sorted(moved), "listed": len(seen)},
+    )
+    await session.commit()
+    return layout
