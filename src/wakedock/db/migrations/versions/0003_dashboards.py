@@ -1,7 +1,7 @@
 """dashboards
 
 Revision ID: 0003_dashboards
-Revises: 0001_foundation
+Revises: 0002_notifications
 Create Date: 2026-11-25 07:48:40.688892
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0003_dashboards"
-down_revision: str | Sequence[str] | None = "0001_foundation"
+down_revision: str | Sequence[str] | None = "0002_notifications"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
