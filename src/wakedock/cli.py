@@ -115,6 +115,7 @@ def serve(
         ws_max_size=64 * 1024,
         # Compression costs a zlib context per socket (most of its memory) for small JSON frames.
         ws_per_message_deflate=False,
+        ws=settings.ws_implementation,
     )
 
 
