@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     heartbeat_interval_seconds: float = Field(default=25.0, gt=0, le=300)
     socket_queue_size: int = Field(default=1000, ge=10, le=100_000)
-    ws_implementation: Literal["websockets", "websockets-sansio", "wsproto"] = "websockets"
+    ws_implementation: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"
 
     # notifications: delivery worker and channels
     worker_enabled: bool = True
