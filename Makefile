@@ -7,12 +7,15 @@ STAMP  := $(VENV)/.installed-stamp
 .DEFAULT_GOAL := help
 .PHONY: help install run serve test check lint format pytest bench lock clean
 
+include web/web.mk
+
 help:
 	@echo "make run      install (first time), migrate and serve on http://127.0.0.1:8000"
 	@echo "make test     install, then lint, type-check and run the whole test suite"
 	@echo "make install  create $(VENV) and install WakeDock with its pinned dependencies"
 	@echo "make check    ruff + mypy only"
 	@echo "make bench    run the benchmarks (results in bench/RESULTS.md)"
+	@echo "make web      build the web UI (Node.js 20+); make client regenerates its API client"
 
 $(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+"; exit 1; }
@@ -23,7 +26,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-run: install
+run: install web-if-node
 	$(BIN)/wakedock serve
 
 serve: run
@@ -39,7 +42,8 @@ format: install
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
-pytest: install
+# The browser tests drive the built UI, so the UI is built (and unit-tested) first.
+pytest: install web web-test
 	$(BIN)/pytest
 
 test: check pytest
@@ -52,4 +56,4 @@ lock: install
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules src/wakedock/web/dist

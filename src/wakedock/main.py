@@ -40,6 +40,7 @@ from wakedock.realtime.websocket import router as websocket_router
 from wakedock.settings import Settings
 from wakedock.system.metrics import MetricsMiddleware
 from wakedock.system.router import router as system_router
+from wakedock.web.spa import mount_ui
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware)
     for router in ROUTERS:
         app.include_router(router)
+    mount_ui(app, settings.web_dir)  # last: its catch-all must not shadow any API route
     return app
 
 

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     socket_queue_size: int = Field(default=1000, ge=10, le=100_000)
     ws_implementation: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"
 
+    # The built web UI; unset means the copy built into the package by `make web`.
+    web_dir: Path | None = None
+
     # notifications: delivery worker and channels
     worker_enabled: bool = True
     worker_concurrency: int = Field(default=10, ge=1, le=500)

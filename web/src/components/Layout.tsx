@@ -1,0 +1,60 @@
+import { NavLink, Outlet } from "react-router-dom";
+
+import { useAuth } from "../auth/AuthProvider";
+import { NotificationsRoot } from "../notifications/NotificationsRoot";
+import { Bell } from "./Bell";
+import { UserMenu } from "./UserMenu";
+
+const ADMIN_LINKS: { to: string; label: string; permission: string }[] = [
+  { to: "/admin/users", label: "Users", permission: "users:admin" },
+  { to: "/admin/broadcast", label: "Broadcast", permission: "notifications:broadcast" },
+  { to: "/admin/templates", label: "Templates", permission: "notifications:admin" },
+  { to: "/admin/channels", label: "Channels", permission: "notifications:admin" },
+  { to: "/admin/deliveries", label: "Deliveries", permission: "notifications:admin" },
+  { to: "/admin/audit", label: "Audit log", permission: "audit:read" },
+];
+
+export function Layout() {
+  const { can } = useAuth();
+  const adminLinks = ADMIN_LINKS.filter((link) => can(link.permission));
+  return (
+    <NotificationsRoot>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <NavLink to="/" className="brand">
+          <span aria-hidden="true">🔔</span> WakeDock
+        </NavLink>
+        <nav aria-label="Main" className="main-nav">
+          <NavLink to="/" end>
+            Home
+          </NavLink>
+          <NavLink to="/notifications">Notifications</NavLink>
+          <NavLink to="/dashboards">Dashboards</NavLink>
+          <NavLink to="/preferences">Preferences</NavLink>
+          <NavLink to="/demo">Demo</NavLink>
+          {adminLinks.length > 0 && (
+            <details className="nav-group">
+              <summary>Admin</summary>
+              <div className="nav-group-panel">
+                {adminLinks.map((link) => (
+                  <NavLink key={link.to} to={link.to}>
+                    {link.label}
+                  </NavLink>
+                ))}
+              </div>
+            </details>
+          )}
+        </nav>
+        <div className="header-actions">
+          <Bell />
+          <UserMenu />
+        </div>
+      </header>
+      <main id="main" className="app-main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </NotificationsRoot>
+  );
+}

@@ -1,0 +1,12 @@
+import { Link } from "react-router-dom";
+
+export function NotFoundPage() {
+  return (
+    <section className="page">
+      <h1>Page not found</h1>
+      <p>
+        Nothing lives at this address. <Link to="/">Go home</Link>.
+      </p>
+    </section>
+  );
+}

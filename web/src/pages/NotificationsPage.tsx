@@ -1,0 +1,5 @@
+import { Placeholder } from "../components/Placeholder";
+
+export function NotificationsPage() {
+  return <Placeholder title="Notifications" />;
+}
