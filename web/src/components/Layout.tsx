@@ -3,6 +3,7 @@ import { NavLink, Outlet } from "react-router-dom";
 import { useAuth } from "../auth/AuthProvider";
 import { NotificationsRoot } from "../notifications/NotificationsRoot";
 import { Bell } from "./Bell";
+import { BellIcon } from "./BellIcon";
 import { UserMenu } from "./UserMenu";
 
 const ADMIN_LINKS: { to: string; label: string; permission: string }[] = [
@@ -24,7 +25,7 @@ export function Layout() {
       </a>
       <header className="app-header">
         <NavLink to="/" className="brand">
-          <span aria-hidden="true">🔔</span> WakeDock
+          <BellIcon /> WakeDock
         </NavLink>
         <nav aria-label="Main" className="main-nav">
           <NavLink to="/" end>

@@ -4,6 +4,7 @@ import { useLocation, useNavigate } from "react-router-dom";
 
 import { errorMessage } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
+import { BellIcon } from "../components/BellIcon";
 
 export function LoginPage() {
   const { login } = useAuth();
@@ -32,8 +33,8 @@ export function LoginPage() {
   return (
     <main className="login">
       <form className="card login-card" onSubmit={submit} aria-labelledby="login-title">
-        <div className="brand-lg" aria-hidden="true">
-          🔔
+        <div className="brand-lg">
+          <BellIcon size={40} />
         </div>
         <h1 id="login-title">Sign in to WakeDock</h1>
         <label>
