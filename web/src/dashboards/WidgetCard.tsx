@@ -57,11 +57,11 @@ export function WidgetCard({ widget, result, loading, error, fetching, shared, e
         )}
         {edit && (
           <span className="wd-widget-tools">
-            <button type="button" className="ghost small" onClick={edit.onEdit} aria-label={`Edit ${title}`}>
-              Edit
+            <button type="button" className="ghost small" onClick={edit.onEdit} aria-label={`Edit ${title}`} title="Edit">
+              <span aria-hidden="true">✎</span>
             </button>
-            <button type="button" className="ghost small danger" onClick={edit.onRemove} aria-label={`Remove ${title}`}>
-              Remove
+            <button type="button" className="ghost small danger" onClick={edit.onRemove} aria-label={`Remove ${title}`} title="Remove">
+              <span aria-hidden="true">✕</span>
             </button>
           </span>
         )}

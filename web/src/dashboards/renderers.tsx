@@ -91,7 +91,11 @@ function UnreadCounter({ data }: RenderProps) {
 
 function NotificationStats({ data, title }: RenderProps) {
   const aligned = useMemo(() => {
-    const a = alignSeries(dailySeries(data?.days ?? [], data?.series ?? {}));
+    // Groups with no notifications in the period only clutter the legend.
+    const groups = Object.fromEntries(
+      Object.entries((data?.series ?? {}) as Record<string, number[]>).filter(([, counts]) => counts.some((c) => c > 0)),
+    );
+    const a = alignSeries(dailySeries(data?.days ?? [], groups));
     return data?.chart === "stacked" ? stack(a) : a;
   }, [data]);
   if (!data || (data.total ?? 0) === 0 || aligned.names.length === 0)
