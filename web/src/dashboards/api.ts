@@ -1,0 +1,109 @@
+// Data access for dashboards: query keys, typed fetchers and the hooks the pages share.
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+
+import { api, unwrap, type Schemas } from "../api/client";
+
+export type Layout = Schemas["LayoutOut"];
+export type LayoutSummary = Schemas["LayoutSummary"];
+export type Widget = Schemas["WidgetOut"];
+export type WidgetType = Schemas["WidgetTypeOut"];
+export type WidgetData = Schemas["WidgetData"];
+export type Template = Schemas["TemplateSummary"];
+export type DataSource = Schemas["DataSourceOut"];
+export type SharedLayout = Schemas["SharedLayout"];
+
+export const keys = {
+  all: ["dashboards"] as const,
+  list: ["dashboards", "list"] as const,
+  layout: (id: number) => ["dashboards", "layout", id] as const,
+  default: ["dashboards", "default"] as const,
+  types: ["dashboards", "widget-types"] as const,
+  templates: ["dashboards", "templates"] as const,
+  sources: ["dashboards", "data-sources"] as const,
+  data: (widgetId: number) => ["dashboards", "widget-data", widgetId] as const,
+  allData: ["dashboards", "widget-data"] as const,
+  shared: (token: string) => ["dashboards", "shared", token] as const,
+};
+
+export function useLayouts() {
+  return useQuery({
+    queryKey: keys.list,
+    queryFn: () => unwrap(api.GET("/api/dashboards")).then((r) => r.items),
+  });
+}
+
+export function useLayout(id: number) {
+  return useQuery({
+    queryKey: keys.layout(id),
+    queryFn: () =>
+      unwrap(api.GET("/api/dashboards/{layout_id}", { params: { path: { layout_id: id } } })),
+    enabled: Number.isFinite(id),
+  });
+}
+
+export function useWidgetTypes() {
+  return useQuery({
+    queryKey: keys.types,
+    queryFn: () => unwrap(api.GET("/api/dashboards/widget-types")).then((r) => r.items),
+    staleTime: 5 * 60_000,
+  });
+}
+
+export function useTemplates(enabled = true) {
+  return useQuery({
+    queryKey: keys.templates,
+    queryFn: () => unwrap(api.GET("/api/dashboards/templates")).then((r) => r.items),
+    enabled,
+  });
+}
+
+export function useDataSources(enabled = true) {
+  return useQuery({
+    queryKey: keys.sources,
+    queryFn: () => unwrap(api.GET("/api/dashboards/data-sources")).then((r) => r.items),
+    enabled,
+    staleTime: 60_000,
+  });
+}
+
+/** A widget's live data, refreshed on its source's interval (paused while the tab is hidden). */
+export function useWidgetData(widgetId: number, enabled = true) {
+  return useQuery({
+    queryKey: keys.data(widgetId),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/dashboards/widgets/{widget_id}/data", {
+          params: { path: { widget_id: widgetId } },
+        }),
+      ),
+    enabled,
+    staleTime: 0,
+    refetchInterval: (query) => {
+      const seconds = query.state.data?.refresh_interval;
+      return seconds ? Math.max(seconds, 2) * 1000 : false;
+    },
+    refetchIntervalInBackground: false,
+  });
+}
+
+/** Forget every cached dashboard list/layout so the next render asks again. */
+export function useInvalidateDashboards() {
+  const queryClient = useQueryClient();
+  return () => queryClient.invalidateQueries({ queryKey: keys.all });
+}
+
+export async function createLayout(name: string): Promise<Layout> {
+  // The API's documented grid defaults (the generated type lists them as required).
+  return unwrap(
+    api.POST("/api/dashboards", { body: { name, description: "", columns: 12, row_height: 80, gap: 8 } }),
+  );
+}
+
+export async function applyTemplate(templateId: number, name: string): Promise<Layout> {
+  return unwrap(
+    api.POST("/api/dashboards/templates/{template_id}/apply", {
+      params: { path: { template_id: templateId } },
+      body: { name },
+    }),
+  );
+}
