@@ -23,6 +23,11 @@ def wait_live(page: Page) -> None:
     expect(page.locator("#bell-connection")).to_have_text("Live")
 
 
+def settled(page: Page) -> None:
+    """Entry animations finished (for screenshots)."""
+    page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')")
+
+
 def bell(page: Page) -> Locator:
     return page.get_by_role("button", name=BELL)
 
@@ -84,11 +89,14 @@ def test_an_api_notification_shows_as_toast_in_the_bell_and_in_the_center(
     expect(center_items(page).first).to_contain_text(title)
     expect(toast(page, title)).to_contain_text("High")
     item = center_item(page, title)
-    expect(item.get_by_role("link", name="Open dashboards")).to_have_attribute("href", "/dashboards")
+    expect(item.get_by_role("link", name="Open dashboards")).to_have_attribute(
+        "href", "/dashboards"
+    )
     # `data` is shown on demand, as pretty JSON.
     details = center_item(page, earlier["title"]).get_by_text("Details")
     details.click()
     expect(center_item(page, earlier["title"]).locator("pre")).to_contain_text('"checks": 14')
+    settled(page)
     screenshot(page, "notification-center")
 
     bell(page).click()
@@ -97,14 +105,13 @@ def test_an_api_notification_shows_as_toast_in_the_bell_and_in_the_center(
     expect(panel(page).get_by_role("link", name="View all")).to_have_attribute(
         "href", "/notifications"
     )
+    settled(page)
     screenshot(page, "bell-panel")
 
     # Another notification while the panel is open appears in it at once.
     third = unique("Cert renewed")
     person.api.notify(third, type="info")
-    expect(panel(page).get_by_role("listitem").first).to_contain_text(
-        third, timeout=LIVE_WITHIN_MS
-    )
+    expect(panel(page).get_by_role("listitem").first).to_contain_text(third, timeout=LIVE_WITHIN_MS)
     # Mark all read from the panel: the badge goes and the center follows.
     panel(page).get_by_role("button", name="Mark all read").click()
     expect(bell(page)).to_have_accessible_name("Notifications, no unread")
@@ -127,12 +134,10 @@ def test_read_state_and_deletions_sync_to_a_second_tab(pages: Pages, person: Per
     center_item(page, first["title"]).get_by_role("button", name="Mark read").click()
     expect(bell(page)).to_have_accessible_name("Notifications, 1 unread")
     # The other tab hears it from the server's `read` event.
-    expect(bell(other)).to_have_accessible_name(
-        "Notifications, 1 unread", timeout=LIVE_WITHIN_MS
-    )
-    expect(center_item(other, first["title"]).get_by_role("button", name="Mark unread")).to_be_visible(
-        timeout=LIVE_WITHIN_MS
-    )
+    expect(bell(other)).to_have_accessible_name("Notifications, 1 unread", timeout=LIVE_WITHIN_MS)
+    expect(
+        center_item(other, first["title"]).get_by_role("button", name="Mark unread")
+    ).to_be_visible(timeout=LIVE_WITHIN_MS)
 
     # Unread again from the second tab, then delete (with a confirmation) in the first.
     center_item(other, first["title"]).get_by_role("button", name="Mark unread").click()
@@ -171,9 +176,7 @@ def test_an_admin_broadcast_reaches_another_users_browser(
     expect(panel(page).get_by_role("listitem").first).to_contain_text(title)
 
 
-def test_the_notification_panel_works_with_the_keyboard_alone(
-    pages: Pages, person: Person
-) -> None:
+def test_the_notification_panel_works_with_the_keyboard_alone(pages: Pages, person: Person) -> None:
     titles = [unique(f"Keyboard {n}") for n in (1, 2, 3)]
     for title in titles:
         person.api.notify(title)
@@ -262,6 +265,7 @@ def test_an_urgent_toast_stays_while_an_info_toast_times_out(pages: Pages, perso
     # Announced: politely, and assertively for the urgent one.
     expect(page.get_by_test_id("toast-announcer-urgent")).to_contain_text(urgent)
     expect(page.get_by_test_id("toast-announcer")).to_contain_text(warning)
+    settled(page)
     screenshot(page, "toasts")
 
     expect(toast(page, info)).to_be_hidden(timeout=9000)
@@ -361,6 +365,7 @@ def test_the_demo_page_sends_a_notification(pages: Pages, person: Person) -> Non
     expect(form.get_by_role("status")).to_contain_text(f"Sent “{title}”")
     expect(toast(page, title)).to_be_visible(timeout=LIVE_WITHIN_MS)
     expect(toast(page, title)).to_have_attribute("data-type", "warning")
+    settled(page)
     screenshot(page, "demo")
     created = person.api.get("/api/notifications?limit=5").json()["items"]
     mine = next(n for n in created if n["title"] == title)

@@ -16,32 +16,29 @@ export function NotificationsPage() {
   const queryClient = useQueryClient();
   const { unreadCount, status, markAllRead } = useNotifications();
   const [params, setParams] = useSearchParams();
-  const type = params.get("type") ?? "";
-  const priority = params.get("priority") ?? "";
-  const unreadOnly = params.get("unread") === "1";
-  const q = params.get("q") ?? "";
+  // The filters answer at once (local state) and are mirrored in the URL (shareable, survive reload).
+  const [type, setType] = useState(() => params.get("type") ?? "");
+  const [priority, setPriority] = useState(() => params.get("priority") ?? "");
+  const [unreadOnly, setUnreadOnly] = useState(() => params.get("unread") === "1");
+  const [q, setQ] = useState(() => params.get("q") ?? "");
   const [search, setSearch] = useState(q);
   const [error, setError] = useState<string | null>(null);
   const now = useNow();
 
   // The search box updates the query once typing pauses.
   useEffect(() => {
-    if (search.trim() === q) return;
-    const timer = setTimeout(() => setFilter("q", search.trim()), 300);
+    const timer = setTimeout(() => setQ(search.trim()), 300);
     return () => clearTimeout(timer);
   }, [search]);
 
-  function setFilter(name: string, value: string) {
-    setParams(
-      (current) => {
-        const next = new URLSearchParams(current);
-        if (value) next.set(name, value);
-        else next.delete(name);
-        return next;
-      },
-      { replace: true },
-    );
-  }
+  useEffect(() => {
+    const next = new URLSearchParams();
+    if (type) next.set("type", type);
+    if (priority) next.set("priority", priority);
+    if (unreadOnly) next.set("unread", "1");
+    if (q) next.set("q", q);
+    if (next.toString() !== new URLSearchParams(window.location.search).toString()) setParams(next, { replace: true });
+  }, [type, priority, unreadOnly, q, setParams]);
 
   const filters = useMemo<ListFilters>(
     () => ({
@@ -115,13 +112,13 @@ export function NotificationsPage() {
             maxLength={200}
             onChange={(e) => setSearch(e.target.value)}
             onKeyDown={(e) => {
-              if (e.key === "Enter") setFilter("q", search.trim());
+              if (e.key === "Enter") setQ(search.trim());
             }}
           />
         </label>
         <label>
           Type
-          <select value={type} onChange={(e) => setFilter("type", e.target.value)}>
+          <select value={type} onChange={(e) => setType(e.target.value)}>
             <option value="">All types</option>
             {TYPES.map((t) => (
               <option key={t} value={t}>
@@ -132,7 +129,7 @@ export function NotificationsPage() {
         </label>
         <label>
           Priority
-          <select value={priority} onChange={(e) => setFilter("priority", e.target.value)}>
+          <select value={priority} onChange={(e) => setPriority(e.target.value)}>
             <option value="">All priorities</option>
             {PRIORITIES.map((p) => (
               <option key={p} value={p}>
@@ -142,7 +139,7 @@ export function NotificationsPage() {
           </select>
         </label>
         <label className="inline center-unread">
-          <input type="checkbox" checked={unreadOnly} onChange={(e) => setFilter("unread", e.target.checked ? "1" : "")} />
+          <input type="checkbox" checked={unreadOnly} onChange={(e) => setUnreadOnly(e.target.checked)} />
           Unread only
         </label>
         {filtered && (
@@ -151,7 +148,10 @@ export function NotificationsPage() {
             className="ghost"
             onClick={() => {
               setSearch("");
-              setParams(new URLSearchParams(), { replace: true });
+              setQ("");
+              setType("");
+              setPriority("");
+              setUnreadOnly(false);
             }}
           >
             Clear filters
