@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { ReactNode } from "react";
 
 import { api, unwrap } from "../api/client";
-import { currentAccessToken, refreshSession } from "../api/session";
+import { currentAccessToken, onSessionChange, refreshSession } from "../api/session";
 import { useAuth } from "../auth/AuthProvider";
 import { Toasts } from "../components/Toasts";
 import { createNotificationClient, type ClientEvent, type ConnectionStatus, type NotificationClient } from "../realtime/client";
@@ -36,6 +36,16 @@ export function NotificationsRoot({ children }: { children: ReactNode }) {
   const listeners = useRef(new Set<LiveListener>());
   const unread = useUnreadCount();
   const userId = me?.id;
+  // Bumped to start a new connection after one stopped (e.g. the session came back in another tab).
+  const [restarts, setRestarts] = useState(0);
+
+  useEffect(
+    () =>
+      onSessionChange((session) => {
+        if (session && client.current?.status === "stopped") setRestarts((n) => n + 1);
+      }),
+    [],
+  );
 
   useEffect(() => {
     if (userId === undefined) return;
@@ -105,7 +115,7 @@ export function NotificationsRoot({ children }: { children: ReactNode }) {
       live.close();
       if (client.current === live) client.current = null;
     };
-  }, [userId, queryClient]);
+  }, [userId, queryClient, restarts]);
 
   const subscribe = useCallback((listener: LiveListener) => {
     listeners.current.add(listener);
