@@ -1,0 +1,2 @@
+export { useNotifications } from "./context";
+export type { NotificationsState } from "./context";
