@@ -69,7 +69,8 @@ def test_preferences_are_saved_and_survive_a_reload(pages: Pages, person: Person
     page.get_by_role("button", name="Save preferences").click()
     expect(page.get_by_text("✓ Preferences saved")).to_be_visible()
     stored = person.api.get("/api/notifications/preferences").json()
-    assert stored["quiet_hours_start"] is None and stored["quiet_hours_end"] is None
+    assert stored["quiet_hours_start"] is None
+    assert stored["quiet_hours_end"] is None
 
 
 def test_an_invalid_value_shows_the_api_message_by_its_field_and_saves_nothing(
@@ -118,7 +119,8 @@ def test_topic_subscriptions_add_edit_and_delete(pages: Pages, person: Person) -
     expect(row.get_by_role("cell", name="deployment, error")).to_be_visible()
     expect(row).to_contain_text("normal")
     [stored] = person.api.get("/api/notifications/subscriptions").json()
-    assert stored["topic"] == "deployment" and stored["resource_id"] == resource
+    assert stored["topic"] == "deployment"
+    assert stored["resource_id"] == resource
     assert sorted(stored["notification_types"]) == ["deployment", "error"]
 
     # A bad topic is refused with the server's message next to the field.

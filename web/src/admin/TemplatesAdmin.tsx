@@ -142,10 +142,22 @@ function Preview({ name, variables, version }: { name: string; variables: string
   );
 }
 
-function Editor({ template, onSaved, onDeleted }: { template: Template | null; onSaved: (t: Template) => void; onDeleted: () => void }) {
+function Editor({
+  initial,
+  onSaved,
+  onDeleted,
+  variables,
+  setVariables,
+}: {
+  initial: Template | null;
+  onSaved: (t: Template) => void;
+  onDeleted: () => void;
+  variables: string;
+  setVariables: (value: string) => void;
+}) {
   const queryClient = useQueryClient();
-  const [draft, setDraft] = useState(() => toDraft(template));
-  const [variables, setVariables] = useState("{}");
+  const [template, setTemplate] = useState(initial);
+  const [draft, setDraft] = useState(() => toDraft(initial));
   const dirty = JSON.stringify(toBody(draft)) !== JSON.stringify(toBody(toDraft(template)));
   const save = useMutation({
     mutationFn: () =>
@@ -153,6 +165,8 @@ function Editor({ template, onSaved, onDeleted }: { template: Template | null; o
         ? unwrap(api.PUT("/api/notifications/templates/{name}", { params: { path: { name: template.name } }, body: toBody(draft) }))
         : unwrap(api.POST("/api/notifications/templates", { body: toBody(draft) })),
     onSuccess: (saved) => {
+      setTemplate(saved);
+      setDraft(toDraft(saved));
       void queryClient.invalidateQueries({ queryKey: KEY });
       onSaved(saved);
     },
@@ -252,7 +266,7 @@ function Editor({ template, onSaved, onDeleted }: { template: Template | null; o
           {(p) => <textarea {...p} spellCheck={false} value={variables} onChange={(e) => setVariables(e.target.value)} />}
         </Field>
         {template ? (
-          <Preview name={template.name} variables={variables} version={template.updated_at} />
+          <Preview name={template.name} variables={variables} version={JSON.stringify(toBody(toDraft(template)))} />
         ) : (
           <p className="notice">Create the template to preview it.</p>
         )}
@@ -264,6 +278,8 @@ function Editor({ template, onSaved, onDeleted }: { template: Template | null; o
 export function TemplatesAdmin() {
   const list = useQuery({ queryKey: KEY, queryFn: () => unwrap(api.GET("/api/notifications/templates")) });
   const [selected, setSelected] = useState<string | "new" | null>(null);
+  // Sample variables stay while switching between templates and after saving.
+  const [variables, setVariables] = useState("{}");
   const current = selected && selected !== "new" ? (list.data?.find((t) => t.name === selected) ?? null) : null;
   return (
     <section className="page">
@@ -315,8 +331,10 @@ export function TemplatesAdmin() {
         <section aria-label={current ? `Editing ${current.name}` : "New template"}>
           <h2>{current ? `Editing ${current.name}` : "New template"}</h2>
           <Editor
-            key={current ? `${current.name}:${current.updated_at}` : "new"}
-            template={current}
+            key={current ? current.name : "new"}
+            initial={current}
+            variables={variables}
+            setVariables={setVariables}
             onSaved={(saved) => setSelected(saved.name)}
             onDeleted={() => setSelected(null)}
           />
