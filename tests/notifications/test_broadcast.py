@@ -195,3 +195,62 @@ async def test_broadcast_named_channel_gets_one_announcement(
     assert len(http_receiver.requests) == 1
     assert b"Upgrade tonight" in http_receiver.requests[0].body
     assert http_receiver.requests[0].headers["x-wakedock-event"] == "broadcast"
+
+
+async def test_audience_count_matches_what_a_broadcast_reaches(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], make_user: UserFactory, app: Any
+) -> None:
+    operators = [await make_user(role="operator") for _ in range(3)]
+    plain = await make_user()
+    await client.patch(
+        f"/api/users/{operators[2].id}", json={"is_active": False}, headers=admin_headers
+    )
+
+    async def count(target: dict[str, Any]) -> int:
+        answer = await client.post(
+            "/api/notifications/broadcast/audience", json={"target": target}, headers=admin_headers
+        )
+        assert answer.status_code == 200, answer.text
+        assert set(answer.json()) == {"recipients"}
+        recipients: int = answer.json()["recipients"]
+        return recipients
+
+    assert await count({"roles": ["operator"]}) == 2  # the disabled one is not counted
+    assert await count({"all": True}) == 4  # admin, two operators, the plain user
+    assert await count({"user_ids": [plain.id, operators[2].id, 999_999]}) == 1
+    assert await count({"roles": ["operator", "user"]}) == 3
+
+    # The same audience broadcast for real reaches exactly the counted number.
+    sent = await client.post(
+        "/api/notifications/broadcast",
+        json={"title": "counted", "target": {"roles": ["operator"]}},
+        headers=admin_headers,
+    )
+    assert sent.json()["recipients"] == 2
+    await app.state.worker.drain()
+    listed = (await client.get("/api/notifications/broadcasts", headers=admin_headers)).json()
+    assert listed[0]["delivered"] == 2
+
+
+async def test_audience_count_validates_and_needs_the_broadcast_permission(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], make_user: UserFactory
+) -> None:
+    bad = await client.post(
+        "/api/notifications/broadcast/audience",
+        json={"target": {"all": True, "roles": ["user"]}},
+        headers=admin_headers,
+    )
+    assert_error(bad, 422, "validation_error")
+    unknown_role = await client.post(
+        "/api/notifications/broadcast/audience",
+        json={"target": {"roles": ["wizard"]}},
+        headers=admin_headers,
+    )
+    assert_error(unknown_role, 422)
+    operator = await make_user(role="operator")
+    forbidden = await client.post(
+        "/api/notifications/broadcast/audience",
+        json={"target": {"all": True}},
+        headers=operator.headers,
+    )
+    assert_error(forbidden, 403)

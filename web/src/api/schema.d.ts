@@ -563,6 +563,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notifications/broadcast/audience": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * How many users a broadcast to this audience reaches
+         * @description Resolved exactly like a broadcast's audience at send time: active users only.
+         */
+        post: operations["audience_size_api_notifications_broadcast_audience_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notifications/broadcasts": {
         parameters: {
             query?: never;
@@ -1075,6 +1095,21 @@ export interface components {
             roles?: components["schemas"]["Role"][] | null;
             /** User Ids */
             user_ids?: number[] | null;
+        };
+        /** AudienceCount */
+        AudienceCount: {
+            /**
+             * Recipients
+             * @description Active users a broadcast to this audience reaches now
+             */
+            recipients: number;
+        };
+        /**
+         * AudienceIn
+         * @description The audience of a would-be broadcast (the same ``target`` as a broadcast's body).
+         */
+        AudienceIn: {
+            target: components["schemas"]["Audience"];
         };
         /** AuditEventOut */
         AuditEventOut: {
@@ -6410,6 +6445,93 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BroadcastAccepted"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    audience_size_api_notifications_broadcast_audience_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AudienceIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudienceCount"];
                 };
             };
             /** @description Bad request */

@@ -10,7 +10,13 @@ from wakedock.auth.dependencies import RequestMeta
 from wakedock.dependencies import DbSession
 from wakedock.errors import ERROR_RESPONSES
 from wakedock.notifications.broadcast import service
-from wakedock.notifications.broadcast.schemas import BroadcastAccepted, BroadcastIn, BroadcastOut
+from wakedock.notifications.broadcast.schemas import (
+    AudienceCount,
+    AudienceIn,
+    BroadcastAccepted,
+    BroadcastIn,
+    BroadcastOut,
+)
 from wakedock.notifications.dependencies import AppClock, Broadcaster
 from wakedock.pagination import decode_cursor
 
@@ -33,6 +39,14 @@ async def broadcast(
     if worker is not None:
         worker.wake()
     return BroadcastAccepted(broadcast_id=row.id, recipients=row.recipients)
+
+
+@router.post("/broadcast/audience", summary="How many users a broadcast to this audience reaches")
+async def audience_size(body: AudienceIn, _: Broadcaster, db: DbSession) -> AudienceCount:
+    """Resolved exactly like a broadcast's audience at send time: active users only."""
+    return AudienceCount(
+        recipients=await service.count_audience(db, service.stored_target(body.target))
+    )
 
 
 @router.get("/broadcasts", summary="Past broadcasts with their counts")

@@ -60,6 +60,18 @@ class BroadcastIn(BaseModel):
         return self
 
 
+class AudienceIn(BaseModel):
+    """The audience of a would-be broadcast (the same ``target`` as a broadcast's body)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: Audience
+
+
+class AudienceCount(BaseModel):
+    recipients: int = Field(description="Active users a broadcast to this audience reaches now")
+
+
 class BroadcastAccepted(BaseModel):
     broadcast_id: int
     recipients: int

@@ -12,11 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
 from wakedock.auth.models import User, UserRole
-from wakedock.notifications.broadcast.schemas import BroadcastIn, BroadcastOut
+from wakedock.notifications.broadcast.schemas import Audience, BroadcastIn, BroadcastOut
 from wakedock.notifications.models import Broadcast, Delivery, Notification
 from wakedock.notifications.schemas import Priority
 from wakedock.notifications.service import channels_by_name
 from wakedock.notifications.templates import service as templates
+
+
+def stored_target(audience: Audience) -> dict[str, Any]:
+    """The audience as stored on a broadcast (and as `audience_query` reads it)."""
+    return audience.model_dump(exclude_none=True, mode="json")
 
 
 def audience_query(target: dict[str, Any]) -> Select[int]:
@@ -58,7 +63,7 @@ async def create(
         priority = body.priority.value if body.priority else Priority.NORMAL.value
         action_url, ttl = body.action_url, body.ttl_seconds
     channels = await channels_by_name(session, body.channels)
-    target = body.target.model_dump(exclude_none=True, mode="json")
+    target = stored_target(body.target)
     payload = {
         "title": title,
         "message": message,

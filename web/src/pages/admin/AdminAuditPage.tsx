@@ -1,5 +1,10 @@
-import { Placeholder } from "../../components/Placeholder";
+import { AuditAdmin } from "../../admin/AuditAdmin";
+import { RequirePermission } from "../../admin/common";
 
 export function AdminAuditPage() {
-  return <Placeholder title="Audit" />;
+  return (
+    <RequirePermission permission="audit:read" title="Audit log">
+      <AuditAdmin />
+    </RequirePermission>
+  );
 }

@@ -1,5 +1,10 @@
-import { Placeholder } from "../../components/Placeholder";
+import { BroadcastAdmin } from "../../admin/BroadcastAdmin";
+import { RequirePermission } from "../../admin/common";
 
 export function AdminBroadcastPage() {
-  return <Placeholder title="Broadcast" />;
+  return (
+    <RequirePermission permission="notifications:broadcast" title="Broadcast">
+      <BroadcastAdmin />
+    </RequirePermission>
+  );
 }

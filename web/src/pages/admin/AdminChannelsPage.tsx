@@ -1,5 +1,10 @@
-import { Placeholder } from "../../components/Placeholder";
+import { ChannelsAdmin } from "../../admin/ChannelsAdmin";
+import { RequirePermission } from "../../admin/common";
 
 export function AdminChannelsPage() {
-  return <Placeholder title="Channels" />;
+  return (
+    <RequirePermission permission="notifications:admin" title="Channels">
+      <ChannelsAdmin />
+    </RequirePermission>
+  );
 }

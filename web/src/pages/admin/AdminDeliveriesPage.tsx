@@ -1,5 +1,10 @@
-import { Placeholder } from "../../components/Placeholder";
+import { RequirePermission } from "../../admin/common";
+import { DeliveriesAdmin } from "../../admin/DeliveriesAdmin";
 
 export function AdminDeliveriesPage() {
-  return <Placeholder title="Deliveries" />;
+  return (
+    <RequirePermission permission="notifications:admin" title="Deliveries">
+      <DeliveriesAdmin />
+    </RequirePermission>
+  );
 }

@@ -1,5 +1,10 @@
-import { Placeholder } from "../../components/Placeholder";
+import { RequirePermission } from "../../admin/common";
+import { TemplatesAdmin } from "../../admin/TemplatesAdmin";
 
 export function AdminTemplatesPage() {
-  return <Placeholder title="Templates" />;
+  return (
+    <RequirePermission permission="notifications:admin" title="Templates">
+      <TemplatesAdmin />
+    </RequirePermission>
+  );
 }

@@ -1,5 +1,10 @@
-import { Placeholder } from "../../components/Placeholder";
+import { RequirePermission } from "../../admin/common";
+import { UsersAdmin } from "../../admin/UsersAdmin";
 
 export function AdminUsersPage() {
-  return <Placeholder title="Users" />;
+  return (
+    <RequirePermission permission="users:admin" title="Users and roles">
+      <UsersAdmin />
+    </RequirePermission>
+  );
 }
