@@ -24,7 +24,7 @@ from wakedock.broker import Broker, BrokerDisconnected
 from wakedock.clock import Clock
 from wakedock.notifications import events, service
 from wakedock.notifications.preferences import service as preferences
-from wakedock.realtime.connection import Connection
+from wakedock.realtime.connection import Connection, Message
 from wakedock.realtime.protocol import UNAUTHORIZED
 
 logger = logging.getLogger(__name__)
@@ -133,9 +133,10 @@ class Hub:
             self._control(user_id, message)
             return
         notification_id = message["notification"]["id"] if kind == "notification" else None
-        text = payload.decode()  # once per event, whatever the number of sockets
+        # Decoded and framed once per event, whatever the number of sockets.
+        outgoing = Message(payload.decode(), notification_id)
         for conn in list(conns):
-            conn.offer(text, notification_id)
+            conn.offer(outgoing)
         if notification_id is not None and await self._wants_auto_read(user_id):
             await self._auto_mark(user_id, notification_id)
 
@@ -211,7 +212,7 @@ class Hub:
                                     "notification": events.notification_payload(row),
                                 }
                             ).decode()
-                            await conn.queue.put((text, row.id))
+                            await conn.put(Message(text, row.id))
                         last = row.id
                     if len(rows) < REPLAY_PAGE:
                         break

@@ -1,32 +1,77 @@
 """``/ws/notifications/{user_id}``: the authenticated real-time notification socket.
 
-Three tasks per connection, the first to finish cancels the others: the reader (client
-messages), the writer (the bounded outbox) and the closer (a close requested by the hub).
+One task per connection, the one Uvicorn runs the endpoint in: it authenticates, sends the
+hello, replays, then reads client messages until the socket closes. Messages to the client are
+written by whoever produces them (the hub's dispatch, a replay) straight into the socket when it
+can take them; only a socket that is not writable gets a drain task, until its outbox is empty.
+A close requested by the hub (revocation, heartbeat, 4408) sends the close frame, which ends the
+reader.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import orjson
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from starlette.websockets import WebSocketState
+from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
+from starlette.types import Receive, Scope, Send
 
 from wakedock.audit.context import AuditActor
-from wakedock.auth.principal import Principal
 from wakedock.errors import Forbidden, Unauthorized
 from wakedock.notifications import events, service
 from wakedock.realtime import protocol
 from wakedock.realtime.auth import authorize, expiry, token_from
-from wakedock.realtime.connection import Connection
+from wakedock.realtime.connection import Connection, Message
 from wakedock.realtime.hub import Hub
 
 router = APIRouter()
 TRY_AGAIN_LATER = 1013
+_PATH = re.compile(r"/ws/notifications/(\d{1,18})")
+
+
+def direct_writer(send: object) -> Callable[[Message], bool] | None:
+    """A synchronous write of a pre-encoded frame, for Uvicorn's websockets-sansio sockets.
+
+    It writes what Uvicorn's own ``websocket.send`` would (one unmasked text frame into the
+    transport), but without a coroutine per message, and the frame is encoded once for every
+    socket it goes to. It declines (returns False: the message waits in the outbox for the
+    ordinary ``send``) whenever that ``send`` would wait or refuse: the transport is paused
+    (the client reads slowly), closing, or the close handshake has started. Other servers and
+    implementations get None: every message goes through ``send``.
+    """
+    protocol = getattr(send, "__self__", None)
+    if protocol is None:
+        return None
+    try:
+        from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+        from websockets.protocol import State
+    except ImportError:  # pragma: no cover
+        return None
+    if not isinstance(protocol, WebSocketsSansIOProtocol):
+        return None
+    transport = protocol.transport
+    writable = protocol.writable
+    machine = protocol.conn
+    open_state = State.OPEN
+
+    def write_now(message: Message) -> bool:
+        if (
+            protocol.close_sent
+            or protocol.disconnected
+            or not writable.is_set()
+            or machine.state is not open_state
+            or transport.is_closing()
+        ):
+            return False
+        transport.write(message.frame)
+        return True
+
+    return write_now
 
 
 def _error(code: str, message: str) -> str:
@@ -42,8 +87,41 @@ async def _first_message_token(websocket: WebSocket) -> str | None:
     return message.token if isinstance(message, protocol.Auth) else None
 
 
+class RealtimeGateway:
+    """The ASGI application ``wakedock serve`` runs: the app, with its notification sockets
+    served directly.
+
+    A socket lives for hours, and everything on its call stack lives with it: going through
+    the framework's middleware and routing would keep a dozen coroutine frames, exit stacks and
+    wrapped ``send`` callables per socket. Here the endpoint runs right under the server's own
+    task, with the server's own ``send`` (so ``direct_writer`` can use it). Every other request,
+    and any socket path this does not match, goes to the app unchanged.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            match = _PATH.fullmatch(scope["path"])
+            if match is not None:
+                scope["app"] = self.app
+                await serve_socket(
+                    WebSocket(scope, receive, send), int(match.group(1)), direct_writer(send)
+                )
+                return
+        await self.app(scope, receive, send)
+
+
 @router.websocket("/ws/notifications/{user_id}")
 async def notifications_socket(websocket: WebSocket, user_id: int) -> None:
+    """The same socket through the framework's routing (in-process clients, tests)."""
+    await serve_socket(websocket, user_id, None)
+
+
+async def serve_socket(
+    websocket: WebSocket, user_id: int, write_now: Callable[[Message], bool] | None
+) -> None:
     app = websocket.app
     hub: Hub = app.state.hub
     settings = app.state.settings
@@ -61,17 +139,17 @@ async def notifications_socket(websocket: WebSocket, user_id: int) -> None:
         await websocket.close(protocol.FORBIDDEN, exc.message[:120])
         return
 
-    closed = asyncio.Event()
-    close_with: list[tuple[int, str]] = []
-
     async def send(text: str, _: int | None) -> None:
         await websocket.send_text(text)
 
     async def close(code: int, reason: str) -> None:
-        close_with.append((code, reason))
-        closed.set()
+        # The server's close frame also ends the reader: Uvicorn hands it a disconnect.
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
+            await websocket.close(code, reason)
 
     expires = expiry(token, settings)
+    # Only what the socket needs is kept for its lifetime (not the user's ORM object).
+    actor = AuditActor(principal.user_id, principal.user.username, None, "websocket")
     conn = Connection(
         user_id=user_id,
         send=send,
@@ -80,14 +158,16 @@ async def notifications_socket(websocket: WebSocket, user_id: int) -> None:
         api_token_id=principal.api_token_id,
         expires_at=expires if isinstance(expires, datetime) else None,
         max_queue=hub.max_queue,
+        write_now=write_now,
+        started=False,
     )
+    del principal, expires
     try:
         await asyncio.wait_for(hub.ready.wait(), 10)
     except TimeoutError:
         await websocket.close(TRY_AGAIN_LATER, "broker unavailable: retry")
         return
     hub.register(conn)
-    tasks: list[asyncio.Task[Any]] = []
     try:
         async with app.state.sessionmaker() as session:
             unread = await service.unread_count(session, user_id=user_id, now=hub.clock.now())
@@ -103,11 +183,7 @@ async def notifications_socket(websocket: WebSocket, user_id: int) -> None:
                 }
             ).decode()
         )
-        tasks = [
-            asyncio.create_task(conn.write_forever()),
-            asyncio.create_task(_reader(websocket, conn, hub, principal)),
-            asyncio.create_task(closed.wait()),
-        ]
+        conn.start()
         since = websocket.query_params.get("since")
         if since is not None:
             try:
@@ -120,26 +196,21 @@ async def notifications_socket(websocket: WebSocket, user_id: int) -> None:
                 )
             else:
                 await hub.resume(conn, start)
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        # This task (Uvicorn's, one per socket) is the reader; writes need no task of their
+        # own, and heartbeats are checked by the hub's single housekeeping timer.
+        await _reader(websocket, conn, hub, actor)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         hub.unregister(conn)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await task
-        if close_with and websocket.client_state == WebSocketState.CONNECTED:
-            code, reason = close_with[0]
-            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await websocket.close(code, reason)
+        await conn.stop()
 
 
-async def _reader(websocket: WebSocket, conn: Connection, hub: Hub, principal: Principal) -> None:
-    actor = AuditActor(principal.user_id, principal.user.username, None, "websocket")
+async def _reader(websocket: WebSocket, conn: Connection, hub: Hub, actor: AuditActor) -> None:
     while True:
         text = await websocket.receive_text()
+        if conn.closing:
+            continue
         conn.last_seen = time.monotonic()
         try:
             message = protocol.parse(text)
