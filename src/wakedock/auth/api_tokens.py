@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
@@ -100,12 +101,17 @@ async def delete(session: AsyncSession, *, actor: AuditActor, user_id: int, toke
 
 async def authenticate(session: AsyncSession, *, token: str) -> Principal:
     row = (
-        await session.execute(
-            select(ApiToken, User)
-            .join(User, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == sha256(token))
+        (
+            await session.execute(
+                select(ApiToken, User)
+                .join(User, ApiToken.user_id == User.id)
+                .where(ApiToken.token_hash == sha256(token))
+                .options(joinedload(User.role_rows))  # one round trip, not two
+            )
         )
-    ).first()
+        .unique()
+        .first()
+    )
     if row is None:
         raise Unauthorized("Invalid API token", code="invalid_token")
     api_token, user = row

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
@@ -46,3 +50,34 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+_write_gates: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@contextlib.asynccontextmanager
+async def write_gate(session: AsyncSession) -> AsyncIterator[None]:
+    """Serialise this process's hot write transactions on SQLite (a no-op elsewhere).
+
+    SQLite has one writer at a time; a second writer waits in SQLite's busy handler, which
+    sleeps in growing steps (up to 100 ms) on a pooled connection's thread, so under load
+    creates queue behind sleeps rather than behind work. Waiting here instead hands the write
+    lock over as soon as the previous transaction commits. Other processes still rely on the
+    busy timeout.
+
+    The session must not have written yet. Its read-only transaction, if any, is ended first:
+    a waiter must not hold a pooled connection, or waiters could take every connection while
+    the gate's holder waits for one.
+    """
+    bind = session.bind
+    if bind is None or bind.dialect.name != "sqlite":
+        yield
+        return
+    if session.in_transaction():
+        await session.commit()  # nothing written yet: this only returns the connection
+    engine = bind.sync_engine
+    gate = _write_gates.get(engine)
+    if gate is None:
+        gate = _write_gates[engine] = asyncio.Lock()
+    async with gate:
+        yield

@@ -67,6 +67,8 @@ class Created:
     replaced: list[tuple[int, int]]  # (user_id, notification_id) removed by group_key
     live: list[Notification]
     existing: bool = False  # an idempotent replay: nothing was created
+    # REST shapes (``events.notification_payload``) built once, for the events and the answer.
+    payloads: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def to_out(notification: Notification) -> NotificationOut:
