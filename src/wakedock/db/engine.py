@@ -30,6 +30,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             from pathlib import Path
 
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # Each pooled SQLite connection is a thread plus a connection that reads the schema
+        # when opened: a pool that keeps enough of them beats opening overflow connections
+        # (and closing them again) under every burst.
+        if database and database != ":memory:":
+            kwargs.setdefault("pool_size", 5)
+            kwargs.setdefault("max_overflow", 16)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -42,7 +48,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)

@@ -16,10 +16,13 @@ import re
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
+from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
+from websockets.protocol import State
 
 from wakedock.audit.context import AuditActor
 from wakedock.errors import Forbidden, Unauthorized
@@ -32,57 +35,102 @@ from wakedock.realtime.hub import Hub
 router = APIRouter()
 TRY_AGAIN_LATER = 1013
 _PATH = re.compile(r"/ws/notifications/(\d{1,18})")
+_OPEN = State.OPEN
 
 
-def direct_writer(send: object) -> Callable[[Message], bool] | None:
+class _DirectWriter:
     """A synchronous write of a pre-encoded frame, for Uvicorn's websockets-sansio sockets.
 
     It writes what Uvicorn's own ``websocket.send`` would (one unmasked text frame into the
     transport), but without a coroutine per message, and the frame is encoded once for every
     socket it goes to. It declines (returns False: the message waits in the outbox for the
     ordinary ``send``) whenever that ``send`` would wait or refuse: the transport is paused
-    (the client reads slowly), closing, or the close handshake has started. Other servers and
-    implementations get None: every message goes through ``send``.
+    (the client reads slowly), closing, or the close handshake has started.
     """
-    protocol = getattr(send, "__self__", None)
-    if protocol is None:
-        return None
-    try:
-        from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-        from websockets.protocol import State
-    except ImportError:  # pragma: no cover
-        return None
-    if not isinstance(protocol, WebSocketsSansIOProtocol):
-        return None
-    transport = protocol.transport
-    writable = protocol.writable
-    machine = protocol.conn
-    open_state = State.OPEN
 
-    def write_now(message: Message) -> bool:
+    __slots__ = ("protocol",)
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+
+    def __call__(self, message: Message) -> bool:
+        protocol = self.protocol
+        transport = protocol.transport
         if (
             protocol.close_sent
             or protocol.disconnected
-            or not writable.is_set()
-            or machine.state is not open_state
+            or not protocol.writable.is_set()
+            or protocol.conn.state is not _OPEN
             or transport.is_closing()
         ):
             return False
         transport.write(message.frame)
         return True
 
-    return write_now
+
+def direct_writer(send: object) -> Callable[[Message], bool] | None:
+    """A ``_DirectWriter`` when ``send`` is Uvicorn's websockets-sansio one, else None (every
+    message goes through ``send``)."""
+    protocol = getattr(send, "__self__", None)
+    if protocol is None:
+        return None
+    try:
+        from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    except ImportError:  # pragma: no cover
+        return None
+    if not isinstance(protocol, WebSocketsSansIOProtocol):
+        return None
+    return _DirectWriter(protocol)
 
 
 def _error(code: str, message: str) -> str:
     return orjson.dumps({"type": "error", "code": code, "message": message}).decode()
 
 
-async def _first_message_token(websocket: WebSocket) -> str | None:
+class _Socket:
+    """The ASGI ``receive``/``send`` of one socket, as the few calls the endpoint needs."""
+
+    __slots__ = ("receive", "send")
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self.receive = receive
+        self.send = send
+
+    async def receive_text(self) -> str:
+        """The next text message; ``WebSocketDisconnect`` once the socket is closed."""
+        while True:
+            message = await self.receive()
+            kind = message["type"]
+            if kind == "websocket.disconnect":
+                raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+            if kind == "websocket.receive":
+                text = message.get("text")
+                if text is not None:
+                    return str(text)
+                return ""  # a binary message: not JSON, answered as a bad message
+
+    async def send_text(self, text: str) -> None:
+        await self.send({"type": "websocket.send", "text": text})
+
+    async def close(self, code: int, reason: str = "") -> None:
+        await self.send({"type": "websocket.close", "code": code, "reason": reason})
+
+    async def send_message(self, text: str, _: int | None) -> None:
+        """``Connection.send``: the ordinary write, waiting while the socket is not writable."""
+        await self.send_text(text)
+
+    async def shut(self, code: int, reason: str) -> None:
+        """``Connection.close``: the close frame, which also ends the reader (the server hands
+        it a disconnect)."""
+        with contextlib.suppress(Exception):
+            await self.close(code, reason)
+
+
+async def _first_message_token(socket: _Socket) -> str | None:
     try:
-        text = await asyncio.wait_for(websocket.receive_text(), protocol.AUTH_TIMEOUT_SECONDS)
+        text = await asyncio.wait_for(socket.receive_text(), protocol.AUTH_TIMEOUT_SECONDS)
         message = protocol.parse(text)
-    except (TimeoutError, protocol.BadMessage, WebSocketDisconnect, KeyError):
+    except (TimeoutError, protocol.BadMessage, WebSocketDisconnect):
         return None
     return message.token if isinstance(message, protocol.Auth) else None
 
@@ -105,10 +153,7 @@ class RealtimeGateway:
         if scope["type"] == "websocket":
             match = _PATH.fullmatch(scope["path"])
             if match is not None:
-                scope["app"] = self.app
-                await serve_socket(
-                    WebSocket(scope, receive, send), int(match.group(1)), direct_writer(send)
-                )
+                await serve_socket(self.app, scope, receive, send, int(match.group(1)), direct=True)
                 return
         await self.app(scope, receive, send)
 
@@ -116,62 +161,86 @@ class RealtimeGateway:
 @router.websocket("/ws/notifications/{user_id}")
 async def notifications_socket(websocket: WebSocket, user_id: int) -> None:
     """The same socket through the framework's routing (in-process clients, tests)."""
-    await serve_socket(websocket, user_id, None)
+    await serve_socket(
+        websocket.app, websocket.scope, websocket.receive, websocket.send, user_id, direct=False
+    )
+
+
+def _forget_handshake(send: Send) -> None:
+    """Uvicorn (websockets-sansio) keeps the upgrade request and response, headers and all,
+    for the socket's lifetime but never reads them once the socket is accepted: drop them."""
+    server_protocol = getattr(send, "__self__", None)
+    try:
+        from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    except ImportError:  # pragma: no cover
+        return
+    if isinstance(server_protocol, WebSocketsSansIOProtocol) and server_protocol.handshake_complete:
+        vars(server_protocol).pop("request", None)
+        vars(server_protocol).pop("response", None)
 
 
 async def serve_socket(
-    websocket: WebSocket, user_id: int, write_now: Callable[[Message], bool] | None
+    app: FastAPI,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    user_id: int,
+    *,
+    direct: bool,
 ) -> None:
-    app = websocket.app
+    """One socket, start to end. ``direct``: ``send`` is the server's own, not a wrapper."""
     hub: Hub = app.state.hub
     settings = app.state.settings
-    await websocket.accept()
-    token = token_from(websocket) or await _first_message_token(websocket)
+    socket = _Socket(receive, send)
+    if (await receive())["type"] != "websocket.connect":
+        return
+    await send({"type": "websocket.accept"})
+    if direct:
+        _forget_handshake(send)
+    request = HTTPConnection(scope)  # parsed once, not kept
+    token = token_from(request)
+    since = request.query_params.get("since")
+    del request
     if not token:
-        await websocket.close(protocol.UNAUTHORIZED, "authentication required")
+        token = await _first_message_token(socket)
+    if not token:
+        await socket.close(protocol.UNAUTHORIZED, "authentication required")
         return
     try:
         principal = await authorize(app.state.sessionmaker, settings, token=token, user_id=user_id)
     except Unauthorized as exc:
-        await websocket.close(protocol.UNAUTHORIZED, exc.message[:120])
+        await socket.close(protocol.UNAUTHORIZED, exc.message[:120])
         return
     except Forbidden as exc:
-        await websocket.close(protocol.FORBIDDEN, exc.message[:120])
+        await socket.close(protocol.FORBIDDEN, exc.message[:120])
         return
-
-    async def send(text: str, _: int | None) -> None:
-        await websocket.send_text(text)
-
-    async def close(code: int, reason: str) -> None:
-        # The server's close frame also ends the reader: Uvicorn hands it a disconnect.
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
-            await websocket.close(code, reason)
 
     expires = expiry(token, settings)
     # Only what the socket needs is kept for its lifetime (not the user's ORM object).
     actor = AuditActor(principal.user_id, principal.user.username, None, "websocket")
     conn = Connection(
         user_id=user_id,
-        send=send,
-        close=close,
+        send=socket.send_message,
+        close=socket.shut,
         session_id=principal.session_id,
         api_token_id=principal.api_token_id,
         expires_at=expires if isinstance(expires, datetime) else None,
         max_queue=hub.max_queue,
-        write_now=write_now,
+        write_now=direct_writer(send) if direct else None,
         started=False,
     )
-    del principal, expires
+    del principal, expires, token
     try:
         await asyncio.wait_for(hub.ready.wait(), 10)
     except TimeoutError:
-        await websocket.close(TRY_AGAIN_LATER, "broker unavailable: retry")
+        await socket.close(TRY_AGAIN_LATER, "broker unavailable: retry")
         return
     hub.register(conn)
     try:
         async with app.state.sessionmaker() as session:
             unread = await service.unread_count(session, user_id=user_id, now=hub.clock.now())
-        await websocket.send_text(
+        del session  # not kept alive by this frame for the socket's lifetime
+        await socket.send_text(
             orjson.dumps(
                 {
                     "type": "hello",
@@ -184,7 +253,6 @@ async def serve_socket(
             ).decode()
         )
         conn.start()
-        since = websocket.query_params.get("since")
         if since is not None:
             try:
                 start = int(since)
@@ -198,17 +266,17 @@ async def serve_socket(
                 await hub.resume(conn, start)
         # This task (Uvicorn's, one per socket) is the reader; writes need no task of their
         # own, and heartbeats are checked by the hub's single housekeeping timer.
-        await _reader(websocket, conn, hub, actor)
-    except (WebSocketDisconnect, RuntimeError):
+        await _reader(socket, conn, hub, actor)
+    except (WebSocketDisconnect, RuntimeError, OSError):
         pass
     finally:
         hub.unregister(conn)
         await conn.stop()
 
 
-async def _reader(websocket: WebSocket, conn: Connection, hub: Hub, actor: AuditActor) -> None:
+async def _reader(socket: _Socket, conn: Connection, hub: Hub, actor: AuditActor) -> None:
     while True:
-        text = await websocket.receive_text()
+        text = await socket.receive_text()
         if conn.closing:
             continue
         conn.last_seen = time.monotonic()

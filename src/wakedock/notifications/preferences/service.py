@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
@@ -97,6 +97,24 @@ class Recipients:
 
 
 _PREF_COLUMNS = [getattr(NotificationPreferences, name) for name in _FIELDS]
+# Built once: every create runs it.
+_RECIPIENTS = (
+    select(
+        User.id,
+        User.is_active,
+        User.timezone,
+        select(PushSubscription.id).where(PushSubscription.user_id == User.id).exists(),
+        select(NotificationChannel.id)
+        .where(NotificationChannel.type == "email", NotificationChannel.is_active.is_(True))
+        .order_by(NotificationChannel.id)
+        .limit(1)
+        .scalar_subquery(),
+        NotificationPreferences.user_id,
+        *_PREF_COLUMNS,
+    )
+    .outerjoin(NotificationPreferences, NotificationPreferences.user_id == User.id)
+    .where(User.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 async def recipients(session: AsyncSession, *, user_ids: Sequence[int]) -> Recipients:
@@ -106,29 +124,7 @@ async def recipients(session: AsyncSession, *, user_ids: Sequence[int]) -> Recip
     result = Recipients()
     if not user_ids:
         return result
-    email_channel = (
-        select(NotificationChannel.id)
-        .where(NotificationChannel.type == "email", NotificationChannel.is_active.is_(True))
-        .order_by(NotificationChannel.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    has_push = select(PushSubscription.id).where(PushSubscription.user_id == User.id).exists()
-    rows = (
-        await session.execute(
-            select(
-                User.id,
-                User.is_active,
-                User.timezone,
-                has_push,
-                email_channel,
-                NotificationPreferences.user_id,
-                *_PREF_COLUMNS,
-            )
-            .outerjoin(NotificationPreferences, NotificationPreferences.user_id == User.id)
-            .where(User.id.in_(list(user_ids)))
-        )
-    ).all()
+    rows = (await session.execute(_RECIPIENTS, {"ids": list(user_ids)})).all()
     for row in rows:
         uid, is_active, zone, pushes, channel_id, saved = row[:6]
         result.email_channel_id = channel_id
