@@ -58,7 +58,17 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-_write_gates: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+class _Gate:
+    """A lock, and how many hold it or wait for it."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
+_write_gates: weakref.WeakKeyDictionary[Any, _Gate] = weakref.WeakKeyDictionary()
 
 
 @contextlib.asynccontextmanager
@@ -71,19 +81,23 @@ async def write_gate(session: AsyncSession) -> AsyncIterator[None]:
     lock over as soon as the previous transaction commits. Other processes still rely on the
     busy timeout.
 
-    The session must not have written yet. Its read-only transaction, if any, is ended first:
-    a waiter must not hold a pooled connection, or waiters could take every connection while
-    the gate's holder waits for one.
+    The session must not have written yet. Before waiting, its read-only transaction, if any,
+    is ended: a waiter must not hold a pooled connection, or waiters could take every
+    connection while the gate's holder waits for one.
     """
     bind = session.bind
     if bind is None or bind.dialect.name != "sqlite":
         yield
         return
-    if session.in_transaction():
-        await session.commit()  # nothing written yet: this only returns the connection
     engine = bind.sync_engine
     gate = _write_gates.get(engine)
     if gate is None:
-        gate = _write_gates[engine] = asyncio.Lock()
-    async with gate:
-        yield
+        gate = _write_gates[engine] = _Gate()
+    if gate.users and session.in_transaction():
+        await session.commit()  # nothing written yet: this only returns the connection
+    gate.users += 1  # no await since the check: with no users, the lock is taken at once
+    try:
+        async with gate.lock:
+            yield
+    finally:
+        gate.users -= 1

@@ -166,9 +166,12 @@ async def notifications_socket(websocket: WebSocket, user_id: int) -> None:
     )
 
 
-def _forget_handshake(send: Send) -> None:
+def _forget_handshake(scope: Scope, send: Send) -> None:
     """Uvicorn (websockets-sansio) keeps the upgrade request and response, headers and all,
-    for the socket's lifetime but never reads them once the socket is accepted: drop them."""
+    for the socket's lifetime but never reads them once the socket is accepted: drop them,
+    and the scope's copy of the request headers (read once, above; nothing else sees this
+    scope)."""
+    scope["headers"] = []
     server_protocol = getattr(send, "__self__", None)
     try:
         from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -195,12 +198,12 @@ async def serve_socket(
     if (await receive())["type"] != "websocket.connect":
         return
     await send({"type": "websocket.accept"})
-    if direct:
-        _forget_handshake(send)
     request = HTTPConnection(scope)  # parsed once, not kept
     token = token_from(request)
     since = request.query_params.get("since")
     del request
+    if direct:
+        _forget_handshake(scope, send)
     if not token:
         token = await _first_message_token(socket)
     if not token:
