@@ -115,6 +115,9 @@ def serve(
         ws_max_size=64 * 1024,
         # Compression costs a zlib context per socket (most of its memory) for small JSON frames.
         ws_per_message_deflate=False,
+        # Liveness is the protocol's own heartbeat (clients ping; the hub's one timer reaps
+        # silent sockets): no protocol-level ping timer per socket.
+        ws_ping_interval=None,
         ws=settings.ws_implementation,
     )
 

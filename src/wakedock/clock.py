@@ -31,3 +31,8 @@ class FrozenClock(Clock):
 def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
+
+
+async def clock_dependency(request: Request) -> Clock:
+    """``get_clock`` as a dependency (async: a plain function would run in a worker thread)."""
+    return get_clock(request)

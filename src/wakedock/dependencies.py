@@ -12,7 +12,7 @@ from wakedock.broker import Broker
 from wakedock.settings import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -22,7 +22,7 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_broker(request: Request) -> Broker | None:
+async def get_broker(request: Request) -> Broker | None:
     broker: Broker | None = getattr(request.app.state, "broker", None)
     return broker
 

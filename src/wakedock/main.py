@@ -36,6 +36,7 @@ from wakedock.notifications.subscriptions.router import router as subscriptions_
 from wakedock.notifications.templates.router import router as templates_router
 from wakedock.realtime.hub import Hub
 from wakedock.realtime.sse import router as sse_router
+from wakedock.realtime.websocket import RealtimeGateway
 from wakedock.realtime.websocket import router as websocket_router
 from wakedock.settings import Settings
 from wakedock.system.metrics import MetricsMiddleware
@@ -146,10 +147,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def serve_app() -> FastAPI:
-    """The factory ``wakedock serve`` hands to Uvicorn (each worker process calls it)."""
+def serve_app() -> RealtimeGateway:
+    """The factory ``wakedock serve`` hands to Uvicorn (each worker process calls it): the app,
+    with notification sockets served without the framework's per-request layers."""
     from wakedock.log import configure_logging
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings)
+    return RealtimeGateway(create_app(settings))

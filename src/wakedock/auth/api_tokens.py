@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
@@ -98,14 +99,17 @@ async def delete(session: AsyncSession, *, actor: AuditActor, user_id: int, toke
     await session.commit()
 
 
+# Built once (every API request runs it); the roles come in the same round trip.
+_BY_HASH = (
+    select(ApiToken, User)
+    .join(User, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+    .options(joinedload(User.role_rows))
+)
+
+
 async def authenticate(session: AsyncSession, *, token: str) -> Principal:
-    row = (
-        await session.execute(
-            select(ApiToken, User)
-            .join(User, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == sha256(token))
-        )
-    ).first()
+    row = (await session.execute(_BY_HASH, {"token_hash": sha256(token)})).unique().first()
     if row is None:
         raise Unauthorized("Invalid API token", code="invalid_token")
     api_token, user = row

@@ -50,7 +50,7 @@ def require(*needed: Permission) -> Callable[..., Awaitable[Principal]]:
     return dependency
 
 
-def request_meta(request: Request) -> AuditActor:
+async def request_meta(request: Request) -> AuditActor:
     """Where a request comes from, as an anonymous audit actor (``Principal.acting`` names it)."""
     return AuditActor(
         user_id=None, username=None, ip=client_ip(request), user_agent=user_agent(request)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -196,6 +196,16 @@ async def logout(session: AsyncSession, *, principal: Principal, meta: AuditActo
     await session.commit()
 
 
+# Built once (every request with an access token runs it): user, roles and session state in
+# one round trip.
+_USER_AND_SESSION = (
+    select(User, AuthSession.revoked_at)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(User.id == bindparam("user_id"), AuthSession.id == bindparam("session_id"))
+    .options(joinedload(User.role_rows))
+)
+
+
 async def authenticate(session: AsyncSession, settings: Settings, *, token: str) -> Principal:
     """Resolve a bearer token (access JWT or API token) to a principal, or raise 401."""
     if token.startswith(API_TOKEN_PREFIX):
@@ -204,10 +214,7 @@ async def authenticate(session: AsyncSession, settings: Settings, *, token: str)
     row = (
         (
             await session.execute(
-                select(User, AuthSession.revoked_at)
-                .join(AuthSession, AuthSession.user_id == User.id)
-                .where(User.id == claims.user_id, AuthSession.id == claims.session_id)
-                .options(joinedload(User.role_rows))  # one round trip, not two
+                _USER_AND_SESSION, {"user_id": claims.user_id, "session_id": claims.session_id}
             )
         )
         .unique()

@@ -30,7 +30,7 @@ def get_cache(request: Request) -> TTLCache:
     return cache
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return Runtime(
         settings=request.app.state.settings,
         sessionmaker=request.app.state.sessionmaker,

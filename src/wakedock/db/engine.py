@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
@@ -26,6 +30,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             from pathlib import Path
 
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # Each pooled SQLite connection is a thread plus a connection that reads the schema
+        # when opened: a pool that keeps enough of them beats opening overflow connections
+        # (and closing them again) under every burst.
+        if database and database != ":memory:":
+            kwargs.setdefault("pool_size", 5)
+            kwargs.setdefault("max_overflow", 16)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -38,7 +48,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
@@ -46,3 +56,48 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class _Gate:
+    """A lock, and how many hold it or wait for it."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
+_write_gates: weakref.WeakKeyDictionary[Any, _Gate] = weakref.WeakKeyDictionary()
+
+
+@contextlib.asynccontextmanager
+async def write_gate(session: AsyncSession) -> AsyncIterator[None]:
+    """Serialise this process's hot write transactions on SQLite (a no-op elsewhere).
+
+    SQLite has one writer at a time; a second writer waits in SQLite's busy handler, which
+    sleeps in growing steps (up to 100 ms) on a pooled connection's thread, so under load
+    creates queue behind sleeps rather than behind work. Waiting here instead hands the write
+    lock over as soon as the previous transaction commits. Other processes still rely on the
+    busy timeout.
+
+    The session must not have written yet. Before waiting, its read-only transaction, if any,
+    is ended: a waiter must not hold a pooled connection, or waiters could take every
+    connection while the gate's holder waits for one.
+    """
+    bind = session.bind
+    if bind is None or bind.dialect.name != "sqlite":
+        yield
+        return
+    engine = bind.sync_engine
+    gate = _write_gates.get(engine)
+    if gate is None:
+        gate = _write_gates[engine] = _Gate()
+    if gate.users and session.in_transaction():
+        await session.commit()  # nothing written yet: this only returns the connection
+    gate.users += 1  # no await since the check: with no users, the lock is taken at once
+    try:
+        async with gate.lock:
+            yield
+    finally:
+        gate.users -= 1

@@ -7,12 +7,12 @@ from fastapi import Depends
 from wakedock.auth.dependencies import require
 from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
-from wakedock.clock import Clock, get_clock
+from wakedock.clock import Clock, clock_dependency
 from wakedock.dependencies import AppBroker
 
 Reader = Annotated[Principal, Depends(require(Permission.NOTIFICATIONS_READ))]
 NotificationsAdmin = Annotated[Principal, Depends(require(Permission.NOTIFICATIONS_ADMIN))]
 Broadcaster = Annotated[Principal, Depends(require(Permission.NOTIFICATIONS_BROADCAST))]
-AppClock = Annotated[Clock, Depends(get_clock)]
+AppClock = Annotated[Clock, Depends(clock_dependency)]
 
 __all__ = ["AppBroker", "AppClock", "Broadcaster", "NotificationsAdmin", "Reader"]

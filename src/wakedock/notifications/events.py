@@ -40,12 +40,21 @@ async def _publish(broker: Broker | None, user_id: int, message: dict[str, Any])
         logger.exception("could not publish %s event for user %s", message.get("type"), user_id)
 
 
-async def created(broker: Broker | None, notifications: Iterable[Notification]) -> None:
+async def created(
+    broker: Broker | None,
+    notifications: Iterable[Notification],
+    payloads: dict[int, dict[str, Any]] | None = None,
+) -> None:
+    """``payloads``: shapes already built, by id; the ones built here are added to it."""
     for notification in notifications:
+        if payloads is None:
+            payload = notification_payload(notification)
+        else:
+            payload = payloads.get(notification.id) or payloads.setdefault(
+                notification.id, notification_payload(notification)
+            )
         await _publish(
-            broker,
-            notification.user_id,
-            {"type": "notification", "notification": notification_payload(notification)},
+            broker, notification.user_id, {"type": "notification", "notification": payload}
         )
 
 

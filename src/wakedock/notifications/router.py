@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Query, Response, status
-from fastapi.responses import JSONResponse
 
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.dependencies import DbSession
@@ -80,7 +80,7 @@ async def create_notification(
     clock: AppClock,
     broker: AppBroker,
     meta: RequestMeta,
-) -> JSONResponse:
+) -> Response:
     created = await sending.create(
         db,
         principal=principal,
@@ -91,13 +91,10 @@ async def create_notification(
     )
     code = status.HTTP_200_OK if created.existing else status.HTTP_201_CREATED
     single = body.topic is None and body.user_ids is None
-    if single and len(created.notifications) == 1:
-        payload: object = service.to_out(created.notifications[0]).model_dump(mode="json")
-    else:
-        payload = {
-            "items": [service.to_out(n).model_dump(mode="json") for n in created.notifications]
-        }
-    return JSONResponse(payload, status_code=code)
+    shapes = created.payloads  # the live event's shape, when one was published
+    items = [shapes.get(n.id) or events.notification_payload(n) for n in created.notifications]
+    payload: object = items[0] if single and len(items) == 1 else {"items": items}
+    return Response(orjson.dumps(payload), status_code=code, media_type="application/json")
 
 
 @router.get("/stats", summary="Counts of your notifications by type, priority, read state and day")

@@ -15,6 +15,7 @@ from wakedock.audit.context import AuditActor
 from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
 from wakedock.broker import Broker
+from wakedock.db.engine import write_gate
 from wakedock.errors import Conflict, Forbidden, ValidationFailed
 from wakedock.notifications import events, metrics, service
 from wakedock.notifications.delivery import queue
@@ -123,9 +124,14 @@ async def deliver(
     channel_names: Sequence[str] = (),
     idempotency_key: str | None = None,
     broadcast_id: int | None = None,
+    known: preferences.Recipients | None = None,
 ) -> Created:
-    """Insert for every recipient and plan every delivery. The caller audits and commits."""
+    """Insert for every recipient and plan every delivery. The caller audits and commits.
+
+    ``known``: the recipients, if the caller read them already (``preferences.recipients``)."""
     named = await service.channels_by_name(session, channel_names)
+    if known is None:
+        known = await preferences.recipients(session, user_ids=list(user_ids))
     notifications, replaced = await service.insert_for(
         session,
         user_ids=user_ids,
@@ -135,7 +141,7 @@ async def deliver(
         idempotency_key=idempotency_key,
         broadcast_id=broadcast_id,
     )
-    prefs = await preferences.get_many(session, user_ids=list(user_ids))
+    prefs = known.prefs
     email_parts = {
         k: v for k, v in (("subject", content.email_subject), ("html", content.email_html)) if v
     }
@@ -146,6 +152,7 @@ async def deliver(
         now=now,
         named_channels=named,
         email_parts=email_parts,
+        known=known,
     )
     caps = {uid: p.max_notifications for uid, p in prefs.items() if p.max_notifications}
     removed = await service.enforce_retention(session, caps=caps)
@@ -159,7 +166,7 @@ async def deliver(
 async def publish(broker: Broker | None, created: Created) -> None:
     for user_id, notification_id in created.replaced:
         await events.deleted(broker, user_id=user_id, notification_id=notification_id)
-    await events.created(broker, created.live)
+    await events.created(broker, created.live, created.payloads)
 
 
 async def create(
@@ -172,6 +179,21 @@ async def create(
     broker: Broker | None,
 ) -> Created:
     """POST /api/notifications: resolve the target, store, plan deliveries, commit, publish."""
+    async with write_gate(session):  # SQLite: one create's transaction at a time
+        created = await _store(session, principal=principal, actor=actor, body=body, now=now)
+    if not created.existing:
+        await publish(broker, created)
+    return created
+
+
+async def _store(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    actor: AuditActor,
+    body: NotificationCreate,
+    now: datetime,
+) -> Created:
     sender = principal.user
     if body.idempotency_key is not None:
         existing = await service.find_idempotent(
@@ -201,6 +223,7 @@ async def create(
             code="missing_permission",
             details={"missing": [Permission.NOTIFICATIONS_SEND.value]},
         )
+    known: preferences.Recipients | None = None
     if body.topic is not None:
         user_ids, sub_channels = await topic_subscribers(
             session,
@@ -210,12 +233,20 @@ async def create(
             priority=content.priority,
         )
         channel_names = list(dict.fromkeys([*channel_names, *sorted(sub_channels)]))
-    elif body.user_ids is not None:
-        user_ids = await service.active_user_ids(session, user_ids=body.user_ids, field="user_ids")
-    elif body.user_id is not None:
-        user_ids = await service.active_user_ids(session, user_ids=[body.user_id], field="user_id")
     else:
-        user_ids = [sender.id]
+        if body.user_ids is not None:
+            user_ids, field = sorted(set(body.user_ids)), "user_ids"
+        elif body.user_id is not None:
+            user_ids, field = [body.user_id], "user_id"
+        else:
+            user_ids, field = [sender.id], None
+        # Who they are, whether they are active, their preferences: one query.
+        known = await preferences.recipients(session, user_ids=user_ids)
+        missing = [uid for uid in user_ids if uid not in known.active]
+        if missing and field is not None:
+            raise ValidationFailed(
+                f"Unknown or disabled user id(s): {missing}", field=f"body.{field}"
+            )
 
     try:
         created = await deliver(
@@ -226,6 +257,7 @@ async def create(
             sender_id=sender.id,
             channel_names=channel_names,
             idempotency_key=body.idempotency_key,
+            known=known,
         )
         audit.record(
             session,
@@ -256,7 +288,6 @@ async def create(
                 "Concurrent request with the same idempotency key", code="idempotency_conflict"
             ) from exc
         return Created(notifications=existing, replaced=[], live=[], existing=True)
-    await publish(broker, created)
     return created
 
 

@@ -9,12 +9,13 @@ writers.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,6 +68,8 @@ class Created:
     replaced: list[tuple[int, int]]  # (user_id, notification_id) removed by group_key
     live: list[Notification]
     existing: bool = False  # an idempotent replay: nothing was created
+    # REST shapes (``events.notification_payload``) built once, for the events and the answer.
+    payloads: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def to_out(notification: Notification) -> NotificationOut:
@@ -86,19 +89,32 @@ async def lock_recipients(session: AsyncSession, user_ids: Sequence[int]) -> Non
     if not ids:
         return
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(NotificationUserState).values(
-        [{"user_id": uid, "replay_floor_id": 0} for uid in ids]
-    )
     # One statement creates or locks every row: ON CONFLICT DO UPDATE takes the row lock on
     # PostgreSQL (rows in the VALUES order: sorted, so no deadlocks); on SQLite any write takes
     # the database write lock until commit.
+    if len(ids) == 1:  # the common case, built once per dialect
+        await session.execute(_lock_one(dialect), {"user_id": ids[0]})
+        return
     await session.execute(
-        statement.on_conflict_do_update(
+        _lock_statement(dialect, [{"user_id": uid, "replay_floor_id": 0} for uid in ids])
+    )
+
+
+def _lock_statement(dialect: str, values: Any) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(NotificationUserState)
+        .values(values)
+        .on_conflict_do_update(
             index_elements=["user_id"],
             set_={"replay_floor_id": NotificationUserState.replay_floor_id},
         )
     )
+
+
+@functools.cache
+def _lock_one(dialect: str) -> Any:
+    return _lock_statement(dialect, {"user_id": bindparam("user_id"), "replay_floor_id": 0})
 
 
 async def raise_replay_floor(session: AsyncSession, *, user_id: int, removed_id: int) -> None:

@@ -1,12 +1,20 @@
-"""One live client connection (WebSocket or SSE): a bounded outbox drained by one writer."""
+"""One live client connection (WebSocket or SSE): a bounded outbox, no task of its own.
+
+A message is written at once when the connection can take it (``write_now``: a synchronous
+write of the pre-encoded frame into the socket's transport) and nothing is waiting before it.
+Otherwise it waits in the outbox, a small deque, and a drain task, started on demand and ended
+when the outbox is empty, sends it with the connection's ``send`` coroutine (which waits for the
+socket to become writable). A client whose outbox fills is closed (4408) and resumes with since.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,62 +23,194 @@ from wakedock.realtime.protocol import TOO_SLOW
 _ids = itertools.count(1)
 
 
-@dataclass(eq=False, slots=True)
+def text_frame(payload: bytes) -> bytes:
+    """A final, unmasked WebSocket text frame (RFC 6455 §5.2): what a server sends."""
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x81, n))
+    elif n < 1 << 16:
+        head = bytes((0x81, 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((0x81, 127)) + n.to_bytes(8, "big")
+    return head + payload
+
+
+class Message:
+    """One outgoing message, shared by every connection it goes to; its frame is built once."""
+
+    __slots__ = ("_frame", "notification_id", "text")
+
+    def __init__(self, text: str, notification_id: int | None = None) -> None:
+        self.text = text
+        self.notification_id = notification_id
+        self._frame: bytes | None = None
+
+    @property
+    def frame(self) -> bytes:
+        if self._frame is None:
+            self._frame = text_frame(self.text.encode())
+        return self._frame
+
+
 class Connection:
-    """State kept per connection is small: ids, a bounded queue, a replay buffer while resuming."""
+    """State kept per connection is small: ids, a bounded deque, a replay buffer while resuming."""
 
-    user_id: int
-    send: Callable[[str, int | None], Coroutine[Any, Any, None]]
-    close: Callable[[int, str], Coroutine[Any, Any, None]]
-    session_id: str | None = None
-    api_token_id: int | None = None
-    expires_at: datetime | None = None
-    max_queue: int = 1000
-    id: str = field(default_factory=lambda: f"c{next(_ids)}")
-    last_id: int = 0
-    last_seen: float = field(default_factory=time.monotonic)
-    replaying: bool = False
-    buffer: list[tuple[str, int | None]] = field(default_factory=list)
-    closing: bool = False
-    queue: asyncio.Queue[tuple[str, int | None]] = field(init=False)
+    __slots__ = (
+        "_drain",
+        "_outbox",
+        "_space",
+        "api_token_id",
+        "buffer",
+        "close",
+        "closing",
+        "expires_at",
+        "id",
+        "last_id",
+        "last_seen",
+        "max_queue",
+        "replaying",
+        "send",
+        "session_id",
+        "started",
+        "user_id",
+        "write_now",
+    )
 
-    def __post_init__(self) -> None:
-        self.queue = asyncio.Queue(self.max_queue)
+    def __init__(
+        self,
+        *,
+        user_id: int,
+        send: Callable[[str, int | None], Coroutine[Any, Any, None]],
+        close: Callable[[int, str], Coroutine[Any, Any, None]],
+        session_id: str | None = None,
+        api_token_id: int | None = None,
+        expires_at: datetime | None = None,
+        max_queue: int = 1000,
+        write_now: Callable[[Message], bool] | None = None,
+        started: bool = True,
+    ) -> None:
+        self.user_id = user_id
+        self.send = send
+        self.close = close
+        self.write_now = write_now
+        self.session_id = session_id
+        self.api_token_id = api_token_id
+        self.expires_at = expires_at
+        self.max_queue = max_queue
+        self.id = f"c{next(_ids)}"
+        self.last_id = 0
+        self.last_seen = time.monotonic()
+        self.replaying = False
+        self.buffer: list[Message] = []
+        self.closing = False
+        # Until started (the hello is sent), messages wait in the outbox.
+        self.started = started
+        self._outbox: deque[Message] | None = None  # made when first needed (most never are)
+        self._drain: asyncio.Task[None] | None = None
+        self._space: asyncio.Future[None] | None = None
 
-    def offer(self, text: str, notification_id: int | None) -> None:
+    @property
+    def outbox(self) -> deque[Message] | tuple[()]:
+        """Messages waiting to be written, oldest first."""
+        return self._outbox if self._outbox is not None else ()
+
+    def offer(self, message: Message | str, notification_id: int | None = None) -> None:
         """Queue a message without waiting; a client that cannot keep up is closed (4408)."""
         if self.closing:
             return
+        if isinstance(message, str):
+            message = Message(message, notification_id)
         if self.replaying:
             if len(self.buffer) >= self.max_queue:
                 self.shut(TOO_SLOW, "too slow: resume with since")
             else:
-                self.buffer.append((text, notification_id))
+                self.buffer.append(message)
             return
-        if notification_id is not None:
-            if notification_id <= self.last_id:
+        nid = message.notification_id
+        if nid is not None:
+            if nid <= self.last_id:
                 return  # already sent (replayed)
-            self.last_id = notification_id
-        try:
-            self.queue.put_nowait((text, notification_id))
-        except asyncio.QueueFull:
+            self.last_id = nid
+        self._push(message)
+
+    def _push(self, message: Message) -> None:
+        outbox = self._outbox
+        if (
+            self.started
+            and not outbox
+            and self.write_now is not None
+            and self._drain is None
+            and self.write_now(message)
+        ):
+            return
+        if outbox is None:
+            outbox = self._outbox = deque()
+        elif len(outbox) >= self.max_queue:
             self.shut(TOO_SLOW, "too slow: resume with since")
+            return
+        outbox.append(message)
+        if self.started and self._drain is None:
+            self._drain = asyncio.get_running_loop().create_task(self._drain_outbox())
+
+    async def put(self, message: Message) -> None:
+        """Send a replayed message in order, waiting while the outbox is full (no 4408)."""
+        if self.closing:
+            return
+        while len(self.outbox) >= self.max_queue and not self.closing:
+            if self._space is None or self._space.done():
+                self._space = asyncio.get_running_loop().create_future()
+            await self._space
+        if not self.closing:
+            self._push(message)
+
+    def start(self) -> None:
+        """The hello is sent: write what waited meanwhile, then write directly."""
+        self.started = True
+        if self.outbox and self._drain is None and not self.closing:
+            self._drain = asyncio.get_running_loop().create_task(self._drain_outbox())
+
+    async def _drain_outbox(self) -> None:
+        outbox = self._outbox
+        try:
+            while outbox and not self.closing:
+                message = outbox[0]
+                if self.write_now is None or not self.write_now(message):
+                    await self.send(message.text, message.notification_id)
+                if outbox and outbox[0] is message:
+                    outbox.popleft()
+                if self._space is not None and len(outbox) < self.max_queue:
+                    if not self._space.done():
+                        self._space.set_result(None)
+                    self._space = None
+        except Exception:
+            self.shut(1011, "write failed")
+        finally:
+            self._drain = None
+            if not outbox:
+                self._outbox = None  # an idle connection keeps no deque
 
     def finish_replay(self, replayed_through: int) -> None:
         """Replay done: send what arrived meanwhile, minus what the replay already sent."""
         self.last_id = max(self.last_id, replayed_through)
         self.replaying = False
         pending, self.buffer = self.buffer, []
-        for text, notification_id in pending:
-            self.offer(text, notification_id)
+        for message in pending:
+            self.offer(message)
 
     def shut(self, code: int, reason: str) -> None:
         if self.closing:
             return
-        self.closing = True
+        self.closing = True  # the outbox is no longer drained; it goes with the connection
+        if self._space is not None and not self._space.done():
+            self._space.set_result(None)
         asyncio.get_running_loop().create_task(self.close(code, reason))
 
-    async def write_forever(self) -> None:
-        while True:
-            text, notification_id = await self.queue.get()
-            await self.send(text, notification_id)
+    async def stop(self) -> None:
+        """The socket is gone: stop the drain task, if any."""
+        self.closing = True
+        self._outbox = None
+        drain = self._drain
+        if drain is not None and drain is not asyncio.current_task():
+            drain.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await drain

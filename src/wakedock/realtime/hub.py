@@ -24,7 +24,7 @@ from wakedock.broker import Broker, BrokerDisconnected
 from wakedock.clock import Clock
 from wakedock.notifications import events, service
 from wakedock.notifications.preferences import service as preferences
-from wakedock.realtime.connection import Connection
+from wakedock.realtime.connection import Connection, Message
 from wakedock.realtime.protocol import UNAUTHORIZED
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class Hub:
         self.max_queue = max_queue
         self.connections: dict[int, set[Connection]] = defaultdict(set)
         self._auto_read: dict[int, bool] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self.ready = asyncio.Event()
 
     # ------------------------------------------------------------ lifecycle
@@ -133,11 +134,17 @@ class Hub:
             self._control(user_id, message)
             return
         notification_id = message["notification"]["id"] if kind == "notification" else None
-        text = payload.decode()  # once per event, whatever the number of sockets
+        # Decoded and framed once per event, whatever the number of sockets.
+        outgoing = Message(payload.decode(), notification_id)
         for conn in list(conns):
-            conn.offer(text, notification_id)
-        if notification_id is not None and await self._wants_auto_read(user_id):
-            await self._auto_mark(user_id, notification_id)
+            conn.offer(outgoing)
+        if notification_id is not None and self._auto_read.get(user_id, True):
+            # Off the dispatch loop: a database round trip here would hold up every socket.
+            task = asyncio.get_running_loop().create_task(
+                self._auto_read_one(user_id, notification_id)
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def _control(self, user_id: int, message: dict[str, Any]) -> None:
         kind = message["type"]
@@ -152,6 +159,13 @@ class Hub:
                 conn.shut(UNAUTHORIZED, message.get("reason", "session revoked"))
         elif kind == "_prefs":
             self._auto_read.pop(user_id, None)
+
+    async def _auto_read_one(self, user_id: int, notification_id: int) -> None:
+        try:
+            if await self._wants_auto_read(user_id):
+                await self._auto_mark(user_id, notification_id)
+        except Exception:
+            logger.exception("auto_mark_read failed for user %s", user_id)
 
     async def _wants_auto_read(self, user_id: int) -> bool:
         if user_id not in self._auto_read:
@@ -211,7 +225,7 @@ class Hub:
                                     "notification": events.notification_payload(row),
                                 }
                             ).decode()
-                            await conn.queue.put((text, row.id))
+                            await conn.put(Message(text, row.id))
                         last = row.id
                     if len(rows) < REPLAY_PAGE:
                         break

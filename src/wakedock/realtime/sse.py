@@ -7,7 +7,6 @@ notification event carries its id as the SSE event id.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -74,7 +73,6 @@ async def stream(
     async def body() -> AsyncIterator[str]:
         await hub.ready.wait()
         hub.register(conn)
-        writer = asyncio.create_task(conn.write_forever())
         try:
             async with request.app.state.sessionmaker() as session:
                 unread = await service.unread_count(
@@ -104,9 +102,7 @@ async def stream(
                 yield str(frame)
         finally:
             hub.unregister(conn)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            await conn.stop()
 
     return StreamingResponse(
         body(),

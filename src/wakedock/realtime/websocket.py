@@ -1,97 +1,249 @@
 """``/ws/notifications/{user_id}``: the authenticated real-time notification socket.
 
-Three tasks per connection, the first to finish cancels the others: the reader (client
-messages), the writer (the bounded outbox) and the closer (a close requested by the hub).
+One task per connection, the one Uvicorn runs the endpoint in: it authenticates, sends the
+hello, replays, then reads client messages until the socket closes. Messages to the client are
+written by whoever produces them (the hub's dispatch, a replay) straight into the socket when it
+can take them; only a socket that is not writable gets a drain task, until its outbox is empty.
+A close requested by the hub (revocation, heartbeat, 4408) sends the close frame, which ends the
+reader.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from starlette.websockets import WebSocketState
+from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
+from starlette.requests import HTTPConnection
+from starlette.types import Receive, Scope, Send
+from websockets.protocol import State
 
 from wakedock.audit.context import AuditActor
-from wakedock.auth.principal import Principal
 from wakedock.errors import Forbidden, Unauthorized
 from wakedock.notifications import events, service
 from wakedock.realtime import protocol
 from wakedock.realtime.auth import authorize, expiry, token_from
-from wakedock.realtime.connection import Connection
+from wakedock.realtime.connection import Connection, Message
 from wakedock.realtime.hub import Hub
 
 router = APIRouter()
 TRY_AGAIN_LATER = 1013
+_PATH = re.compile(r"/ws/notifications/(\d{1,18})")
+_OPEN = State.OPEN
+
+
+class _DirectWriter:
+    """A synchronous write of a pre-encoded frame, for Uvicorn's websockets-sansio sockets.
+
+    It writes what Uvicorn's own ``websocket.send`` would (one unmasked text frame into the
+    transport), but without a coroutine per message, and the frame is encoded once for every
+    socket it goes to. It declines (returns False: the message waits in the outbox for the
+    ordinary ``send``) whenever that ``send`` would wait or refuse: the transport is paused
+    (the client reads slowly), closing, or the close handshake has started.
+    """
+
+    __slots__ = ("protocol",)
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+
+    def __call__(self, message: Message) -> bool:
+        protocol = self.protocol
+        transport = protocol.transport
+        if (
+            protocol.close_sent
+            or protocol.disconnected
+            or not protocol.writable.is_set()
+            or protocol.conn.state is not _OPEN
+            or transport.is_closing()
+        ):
+            return False
+        transport.write(message.frame)
+        return True
+
+
+def direct_writer(send: object) -> Callable[[Message], bool] | None:
+    """A ``_DirectWriter`` when ``send`` is Uvicorn's websockets-sansio one, else None (every
+    message goes through ``send``)."""
+    protocol = getattr(send, "__self__", None)
+    if protocol is None:
+        return None
+    try:
+        from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    except ImportError:  # pragma: no cover
+        return None
+    if not isinstance(protocol, WebSocketsSansIOProtocol):
+        return None
+    return _DirectWriter(protocol)
 
 
 def _error(code: str, message: str) -> str:
     return orjson.dumps({"type": "error", "code": code, "message": message}).decode()
 
 
-async def _first_message_token(websocket: WebSocket) -> str | None:
+class _Socket:
+    """The ASGI ``receive``/``send`` of one socket, as the few calls the endpoint needs."""
+
+    __slots__ = ("receive", "send")
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self.receive = receive
+        self.send = send
+
+    async def receive_text(self) -> str:
+        """The next text message; ``WebSocketDisconnect`` once the socket is closed."""
+        while True:
+            message = await self.receive()
+            kind = message["type"]
+            if kind == "websocket.disconnect":
+                raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+            if kind == "websocket.receive":
+                text = message.get("text")
+                if text is not None:
+                    return str(text)
+                return ""  # a binary message: not JSON, answered as a bad message
+
+    async def send_text(self, text: str) -> None:
+        await self.send({"type": "websocket.send", "text": text})
+
+    async def close(self, code: int, reason: str = "") -> None:
+        await self.send({"type": "websocket.close", "code": code, "reason": reason})
+
+    async def send_message(self, text: str, _: int | None) -> None:
+        """``Connection.send``: the ordinary write, waiting while the socket is not writable."""
+        await self.send_text(text)
+
+    async def shut(self, code: int, reason: str) -> None:
+        """``Connection.close``: the close frame, which also ends the reader (the server hands
+        it a disconnect)."""
+        with contextlib.suppress(Exception):
+            await self.close(code, reason)
+
+
+async def _first_message_token(socket: _Socket) -> str | None:
     try:
-        text = await asyncio.wait_for(websocket.receive_text(), protocol.AUTH_TIMEOUT_SECONDS)
+        text = await asyncio.wait_for(socket.receive_text(), protocol.AUTH_TIMEOUT_SECONDS)
         message = protocol.parse(text)
-    except (TimeoutError, protocol.BadMessage, WebSocketDisconnect, KeyError):
+    except (TimeoutError, protocol.BadMessage, WebSocketDisconnect):
         return None
     return message.token if isinstance(message, protocol.Auth) else None
 
 
+class RealtimeGateway:
+    """The ASGI application ``wakedock serve`` runs: the app, with its notification sockets
+    served directly.
+
+    A socket lives for hours, and everything on its call stack lives with it: going through
+    the framework's middleware and routing would keep a dozen coroutine frames, exit stacks and
+    wrapped ``send`` callables per socket. Here the endpoint runs right under the server's own
+    task, with the server's own ``send`` (so ``direct_writer`` can use it). Every other request,
+    and any socket path this does not match, goes to the app unchanged.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            match = _PATH.fullmatch(scope["path"])
+            if match is not None:
+                await serve_socket(self.app, scope, receive, send, int(match.group(1)), direct=True)
+                return
+        await self.app(scope, receive, send)
+
+
 @router.websocket("/ws/notifications/{user_id}")
 async def notifications_socket(websocket: WebSocket, user_id: int) -> None:
-    app = websocket.app
+    """The same socket through the framework's routing (in-process clients, tests)."""
+    await serve_socket(
+        websocket.app, websocket.scope, websocket.receive, websocket.send, user_id, direct=False
+    )
+
+
+def _forget_handshake(scope: Scope, send: Send) -> None:
+    """Uvicorn (websockets-sansio) keeps the upgrade request and response, headers and all,
+    for the socket's lifetime but never reads them once the socket is accepted: drop them,
+    and the scope's copy of the request headers (read once, above; nothing else sees this
+    scope)."""
+    scope["headers"] = []
+    server_protocol = getattr(send, "__self__", None)
+    try:
+        from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+    except ImportError:  # pragma: no cover
+        return
+    if isinstance(server_protocol, WebSocketsSansIOProtocol) and server_protocol.handshake_complete:
+        vars(server_protocol).pop("request", None)
+        vars(server_protocol).pop("response", None)
+
+
+async def serve_socket(
+    app: FastAPI,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    user_id: int,
+    *,
+    direct: bool,
+) -> None:
+    """One socket, start to end. ``direct``: ``send`` is the server's own, not a wrapper."""
     hub: Hub = app.state.hub
     settings = app.state.settings
-    await websocket.accept()
-    token = token_from(websocket) or await _first_message_token(websocket)
+    socket = _Socket(receive, send)
+    if (await receive())["type"] != "websocket.connect":
+        return
+    await send({"type": "websocket.accept"})
+    request = HTTPConnection(scope)  # parsed once, not kept
+    token = token_from(request)
+    since = request.query_params.get("since")
+    del request
+    if direct:
+        _forget_handshake(scope, send)
     if not token:
-        await websocket.close(protocol.UNAUTHORIZED, "authentication required")
+        token = await _first_message_token(socket)
+    if not token:
+        await socket.close(protocol.UNAUTHORIZED, "authentication required")
         return
     try:
         principal = await authorize(app.state.sessionmaker, settings, token=token, user_id=user_id)
     except Unauthorized as exc:
-        await websocket.close(protocol.UNAUTHORIZED, exc.message[:120])
+        await socket.close(protocol.UNAUTHORIZED, exc.message[:120])
         return
     except Forbidden as exc:
-        await websocket.close(protocol.FORBIDDEN, exc.message[:120])
+        await socket.close(protocol.FORBIDDEN, exc.message[:120])
         return
 
-    closed = asyncio.Event()
-    close_with: list[tuple[int, str]] = []
-
-    async def send(text: str, _: int | None) -> None:
-        await websocket.send_text(text)
-
-    async def close(code: int, reason: str) -> None:
-        close_with.append((code, reason))
-        closed.set()
-
     expires = expiry(token, settings)
+    # Only what the socket needs is kept for its lifetime (not the user's ORM object).
+    actor = AuditActor(principal.user_id, principal.user.username, None, "websocket")
     conn = Connection(
         user_id=user_id,
-        send=send,
-        close=close,
+        send=socket.send_message,
+        close=socket.shut,
         session_id=principal.session_id,
         api_token_id=principal.api_token_id,
         expires_at=expires if isinstance(expires, datetime) else None,
         max_queue=hub.max_queue,
+        write_now=direct_writer(send) if direct else None,
+        started=False,
     )
+    del principal, expires, token
     try:
         await asyncio.wait_for(hub.ready.wait(), 10)
     except TimeoutError:
-        await websocket.close(TRY_AGAIN_LATER, "broker unavailable: retry")
+        await socket.close(TRY_AGAIN_LATER, "broker unavailable: retry")
         return
     hub.register(conn)
-    tasks: list[asyncio.Task[Any]] = []
     try:
         async with app.state.sessionmaker() as session:
             unread = await service.unread_count(session, user_id=user_id, now=hub.clock.now())
-        await websocket.send_text(
+        del session  # not kept alive by this frame for the socket's lifetime
+        await socket.send_text(
             orjson.dumps(
                 {
                     "type": "hello",
@@ -103,12 +255,7 @@ async def notifications_socket(websocket: WebSocket, user_id: int) -> None:
                 }
             ).decode()
         )
-        tasks = [
-            asyncio.create_task(conn.write_forever()),
-            asyncio.create_task(_reader(websocket, conn, hub, principal)),
-            asyncio.create_task(closed.wait()),
-        ]
-        since = websocket.query_params.get("since")
+        conn.start()
         if since is not None:
             try:
                 start = int(since)
@@ -120,57 +267,57 @@ async def notifications_socket(websocket: WebSocket, user_id: int) -> None:
                 )
             else:
                 await hub.resume(conn, start)
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    except (WebSocketDisconnect, RuntimeError):
+        # This task (Uvicorn's, one per socket) is the reader; writes need no task of their
+        # own, and heartbeats are checked by the hub's single housekeeping timer. The loop is
+        # here, not in a helper, so an idle socket keeps no extra coroutine frames.
+        while True:
+            event = await receive()
+            kind = event["type"]
+            if kind == "websocket.disconnect":
+                break
+            if kind == "websocket.receive" and not conn.closing:
+                # A binary message is not JSON: answered as a bad message.
+                await _handle(str(event.get("text") or ""), conn, hub, actor)
+    except (WebSocketDisconnect, RuntimeError, OSError):
         pass
     finally:
         hub.unregister(conn)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await task
-        if close_with and websocket.client_state == WebSocketState.CONNECTED:
-            code, reason = close_with[0]
-            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await websocket.close(code, reason)
+        await conn.stop()
 
 
-async def _reader(websocket: WebSocket, conn: Connection, hub: Hub, principal: Principal) -> None:
-    actor = AuditActor(principal.user_id, principal.user.username, None, "websocket")
-    while True:
-        text = await websocket.receive_text()
-        conn.last_seen = time.monotonic()
-        try:
-            message = protocol.parse(text)
-        except protocol.BadMessage as exc:
-            conn.offer(_error("bad_message", str(exc)), None)
-            continue
-        if isinstance(message, protocol.Ping):
-            conn.offer('{"type":"pong"}', None)
-        elif isinstance(message, protocol.Resume):
-            await hub.resume(conn, message.since)
-        elif isinstance(message, protocol.Auth):
-            conn.offer(_error("already_authenticated", "this connection is authenticated"), None)
-        elif isinstance(message, protocol.MarkRead | protocol.MarkAllRead):
-            async with hub.sessionmaker() as session:
-                if isinstance(message, protocol.MarkRead):
-                    result = await service.mark_read(
-                        session,
-                        actor=actor,
-                        user_id=conn.user_id,
-                        ids=message.ids,
-                        now=hub.clock.now(),
-                    )
-                else:
-                    result = await service.mark_all_read(
-                        session, actor=actor, user_id=conn.user_id, now=hub.clock.now()
-                    )
-            # Published to every device of the user, this one included.
-            await events.read_state(
-                hub.broker,
-                user_id=conn.user_id,
-                ids=result.ids,
-                unread_count=result.unread_count,
-                read=True,
-            )
+async def _handle(text: str, conn: Connection, hub: Hub, actor: AuditActor) -> None:
+    """One client message."""
+    conn.last_seen = time.monotonic()
+    try:
+        message = protocol.parse(text)
+    except protocol.BadMessage as exc:
+        conn.offer(_error("bad_message", str(exc)), None)
+        return
+    if isinstance(message, protocol.Ping):
+        conn.offer('{"type":"pong"}', None)
+    elif isinstance(message, protocol.Resume):
+        await hub.resume(conn, message.since)
+    elif isinstance(message, protocol.Auth):
+        conn.offer(_error("already_authenticated", "this connection is authenticated"), None)
+    elif isinstance(message, protocol.MarkRead | protocol.MarkAllRead):
+        async with hub.sessionmaker() as session:
+            if isinstance(message, protocol.MarkRead):
+                result = await service.mark_read(
+                    session,
+                    actor=actor,
+                    user_id=conn.user_id,
+                    ids=message.ids,
+                    now=hub.clock.now(),
+                )
+            else:
+                result = await service.mark_all_read(
+                    session, actor=actor, user_id=conn.user_id, now=hub.clock.now()
+                )
+        # Published to every device of the user, this one included.
+        await events.read_state(
+            hub.broker,
+            user_id=conn.user_id,
+            ids=result.ids,
+            unread_count=result.unread_count,
+            read=True,
+        )

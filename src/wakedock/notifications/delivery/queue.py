@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,9 @@ from wakedock.notifications.models import (
     PushSubscription,
 )
 from wakedock.notifications.preferences.policy import Preferences, decide
+
+if TYPE_CHECKING:
+    from wakedock.notifications.preferences.service import Recipients
 
 
 @dataclass
@@ -68,13 +71,22 @@ async def plan(
     now: datetime,
     named_channels: Sequence[NotificationChannel] = (),
     email_parts: dict[str, str] | None = None,
+    known: Recipients | None = None,
 ) -> DeliveryPlan:
-    """Decide every channel of every notification; queue rows are added to the session."""
+    """Decide every channel of every notification; queue rows are added to the session.
+
+    ``known``: the recipients as ``preferences.recipients`` read them in this transaction
+    (the e-mail channel id, who has push subscriptions): no need to ask again."""
     result = DeliveryPlan()
     if not notifications:
         return result
-    email_channel_id = await default_email_channel_id(session)
-    pushes = await push_subscriptions(session, user_ids=[n.user_id for n in notifications])
+    if known is None:
+        email_channel_id = await default_email_channel_id(session)
+        push_users = [n.user_id for n in notifications]
+    else:
+        email_channel_id = known.email_channel_id
+        push_users = [n.user_id for n in notifications if n.user_id in known.with_push]
+    pushes = await push_subscriptions(session, user_ids=push_users) if push_users else {}
     for notification in notifications:
         prefs = preferences.get(notification.user_id, Preferences())
         kind = {"type": notification.type, "priority": notification.priority, "now": now}
