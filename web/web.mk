@@ -6,7 +6,7 @@ WEB_DEPS   := $(WEB)/node_modules/.package-lock.json
 WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
                $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json $(WEB)/package-lock.json
 
-.PHONY: web web-if-node client web-test
+.PHONY: web web-if-node client web-test screenshots
 
 $(WEB_DEPS): $(WEB)/package.json $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --no-audit --no-fund
@@ -34,3 +34,7 @@ client: install $(WEB_DEPS)
 # Type-check and unit-test the UI (Vitest).
 web-test: $(WEB_DEPS)
 	cd $(WEB) && npm run typecheck && npm test
+
+# Refresh the README's screenshots (docs/screenshots) by running the browser tests.
+screenshots: install web
+	WAKEDOCK_TEST_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/web

@@ -8,6 +8,7 @@ import { useNotificationList, type Notification } from "../notifications/cache";
 import { statusText, useNotifications } from "../notifications/context";
 import { useOpenNotification, tone } from "../notifications/open";
 import { absoluteTime, relativeTime, useNow } from "../notifications/time";
+import { BellIcon } from "./BellIcon";
 import "../notifications/notifications.css";
 
 const PANEL_ID = "bell-panel";
@@ -54,7 +55,7 @@ export function Bell() {
         title={status === "open" ? undefined : statusText(status)}
         onClick={() => setOpen((was) => !was)}
       >
-        <span aria-hidden="true">🔔</span>
+        <BellIcon />
         {count > 0 && (
           <span className="bell-badge" aria-hidden="true" data-testid="bell-badge">
             {unreadBadge(count)}

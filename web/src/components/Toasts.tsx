@@ -89,7 +89,7 @@ export function Toasts() {
       <div className="visually-hidden" role="status" aria-live="polite" data-testid="toast-announcer">
         {polite}
       </div>
-      <div className="visually-hidden" role="alert" aria-live="assertive" data-testid="toast-announcer-urgent">
+      <div className="visually-hidden" aria-live="assertive" aria-atomic="true" data-testid="toast-announcer-urgent">
         {assertive}
       </div>
       <section className="toasts" aria-label="New notifications">

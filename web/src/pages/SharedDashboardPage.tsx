@@ -6,6 +6,7 @@ import { api, ApiError, errorMessage, unwrap } from "../api/client";
 import { keys } from "../dashboards/api";
 import { DashboardGrid } from "../dashboards/DashboardGrid";
 import { WidgetCard } from "../dashboards/WidgetCard";
+import { BellIcon } from "../components/BellIcon";
 import "../dashboards/dashboards.css";
 
 /** The public, read-only view of a shared dashboard (no login needed). */
@@ -33,7 +34,7 @@ export function SharedDashboardPage() {
     <div className="wd-shared">
       <header className="wd-shared-header">
         <span className="brand">
-          <span aria-hidden="true">🔔</span> WakeDock
+          <BellIcon /> WakeDock
         </span>
         <span className="muted">Shared dashboard · read-only</span>
       </header>
