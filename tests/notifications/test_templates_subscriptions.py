@@ -255,3 +255,67 @@ async def test_retention_cap_deletes_oldest_read_first(
         for n in (await client.get("/api/notifications", headers=user.headers)).json()["items"]
     ]
     assert kept == [newest, ids[2], ids[0]]
+
+
+async def test_an_unsaved_draft_previews_without_being_stored(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], make_user: UserFactory
+) -> None:
+    draft = {k: v for k, v in TEMPLATE.items() if k not in ("name", "description")}
+    rendered = await client.post(
+        "/api/notifications/templates/preview",
+        json={"template": draft, "variables": {"service": "web", "version": "2.1"}},
+        headers=admin_headers,
+    )
+    assert rendered.status_code == 200, rendered.text
+    assert rendered.json()["title"] == "web deployed (2.1)"
+    assert rendered.json()["type"] == "deployment"
+    assert rendered.json()["ttl_seconds"] == 3600
+    # Syntax errors name the part; missing variables name the variable; nothing is stored.
+    broken = {**draft, "message_template": "{% if x %}unclosed"}
+    error = assert_error(
+        await client.post(
+            "/api/notifications/templates/preview",
+            json={"template": broken, "variables": {"service": "web", "version": "1"}},
+            headers=admin_headers,
+        ),
+        422,
+    )
+    assert "message_template" in error["message"]
+    missing = assert_error(
+        await client.post(
+            "/api/notifications/templates/preview",
+            json={"template": draft, "variables": {"service": "web"}},
+            headers=admin_headers,
+        ),
+        422,
+    )
+    assert "version" in missing["message"]
+    # The sandbox holds for drafts too.
+    escape = {**draft, "title_template": "{{ ''.__class__.__mro__[1].__subclasses__() }}"}
+    assert_error(
+        await client.post(
+            "/api/notifications/templates/preview",
+            json={"template": escape, "variables": {}},
+            headers=admin_headers,
+        ),
+        422,
+    )
+    assert_error(
+        await client.post(
+            "/api/notifications/templates/preview",
+            json={"template": {**draft, "name": "x"}, "variables": {}},
+            headers=admin_headers,
+        ),
+        422,
+    )
+    user = await make_user(role="operator")
+    assert_error(
+        await client.post(
+            "/api/notifications/templates/preview",
+            json={"template": draft, "variables": {}},
+            headers=user.headers,
+        ),
+        403,
+    )
+    listed = (await client.get("/api/notifications/templates", headers=admin_headers)).json()
+    assert listed == []

@@ -142,6 +142,8 @@ def test_template_preview_updates_live_and_shows_syntax_errors(
     editor = page.get_by_role("form", name="Template editor")
     editor.get_by_label("Message template").fill("{% if service %}unclosed")
     expect(editor.get_by_text("Unsaved changes")).to_be_visible()
+    # The live preview renders the unsaved draft, so it shows the syntax error at once.
+    expect(preview.get_by_test_id("preview-error")).to_contain_text("message_template")
     editor.get_by_role("button", name="Save template").click()
     expect(field(page, editor, "Message template").get_by_role("alert")).to_contain_text(
         "syntax error"
@@ -151,8 +153,16 @@ def test_template_preview_updates_live_and_shows_syntax_errors(
     assert stored["message_template"] == "{{ service }} is live"
 
     editor.get_by_label("Message template").fill("{{ service }} {{ version }} is live")
-    editor.get_by_role("button", name="Save template").click()
+    # Previewed before it is saved...
     expect(preview.get_by_test_id("preview")).to_contain_text("api 2.1 is live")
+    assert (
+        admin_person.api.get(f"/api/notifications/templates/{name}").json()["message_template"]
+        == "{{ service }} is live"
+    )
+    editor.get_by_role("button", name="Save template").click()
+    expect(editor.get_by_text("Unsaved changes")).to_have_count(0)
+    stored = admin_person.api.get(f"/api/notifications/templates/{name}").json()
+    assert stored["message_template"] == "{{ service }} {{ version }} is live"
 
 
 class _Receiver:

@@ -60,9 +60,10 @@ function toBody(d: Draft): Body {
   };
 }
 
-/** Renders the saved template with the sample variables as you type them (debounced). */
-function Preview({ name, variables, version }: { name: string; variables: string; version: string }) {
+/** Renders the template as edited (saved or not) with the sample variables, as you type (debounced). */
+function Preview({ draft, variables }: { draft: Draft; variables: string }) {
   const settled = useDebounced(variables, 300);
+  const { name: _name, description: _description, ...template } = toBody(useDebounced(draft, 300));
   let parsed: Record<string, unknown> | null = null;
   let jsonError: string | null = null;
   try {
@@ -73,15 +74,14 @@ function Preview({ name, variables, version }: { name: string; variables: string
     jsonError = `Sample variables are not valid JSON: ${errorMessage(error)}`;
   }
   const preview = useQuery({
-    queryKey: ["template-preview", name, version, parsed],
-    enabled: parsed !== null,
+    queryKey: ["template-preview", template, parsed],
+    enabled: parsed !== null && template.title_template.trim() !== "",
     retry: false,
     staleTime: 0,
     queryFn: () =>
       unwrap(
-        api.POST("/api/notifications/templates/{name}/preview", {
-          params: { path: { name } },
-          body: { variables: parsed ?? {} },
+        api.POST("/api/notifications/templates/preview", {
+          body: { template, variables: parsed ?? {} },
         }),
       ),
   });
@@ -258,18 +258,14 @@ function Editor({
               Delete
             </button>
           )}
-          <span role="status">{dirty && <span className="unsaved">Unsaved changes — the preview shows the saved version</span>}</span>
+          <span role="status">{dirty && <span className="unsaved">Unsaved changes</span>}</span>
         </div>
       </form>
       <div className="stack">
         <Field label="Sample variables (JSON)" hint="The preview re-renders as you type.">
           {(p) => <textarea {...p} spellCheck={false} value={variables} onChange={(e) => setVariables(e.target.value)} />}
         </Field>
-        {template ? (
-          <Preview name={template.name} variables={variables} version={JSON.stringify(toBody(toDraft(template)))} />
-        ) : (
-          <p className="notice">Create the template to preview it.</p>
-        )}
+        <Preview draft={draft} variables={variables} />
       </div>
     </div>
   );

@@ -849,6 +849,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notifications/templates/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Render an unsaved template (the editor's live preview) */
+        post: operations["preview_draft_api_notifications_templates_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notifications/templates/{name}": {
         parameters: {
             query?: never;
@@ -1471,6 +1488,14 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** DraftPreviewRequest */
+        DraftPreviewRequest: {
+            template: components["schemas"]["TemplateDraft"];
+            /** Variables */
+            variables?: {
+                [key: string]: unknown;
+            };
+        };
         /** DuplicateRequest */
         DuplicateRequest: {
             /** Name */
@@ -2089,6 +2114,31 @@ export interface components {
             layout_id: number;
             /** Name */
             name: string;
+        };
+        /**
+         * TemplateDraft
+         * @description The parts of a template that rendering uses (a draft can be previewed before saving).
+         */
+        TemplateDraft: {
+            /** Action Url Template */
+            action_url_template?: string | null;
+            /** Default Ttl Seconds */
+            default_ttl_seconds?: number | null;
+            /** Email Html Template */
+            email_html_template?: string | null;
+            /** Email Subject Template */
+            email_subject_template?: string | null;
+            /**
+             * Message Template
+             * @default
+             */
+            message_template: string;
+            /** @default normal */
+            priority: components["schemas"]["Priority"];
+            /** Title Template */
+            title_template: string;
+            /** @default info */
+            type: components["schemas"]["NotificationType"];
         };
         /** TemplateIn */
         TemplateIn: {
@@ -8756,6 +8806,93 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["wakedock__notifications__templates__schemas__TemplateOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    preview_draft_api_notifications_templates_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DraftPreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rendered"];
                 };
             };
             /** @description Bad request */

@@ -10,6 +10,7 @@ from wakedock.errors import ERROR_RESPONSES
 from wakedock.notifications.dependencies import NotificationsAdmin
 from wakedock.notifications.templates import service
 from wakedock.notifications.templates.schemas import (
+    DraftPreviewRequest,
     PreviewRequest,
     Rendered,
     TemplateIn,
@@ -32,6 +33,11 @@ async def create_template(
     body: TemplateIn, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
 ) -> TemplateOut:
     return TemplateOut.model_validate(await service.create(db, actor=admin.acting(meta), data=body))
+
+
+@router.post("/preview", summary="Render an unsaved template (the editor's live preview)")
+async def preview_draft(body: DraftPreviewRequest, _: NotificationsAdmin) -> Rendered:
+    return service.render_draft(body.template, body.variables)
 
 
 @router.get("/{name}", summary="Get a template by name")

@@ -13,11 +13,11 @@ TemplateName = Annotated[
 Source = Annotated[str, StringConstraints(max_length=50_000)]
 
 
-class TemplateIn(BaseModel):
+class TemplateDraft(BaseModel):
+    """The parts of a template that rendering uses (a draft can be previewed before saving)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    name: TemplateName
-    description: Annotated[str, StringConstraints(max_length=500)] | None = None
     type: NotificationType = NotificationType.INFO
     priority: Priority = Priority.NORMAL
     title_template: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -26,6 +26,11 @@ class TemplateIn(BaseModel):
     email_subject_template: Source | None = None
     email_html_template: Source | None = None
     default_ttl_seconds: Annotated[int, Field(ge=1, le=366 * 86400)] | None = None
+
+
+class TemplateIn(TemplateDraft):
+    name: TemplateName
+    description: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
 class TemplatePatch(BaseModel):
@@ -64,6 +69,10 @@ class PreviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     variables: dict[str, Any] = Field(default_factory=dict)
+
+
+class DraftPreviewRequest(PreviewRequest):
+    template: TemplateDraft
 
 
 class Rendered(BaseModel):

@@ -14,7 +14,12 @@ from wakedock.audit.context import AuditActor
 from wakedock.errors import Conflict, NotFound
 from wakedock.notifications.models import NotificationTemplate
 from wakedock.notifications.templates.rendering import check_syntax, render
-from wakedock.notifications.templates.schemas import Rendered, TemplateIn, TemplatePatch
+from wakedock.notifications.templates.schemas import (
+    Rendered,
+    TemplateDraft,
+    TemplateIn,
+    TemplatePatch,
+)
 
 _SOURCES = (
     ("title_template", False),
@@ -29,6 +34,12 @@ def _check(values: dict[str, Any]) -> None:
     for field, html in _SOURCES:
         if values.get(field):
             check_syntax(values[field], field=field, html=html)
+
+
+def _row(values: dict[str, Any]) -> NotificationTemplate:
+    return NotificationTemplate(
+        **{k: (str(v) if k in ("type", "priority") else v) for k, v in values.items()}
+    )
 
 
 async def list_templates(session: AsyncSession) -> Sequence[NotificationTemplate]:
@@ -57,9 +68,7 @@ async def create(
         )
     ).first():
         raise Conflict(f"A template named {data.name!r} exists", code="template_exists")
-    row = NotificationTemplate(
-        **{k: (str(v) if k in ("type", "priority") else v) for k, v in values.items()}
-    )
+    row = _row(values)
     session.add(row)
     try:
         await session.flush()
@@ -118,6 +127,13 @@ async def delete(session: AsyncSession, *, actor: AuditActor, name: str) -> None
     )
     await session.delete(row)
     await session.commit()
+
+
+def render_draft(draft: TemplateDraft, variables: dict[str, Any]) -> Rendered:
+    """Render an unsaved template: syntax first (422 naming the part), then the variables."""
+    values = draft.model_dump()
+    _check(values)
+    return render_template(_row(values), variables)
 
 
 def render_template(row: NotificationTemplate, variables: dict[str, Any]) -> Rendered:
