@@ -1,10 +1,11 @@
 // Building blocks shared by the admin consoles and the preferences screen: permission guard,
 // labelled fields with the API's message beside them, a modal dialog, dates, debouncing.
-import { useEffect, useId, useRef, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import type { ReactNode } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
+import { Dialog as SharedDialog } from "../components/Dialog";
 import "./admin.css";
 
 /** Renders the page only for holders of `permission`; others learn what they lack. */
@@ -75,13 +76,10 @@ export function Field({ label, error, hint, children, className }: FieldProps) {
   );
 }
 
-/** A modal dialog on the native <dialog>: focus is trapped, Escape closes it. */
+/** The shared modal dialog, mounted only while `open` (admin screens keep their open flag). */
 export function Dialog({
-  title,
   open,
-  onClose,
-  children,
-  wide,
+  ...props
 }: {
   title: string;
   open: boolean;
@@ -89,37 +87,7 @@ export function Dialog({
   children: ReactNode;
   wide?: boolean;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
-  return (
-    <dialog
-      ref={ref}
-      className={`admin-dialog card ${wide ? "wide" : ""}`}
-      aria-labelledby={titleId}
-      onCancel={(event) => {
-        event.preventDefault();
-        onClose();
-      }}
-    >
-      {open && (
-        <>
-          <div className="dialog-header">
-            <h2 id={titleId}>{title}</h2>
-            <button type="button" className="ghost" aria-label="Close" onClick={onClose}>
-              ✕
-            </button>
-          </div>
-          {children}
-        </>
-      )}
-    </dialog>
-  );
+  return open ? <SharedDialog {...props} /> : null;
 }
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });

@@ -8,7 +8,7 @@ import { Link } from "react-router-dom";
 import { api, errorMessage, unwrap } from "../api/client";
 import { keys, useWidgetTypes, type Layout, type Widget } from "./api";
 import { DashboardGrid } from "./DashboardGrid";
-import { ConfirmDialog } from "./Dialog";
+import { ConfirmDialog } from "../components/Dialog";
 import { nudge, type Limits } from "./layout";
 import { ShareDialog } from "./ShareDialog";
 import { useArrangement } from "./useArrangement";

@@ -4,7 +4,7 @@ import { useState } from "react";
 
 import { api, errorMessage, unwrap } from "../api/client";
 import { keys, type Layout } from "./api";
-import { Dialog } from "./Dialog";
+import { Dialog } from "../components/Dialog";
 
 export function sharedUrl(token: string): string {
   return `${window.location.origin}/shared/${encodeURIComponent(token)}`;

@@ -7,7 +7,7 @@ import type { FormEvent } from "react";
 
 import { api, ApiError, errorMessage, unwrap } from "../api/client";
 import { keys, useDataSources, useWidgetTypes, type Layout, type Widget, type WidgetType } from "./api";
-import { Dialog } from "./Dialog";
+import { Dialog } from "../components/Dialog";
 import { SchemaForm } from "./SchemaForm";
 import {
   cleanValues,

@@ -5,7 +5,7 @@ import { Link, useNavigate } from "react-router-dom";
 
 import { api, ApiError, errorMessage, unwrap } from "../api/client";
 import { keys, useLayouts, type LayoutSummary } from "../dashboards/api";
-import { ConfirmDialog, Dialog } from "../dashboards/Dialog";
+import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { NewDashboard } from "../dashboards/NewDashboard";
 import "../dashboards/dashboards.css";
 
