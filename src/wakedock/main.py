@@ -143,7 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware)
     for router in ROUTERS:
         app.include_router(router)
-    mount_ui(app, settings.web_dir)  # last: its catch-all must not shadow any API route
+    mount_ui(app, settings.web_dir)  # the router's fallback: never shadows a route
     return app
 
 

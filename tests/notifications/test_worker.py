@@ -84,10 +84,10 @@ async def test_concurrent_workers_never_take_the_same_job(
     clock = FrozenClock(datetime.now(UTC))
     workers = [make_worker(app, clock, f"w{i}") for i in range(4)]
     claims = await asyncio.gather(*(w.claim(15) for w in workers))
-    claimed_ids = [job_id for batch in claims for job_id, _ in batch]
+    claimed_ids = [job_id for batch in claims for job_id, *_ in batch]
     assert len(claimed_ids) == len(set(claimed_ids)) == 40
     for worker, batch in zip(workers, claims, strict=True):
-        for job_id, _ in batch:
+        for job_id, *_ in batch:
             await worker.process(job_id)
     assert len(http_receiver.requests) == 40
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-
-from wakedock.errors import error_payload
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
 PACKAGED_DIST = Path(__file__).parent / "dist"
-# Paths that belong to the server: an unknown one is a real 404, never the SPA.
+# Paths that belong to the server: an unknown one is the API's JSON 404, never the SPA.
 SERVER_PREFIXES = ("/api/", "/ws/", "/metrics", "/docs", "/redoc", "/openapi.json")
 
 NOT_BUILT_PAGE = """<!doctype html>
@@ -40,7 +39,11 @@ def resolve_dist(configured: Path | None) -> Path | None:
 
 
 def mount_ui(app: FastAPI, web_dir: Path | None) -> None:
-    """Add the catch-all GET route that serves static files and the SPA fallback."""
+    """Answer GETs that no route claims with the UI (static file or the app shell).
+
+    It is the router's fallback rather than a catch-all route, so routes added later still win
+    and unmatched API paths, other methods and sockets keep the usual 404 handling.
+    """
     dist = resolve_dist(web_dir)
     if dist is None:
         logger.warning(
@@ -49,19 +52,31 @@ def mount_ui(app: FastAPI, web_dir: Path | None) -> None:
             web_dir or PACKAGED_DIST,
         )
     root = dist.resolve() if dist else None
+    not_found = app.router.default
 
-    @app.get("/{path:path}", include_in_schema=False)
-    async def web_ui(path: str, request: Request) -> Response:
-        if request.url.path.startswith(SERVER_PREFIXES):
-            return JSONResponse(error_payload("not_found", "Not Found"), status_code=404)
-        if root is None:
-            return HTMLResponse(NOT_BUILT_PAGE)
-        if path:
-            file = (root / path).resolve()
-            # Only files inside the build; ``..`` tricks fall through to the app shell.
-            if file.is_relative_to(root) and file.is_file():
-                return FileResponse(file, headers=_cache_headers(path))
-        return FileResponse(root / "index.html", headers={"Cache-Control": "no-cache"})
+    async def web_ui(scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "HEAD")
+            or path.startswith(SERVER_PREFIXES)
+        ):
+            await not_found(scope, receive, send)
+            return
+        await _respond(root, path.lstrip("/"))(scope, receive, send)
+
+    app.router.default = web_ui
+
+
+def _respond(root: Path | None, path: str) -> Response:
+    if root is None:
+        return HTMLResponse(NOT_BUILT_PAGE)
+    if path:
+        file = (root / path).resolve()
+        # Only files inside the build; ``..`` tricks fall through to the app shell.
+        if file.is_relative_to(root) and file.is_file():
+            return FileResponse(file, headers=_cache_headers(path))
+    return FileResponse(root / "index.html", headers={"Cache-Control": "no-cache"})
 
 
 def _cache_headers(path: str) -> dict[str, str]:

@@ -106,8 +106,13 @@ class DeliveryWorker:
         # E-mails of one digest claimed together are sent together, by one task.
         groups: dict[str, list[int]] = {}
         units: list[list[int]] = []
-        for job_id, digest_key in claimed:
-            if digest_key is None:
+        # Held live pushes are released by one task in id order, so a user's sockets get them in
+        # the order they were created (each is one read and one publish: cheap).
+        releases: list[int] = []
+        for job_id, digest_key, channel_type in claimed:
+            if channel_type == "websocket":
+                releases.append(job_id)
+            elif digest_key is None:
                 units.append([job_id])
             elif digest_key in groups:
                 groups[digest_key].append(job_id)
@@ -120,11 +125,16 @@ class DeliveryWorker:
             async with limiter:
                 await self.process(unit[0], with_ids=unit[1:])
 
-        await asyncio.gather(*(guarded(unit) for unit in units))
+        async def release_in_order() -> None:
+            async with limiter:
+                for job_id in releases:
+                    await self.process(job_id)
+
+        await asyncio.gather(release_in_order(), *(guarded(unit) for unit in units))
         return len(claimed)
 
-    async def claim(self, limit: int) -> list[tuple[int, str | None]]:
-        """Lease up to ``limit`` due jobs to this worker: (id, digest key) pairs."""
+    async def claim(self, limit: int) -> list[tuple[int, str | None, str]]:
+        """Lease up to ``limit`` due jobs to this worker: (id, digest key, channel type)."""
         now = self.clock.now()
         lease = now + timedelta(seconds=self.settings.delivery_lease_seconds)
         due = (
@@ -150,12 +160,12 @@ class DeliveryWorker:
                         locked_by=self.worker_id,
                         attempts=Delivery.attempts + 1,
                     )
-                    .returning(Delivery.id, Delivery.digest_key)
+                    .returning(Delivery.id, Delivery.digest_key, Delivery.channel_type)
                     .execution_options(synchronize_session=False)
                 )
             ).all()
             await session.commit()
-        return sorted((int(row[0]), row[1]) for row in claimed)
+        return sorted((int(row[0]), row[1], str(row[2])) for row in claimed)
 
     # ------------------------------------------------------------------ one job
 
