@@ -101,9 +101,11 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
 
         def scraped() -> bool:
+            # Three scrapes at least: the first sample is then seconds old, inside the step-aligned
+            # window of a range query (one fresh sample can lie just past its rounded end).
             answer = httpx.get(
                 f"{base}/api/v1/query",
-                params={"query": 'wakedock_http_requests_total{route="/metrics"}'},
+                params={"query": 'count_over_time(up{job="wakedock"}[30s]) >= 3'},
                 timeout=2,
             ).json()
             return bool(answer.get("data", {}).get("result"))
