@@ -4,17 +4,7 @@ import type { FormEvent, KeyboardEvent, ReactNode } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
-import {
-  Field,
-  fieldErrorsOf,
-  formatDate,
-  NOTIFICATION_TYPES,
-  PRIORITIES,
-  QueryStatus,
-  ROLES,
-  toggled,
-  useDebounced,
-} from "./common";
+import { Field, fieldErrorsOf, formatDate, NOTIFICATION_TYPES, PRIORITIES, QueryStatus, ROLES, toggled, unplacedError, useDebounced } from "./common";
 import { useUsers } from "./UsersAdmin";
 
 type Audience = Schemas["Audience"];
@@ -251,7 +241,7 @@ export function BroadcastAdmin() {
   });
   const errors = fieldErrorsOf(send.error);
   const known = ["title", "message", "type", "priority", "action_url", "action_label", "template", "variables", "target"];
-  const other = send.error && !known.some((k) => errors[k]) ? errorMessage(send.error) : null;
+  const other = unplacedError(send.error, known);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();

@@ -4,7 +4,7 @@ import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { KINDS, kindInfo, toConfig, toValues, type Kind } from "./channelKinds";
-import { Dialog, Field, fieldErrorsOf, formatDate, QueryStatus } from "./common";
+import { Dialog, Field, fieldErrorsOf, formatDate, QueryStatus, unplacedError } from "./common";
 
 type Channel = Schemas["ChannelOut"];
 type TestResult = Schemas["ChannelTestResult"];
@@ -34,7 +34,7 @@ function ChannelForm({ channel, onDone }: { channel: Channel | null; onDone: () 
   const errors = fieldErrorsOf(save.error);
   const fields = kindInfo(kind).fields;
   const placed = ["name", "type", ...fields.map((f) => `config.${f.key}`)];
-  const other = save.error && !placed.some((k) => errors[k]) ? errorMessage(save.error) : null;
+  const other = unplacedError(save.error, placed);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     save.mutate();

@@ -3,7 +3,7 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { ApiError, api, errorMessage, unwrap, type Schemas } from "../api/client";
-import { Field, fieldErrorsOf, formatDate, NOTIFICATION_TYPES, PRIORITIES, QueryStatus, useDebounced } from "./common";
+import { Field, fieldErrorsOf, formatDate, NOTIFICATION_TYPES, PRIORITIES, QueryStatus, unplacedError, useDebounced } from "./common";
 
 type Template = Schemas["wakedock__notifications__templates__schemas__TemplateOut"];
 type Body = Schemas["TemplateIn"];
@@ -180,7 +180,7 @@ function Editor({
   });
   const errors = fieldErrorsOf(save.error);
   const known = ["name", "description", "type", "priority", "default_ttl_seconds", ...PARTS.map((p) => p[0])];
-  const other = save.error && !known.some((k) => errors[k]) ? errorMessage(save.error) : null;
+  const other = unplacedError(save.error, known);
   const setPart = (part: Part, value: string) => setDraft((d) => ({ ...d, parts: { ...d.parts, [part]: value } }));
   const submit = (event: FormEvent) => {
     event.preventDefault();

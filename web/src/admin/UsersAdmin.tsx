@@ -6,7 +6,7 @@ import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
 import { TimeZonePicker } from "../preferences/TimeZonePicker";
 import { browserTimeZone } from "../preferences/prefs";
-import { Dialog, Field, fieldErrorsOf, formatDate, QueryStatus, ROLES, toggled } from "./common";
+import { Dialog, Field, fieldErrorsOf, formatDate, QueryStatus, ROLES, toggled, unplacedError } from "./common";
 
 type User = Schemas["UserOut"];
 type Role = (typeof ROLES)[number];
@@ -60,7 +60,7 @@ function CreateUser({ onDone }: { onDone: () => void }) {
   });
   const errors = fieldErrorsOf(create.error);
   const known = ["username", "email", "password", "roles", "timezone"];
-  const other = create.error && !known.some((k) => errors[k]) ? errorMessage(create.error) : null;
+  const other = unplacedError(create.error, known);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     create.mutate();
@@ -119,7 +119,7 @@ function EditUser({ user, onDone }: { user: User; onDone: () => void }) {
   });
   const errors = fieldErrorsOf(update.error);
   const known = ["roles", "email", "timezone", "password"];
-  const other = update.error && !known.some((k) => errors[k]) ? errorMessage(update.error) : null;
+  const other = unplacedError(update.error, known);
   return (
     <form
       noValidate

@@ -3,16 +3,7 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
-import {
-  Dialog,
-  Field,
-  fieldErrorsOf,
-  formatDate,
-  NOTIFICATION_TYPES,
-  PRIORITIES,
-  QueryStatus,
-  toggled,
-} from "../admin/common";
+import { Dialog, Field, fieldErrorsOf, formatDate, NOTIFICATION_TYPES, PRIORITIES, QueryStatus, toggled, unplacedError } from "../admin/common";
 
 type Subscription = Schemas["SubscriptionOut"];
 const KEY = ["notification-subscriptions"];
@@ -74,7 +65,7 @@ function SubscriptionForm({
   const errors = fieldErrorsOf(error);
   const set = <K extends keyof FormValues>(key: K, value: FormValues[K]) => setValues((v) => ({ ...v, [key]: value }));
   const placed = ["topic", "resource_id", "notification_types", "priority_threshold", "channels"];
-  const other = error && !placed.some((key) => errors[key]) ? errorMessage(error) : null;
+  const other = unplacedError(error, placed);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     onSubmit(values);
