@@ -1,7 +1,8 @@
 """The baseline: a minimal raw `websockets` broadcast server, the Python limit on this machine.
 
-Clients connect to ``/``; a message ``{"burst": N, "size": S}`` from any client makes the server
-broadcast N JSON messages of about S bytes to every other client with ``websockets.broadcast``.
+Clients connect to ``/``; a message ``{"burst": N, "notification": {...}}`` from any client makes
+the server broadcast N notification messages (that one, with ids 1..N) to every other client with
+``websockets.broadcast``.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ async def handler(ws: ServerConnection) -> None:
             request = json.loads(raw)
             if "burst" in request:
                 others = [c for c in CLIENTS if c is not ws]
-                filler = "x" * max(0, int(request.get("size", 300)) - 120)
+                # The notification to send: a copy of one WakeDock sent (the same fields and
+                # bytes, so the load generator's work per message is the same), or a small one.
+                note = request.get("notification") or {"title": "burst", "message": "x" * 300}
                 for seq in range(int(request["burst"])):
-                    message = json.dumps({"type": "notification", "notification": {
-                        "id": seq + 1, "title": "burst", "message": filler, "sent_at": time.time()}})
-                    broadcast(others, message)
+                    note = {**note, "id": seq + 1, "sent_at": time.time()}
+                    broadcast(others, json.dumps({"type": "notification", "notification": note}, separators=(",", ":")))
                     await asyncio.sleep(0)
     finally:
         CLIENTS.discard(ws)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from tests.conftest import UserFactory, assert_error, bearer
 from wakedock.auth.models import ApiToken
@@ -124,3 +126,36 @@ async def test_cannot_touch_another_users_token(
     )
     assert (await client.get("/api/auth/api-tokens", headers=bob.headers)).json() == []
     assert (await client.get("/api/auth/me", headers=bearer(body["token"]))).status_code == 200
+
+
+async def test_a_burst_with_a_fresh_token_writes_last_used_once(
+    client: httpx.AsyncClient, make_user: UserFactory, app: Any
+) -> None:
+    """A thousand sockets of one script connecting at once must not become a thousand writes
+    (on SQLite each would queue for the write lock): the process remembers it wrote."""
+    user = await make_user()
+    token = (
+        await client.post("/api/auth/api-tokens", json={"name": "burst"}, headers=user.headers)
+    ).json()["token"]
+    assert (await client.get("/api/auth/me", headers=bearer(token))).status_code == 200
+    # What every request of the burst that read the row before that write committed sees:
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            update(ApiToken).where(ApiToken.name == "burst").values(last_used_at=None)
+        )
+        await session.commit()
+    updates: list[str] = []
+
+    def spy(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE API_TOKENS"):
+            updates.append(statement)
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", spy)
+    try:
+        answers = await asyncio.gather(
+            *(client.get("/api/auth/me", headers=bearer(token)) for _ in range(5))
+        )
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", spy)
+    assert [a.status_code for a in answers] == [200] * 5
+    assert updates == []

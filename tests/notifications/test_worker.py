@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from tests.conftest import UserFactory
 from tests.notifications.conftest import HttpReceiver
@@ -63,6 +64,24 @@ async def test_a_killed_worker_leaves_a_lease_that_expires(
     ][0]
     assert job["status"] == "succeeded"
     assert job["attempts"] == 2  # the lost attempt counts
+
+
+async def test_an_idle_poll_writes_nothing(app: Any) -> None:
+    """The worker polls every second: finding nothing due must not take SQLite's write lock
+    (a create would wait for it), so an idle poll is reads only."""
+    writes: list[str] = []
+
+    def spy(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SELECT", "BEGIN", "COMMIT", "ROLLBACK")):
+            writes.append(statement)
+
+    worker = make_worker(app, FrozenClock(datetime.now(UTC)), "idle")
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", spy)
+    try:
+        assert await worker.run_once() == 0
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", spy)
+    assert writes == []
 
 
 async def test_concurrent_workers_never_take_the_same_job(

@@ -6,11 +6,32 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit.context import AuditActor
 from wakedock.audit.models import AuditEvent
+
+
+def _values(
+    actor: AuditActor,
+    action: str,
+    resource_type: str | None,
+    resource_id: str | int | None,
+    success: bool,
+    details: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "actor_id": actor.user_id,
+        "actor_name": actor.username,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": str(resource_id) if resource_id is not None else None,
+        "ip": actor.ip,
+        "user_agent": actor.user_agent,
+        "success": success,
+        "details": details or {},
+    }
 
 
 def record(
@@ -24,19 +45,29 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add an audit event to the session; it commits with the write it describes."""
-    event = AuditEvent(
-        actor_id=actor.user_id,
-        actor_name=actor.username,
-        action=action,
-        resource_type=resource_type,
-        resource_id=str(resource_id) if resource_id is not None else None,
-        ip=actor.ip,
-        user_agent=actor.user_agent,
-        success=success,
-        details=details or {},
-    )
+    event = AuditEvent(**_values(actor, action, resource_type, resource_id, success, details))
     session.add(event)
     return event
+
+
+async def write(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    action: str,
+    resource_type: str | None = None,
+    resource_id: str | int | None = None,
+    success: bool = True,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """``record`` for hot paths: one INSERT now, in the caller's transaction, without an ORM
+    object for the commit to flush (a third of the cost of creating a notification)."""
+    await session.execute(
+        _INSERT, [_values(actor, action, resource_type, resource_id, success, details)]
+    )
+
+
+_INSERT = insert(AuditEvent.metadata.tables[AuditEvent.__tablename__])
 
 
 async def list_events(

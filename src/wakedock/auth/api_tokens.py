@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -17,10 +17,16 @@ from wakedock.auth.permissions import Permission, permissions_for
 from wakedock.auth.principal import Principal
 from wakedock.auth.tokens import API_TOKEN_PREFIX, new_opaque_token, sha256
 from wakedock.db.base import utcnow
+from wakedock.db.engine import write_gate
 from wakedock.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 
 # Writing last_used_at on every request would turn reads into writes; once a minute is plenty.
 _LAST_USED_RESOLUTION = timedelta(seconds=60)
+# token hash -> when this process last wrote that token's last_used_at. The first burst of
+# requests with a token (a thousand sockets of one client connecting) all see the column
+# stale; only one of them writes it.
+_touched: dict[str, datetime] = {}
+_TOUCHED_MAX = 10_000
 
 
 async def create(
@@ -108,6 +114,19 @@ _BY_HASH = (
 )
 
 
+def _due_for_touch(api_token: ApiToken, now: datetime) -> bool:
+    last = api_token.last_used_at
+    if last is not None and now - last <= _LAST_USED_RESOLUTION:
+        return False
+    written = _touched.get(api_token.token_hash)
+    if written is not None and now - written <= _LAST_USED_RESOLUTION:
+        return False
+    if len(_touched) >= _TOUCHED_MAX:
+        _touched.clear()  # at worst some tokens are written once more
+    _touched[api_token.token_hash] = now
+    return True
+
+
 async def authenticate(session: AsyncSession, *, token: str) -> Principal:
     row = (await session.execute(_BY_HASH, {"token_hash": sha256(token)})).unique().first()
     if row is None:
@@ -123,7 +142,13 @@ async def authenticate(session: AsyncSession, *, token: str) -> Principal:
     if scopes is not None:
         # Scopes only ever narrow: a demoted owner's token loses what the owner lost.
         permissions = permissions & frozenset(p for p in Permission if p.value in scopes)
-    if api_token.last_used_at is None or now - api_token.last_used_at > _LAST_USED_RESOLUTION:
+    if _due_for_touch(api_token, now):
+        # Through the write gate: on SQLite a write outside it would wait in SQLite's busy
+        # handler, holding a pooled connection, while creates hold the write lock.
+        async with write_gate(session):
+            await session.execute(
+                update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
+            )
+            await session.commit()
         api_token.last_used_at = now
-        await session.commit()
     return Principal(user=user, permissions=permissions, api_token_id=api_token.id)

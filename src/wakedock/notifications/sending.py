@@ -259,7 +259,7 @@ async def _store(
             idempotency_key=body.idempotency_key,
             known=known,
         )
-        audit.record(
+        await audit.write(
             session,
             actor=actor,
             action="notification.create",

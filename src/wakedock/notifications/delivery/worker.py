@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wakedock.auth.models import User
 from wakedock.broker import Broker
 from wakedock.clock import Clock
+from wakedock.db.engine import write_gate
 from wakedock.notifications import events, metrics, service
 from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
 from wakedock.notifications.channels.registry import CHANNEL_TYPES
@@ -137,19 +138,22 @@ class DeliveryWorker:
         """Lease up to ``limit`` due jobs to this worker: (id, digest key, channel type)."""
         now = self.clock.now()
         lease = now + timedelta(seconds=self.settings.delivery_lease_seconds)
+        is_due = or_(
+            Delivery.status.in_(DUE) & (Delivery.run_at <= now),
+            (Delivery.status == "running") & (Delivery.lease_until < now),
+        )
         due = (
             select(Delivery.id)
-            .where(
-                or_(
-                    Delivery.status.in_(DUE) & (Delivery.run_at <= now),
-                    (Delivery.status == "running") & (Delivery.lease_until < now),
-                )
-            )
+            .where(is_due)
             .order_by(Delivery.run_at, Delivery.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         async with self.sessionmaker() as session:
+            # Most polls find nothing: a read says so without taking SQLite's write lock.
+            if await session.scalar(select(Delivery.id).where(is_due).limit(1)) is None:
+                return []
+        async with self.sessionmaker() as session, write_gate(session):
             claimed = (
                 await session.execute(
                     update(Delivery)
