@@ -28,9 +28,12 @@ async def handler(ws: ServerConnection) -> None:
                 others = [c for c in CLIENTS if c is not ws]
                 # The notification to send: a copy of one WakeDock sent (the same fields and
                 # bytes, so the load generator's work per message is the same), or a small one.
-                note = request.get("notification") or {"title": "burst", "message": "x" * 300}
+                sample = request.get("notification")
+                note = sample or {"title": "burst", "message": "x" * 300}
                 for seq in range(int(request["burst"])):
-                    note = {**note, "id": seq + 1, "sent_at": time.time()}
+                    note = {**note, "id": seq + 1}
+                    if sample is None:
+                        note["sent_at"] = time.time()
                     broadcast(others, json.dumps({"type": "notification", "notification": note}, separators=(",", ":")))
                     await asyncio.sleep(0)
     finally:

@@ -82,6 +82,24 @@ async def _background(coroutine: Coroutine[Any, Any, None] | None) -> AsyncItera
             await task
 
 
+def tune_garbage_collector() -> None:
+    """Keep the cyclic collector's pauses short on a server holding thousands of sockets.
+
+    Called by ``wakedock serve`` once the app is built (not by ``create_app``: a test process
+    builds many apps). What that made (modules, routes, models: ~180k objects) lives as long
+    as the process: frozen, a full collection no longer walks it. And with CPython's default
+    thresholds, a process whose heap grows (10,000 sockets connecting) runs a full collection
+    every couple of seconds, each longer than the last (57 pauses of up to 440 ms, 11.6 s in
+    all, while 10,000 clients reconnected in the benchmark). Collecting the young generation
+    every 10,000 allocations rather than 700, and the whole heap after 100 middle-generation
+    passes rather than 10, keeps every pause under ~50 ms (1 s in all for the same storm);
+    memory in reference cycles is returned somewhat later.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 100)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -117,11 +135,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 _background(worker.run() if settings.worker_enabled else None),
             ):
                 await asyncio.wait_for(hub.ready.wait(), 10)
-                # What start-up made (modules, routes, models: ~180k objects) lives as long as the
-                # process: moved out of the collector's reach, a full collection no longer
-                # walks it, which took 100+ ms pauses off the event loop under load.
-                gc.collect()
-                gc.freeze()
                 yield
                 hub.close_all(1001, "server shutting down")
         finally:
@@ -160,4 +173,6 @@ def serve_app() -> RealtimeGateway:
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    return RealtimeGateway(create_app(settings))
+    gateway = RealtimeGateway(create_app(settings))
+    tune_garbage_collector()
+    return gateway
