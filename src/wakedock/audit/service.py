@@ -61,7 +61,7 @@ async def write(
     details: dict[str, Any] | None = None,
 ) -> None:
     """``record`` for hot paths: one INSERT now, in the caller's transaction, without an ORM
-    object for the commit to flush (a third of the cost of creating a notification)."""
+    object for the commit to flush (that cost ~0.5 ms of a notification create's ~2.7 ms)."""
     await session.execute(
         _INSERT, [_values(actor, action, resource_type, resource_id, success, details)]
     )
