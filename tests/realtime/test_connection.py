@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
-from wakedock.realtime.connection import Connection, Message, text_frame
+import pytest
+
+from wakedock.realtime.connection import REPLAY_OVERLAP_SECONDS, Connection, Message, text_frame
 from wakedock.realtime.protocol import TOO_SLOW
 
 
@@ -39,12 +42,38 @@ async def test_live_events_during_a_replay_are_buffered_then_deduplicated() -> N
     conn.offer("read", None)
     conn.offer("live 7", 7)
     assert len(conn.outbox) == 0
-    conn.finish_replay(replayed_through=5)  # the replay already sent 5
+    conn.finish_replay(sent=[4, 5])  # the replay already sent 4 and 5
     await asyncio.sleep(0)
     assert sent == ["read", "live 7"]
-    conn.offer("live 6", 6)  # older than what was sent: a duplicate
+    conn.offer("live 4", 4)  # published before the replay read it, arriving late: a duplicate
     assert len(conn.outbox) == 0
     assert sent == ["read", "live 7"]
+
+
+async def test_live_events_out_of_id_order_all_arrive() -> None:
+    """Concurrent creates publish in the order their commits return, and quiet hours release
+    held notifications later: an older id after a newer one is new to the socket, not a
+    duplicate."""
+    conn, _, sent = make(max_queue=10)
+    conn.offer("live 80", 80)
+    conn.offer("live 79", 79)
+    conn.offer("released 12", 12)
+    await asyncio.sleep(0)
+    assert sent == ["live 80", "live 79", "released 12"]
+
+
+async def test_replayed_ids_are_forgotten_once_their_live_events_cannot_be_on_their_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    conn, _, sent = make(max_queue=10)
+    conn.replaying = True
+    conn.finish_replay(sent=[5])
+    now = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: now + REPLAY_OVERLAP_SECONDS + 1)
+    conn.offer("live 5", 5)  # no live event of a replayed row is still on its way by now
+    await asyncio.sleep(0)
+    assert sent == ["live 5"]
+    assert conn.replayed is None
 
 
 async def test_direct_writes_keep_order_behind_a_waiting_outbox() -> None:

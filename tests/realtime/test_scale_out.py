@@ -146,6 +146,37 @@ async def test_events_cross_processes(
     assert user_on_b.user_id != user_on_a.user_id
 
 
+async def test_concurrent_creates_all_arrive_live(
+    cluster: tuple[Server, Server, RedisProcess], sockets: list[Socket]
+) -> None:
+    """Concurrent creates on two processes publish in the order their commits return, not in
+    id order: a socket must still get every one of them live (none taken for a duplicate)."""
+    a, b, _ = cluster
+    user = new_user(a.http)
+    sock_a = await connect(a.ws, user)
+    sock_b = await connect(b.ws, user)
+    sockets.extend([sock_a, sock_b])
+    await sock_a.next("hello")
+    await sock_b.next("hello")
+
+    async def create(client: httpx.AsyncClient, i: int) -> int:
+        answer = await client.post(
+            "/api/notifications", json={"title": f"c{i}"}, headers=user.headers
+        )
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
+
+    async with (
+        httpx.AsyncClient(base_url=a.http, timeout=30) as via_a,
+        httpx.AsyncClient(base_url=b.http, timeout=30) as via_b,
+    ):
+        created = await asyncio.gather(*(create(via_a if i % 2 else via_b, i) for i in range(60)))
+    for sock in (sock_a, sock_b):
+        got = [(await sock.next("notification"))["notification"]["id"] for _ in created]
+        assert sorted(got) == sorted(created)  # every one, once
+        assert [m for m in await sock.quiet() if m["type"] == "notification"] == []
+
+
 async def test_redis_restart_is_survived(
     cluster: tuple[Server, Server, RedisProcess], sockets: list[Socket]
 ) -> None:

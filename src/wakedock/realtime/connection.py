@@ -14,13 +14,17 @@ import contextlib
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from datetime import datetime
 from typing import Any
 
 from wakedock.realtime.protocol import TOO_SLOW
 
 _ids = itertools.count(1)
+# How long a replayed id's live event may still be on its way (broker, hub) after the replay.
+REPLAY_OVERLAP_SECONDS = 30.0
+# How many of a replay's newest ids are remembered for that: older ones were published long ago.
+REPLAY_OVERLAP_IDS = 1000
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -65,9 +69,10 @@ class Connection:
         "closing",
         "expires_at",
         "id",
-        "last_id",
         "last_seen",
         "max_queue",
+        "replayed",
+        "replayed_until",
         "replaying",
         "send",
         "session_id",
@@ -98,8 +103,10 @@ class Connection:
         self.expires_at = expires_at
         self.max_queue = max_queue
         self.id = f"c{next(_ids)}"
-        self.last_id = 0
         self.last_seen = time.monotonic()
+        # The newest ids a replay sent, while their live events may still be on their way.
+        self.replayed: frozenset[int] | None = None
+        self.replayed_until = 0.0
         self.replaying = False
         self.buffer: list[Message] = []
         self.closing = False
@@ -127,10 +134,14 @@ class Connection:
                 self.buffer.append(message)
             return
         nid = message.notification_id
-        if nid is not None:
-            if nid <= self.last_id:
-                return  # already sent (replayed)
-            self.last_id = nid
+        if nid is not None and self.replayed is not None:
+            if time.monotonic() > self.replayed_until:
+                self.replayed = None
+            elif nid in self.replayed:
+                return  # the replay sent it already
+        # No "newest id sent" filter: live events may come out of id order (concurrent
+        # creates publish in the order their commits return; quiet hours release held ones
+        # later), and every one of them is new to this socket.
         self._push(message)
 
     def _push(self, message: Message) -> None:
@@ -189,9 +200,14 @@ class Connection:
             if not outbox:
                 self._outbox = None  # an idle connection keeps no deque
 
-    def finish_replay(self, replayed_through: int) -> None:
-        """Replay done: send what arrived meanwhile, minus what the replay already sent."""
-        self.last_id = max(self.last_id, replayed_through)
+    def finish_replay(self, sent: Collection[int] = ()) -> None:
+        """Replay done: send what arrived meanwhile, minus what the replay already sent.
+
+        ``sent``: the newest ids the replay sent. Their live events, if published just before
+        the replay read them, may still arrive for a moment: they are dropped until then."""
+        if sent:
+            self.replayed = frozenset(sent)
+            self.replayed_until = time.monotonic() + REPLAY_OVERLAP_SECONDS
         self.replaying = False
         pending, self.buffer = self.buffer, []
         for message in pending:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import Any
 
 import orjson
@@ -24,7 +24,7 @@ from wakedock.broker import Broker, BrokerDisconnected
 from wakedock.clock import Clock
 from wakedock.notifications import events, service
 from wakedock.notifications.preferences import service as preferences
-from wakedock.realtime.connection import Connection, Message
+from wakedock.realtime.connection import REPLAY_OVERLAP_IDS, Connection, Message
 from wakedock.realtime.protocol import UNAUTHORIZED
 
 logger = logging.getLogger(__name__)
@@ -199,6 +199,7 @@ class Hub:
         conn.replaying = True
         conn.buffer = []
         last = since
+        sent: deque[int] = deque(maxlen=REPLAY_OVERLAP_IDS)
         try:
             async with self.sessionmaker() as session:
                 if since < await service.replay_floor(session, user_id=conn.user_id):
@@ -226,11 +227,12 @@ class Hub:
                                 }
                             ).decode()
                             await conn.put(Message(text, row.id))
+                            sent.append(row.id)
                         last = row.id
                     if len(rows) < REPLAY_PAGE:
                         break
         finally:
-            conn.finish_replay(last)
+            conn.finish_replay(sent)
 
     async def revalidate(self) -> None:
         """Close sockets whose user was disabled, session revoked or API token deleted."""
