@@ -1,0 +1,90 @@
+"""SQLite connections: one trip to the connection's thread per statement, same results as
+stock aiosqlite (rows, row counts, ids, errors, streaming)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from wakedock.db.engine import create_engine
+from wakedock.db.sqlite import OneTripConnection
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'one-trip.db'}")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every call queued to a connection's thread."""
+    calls: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(
+        self: aiosqlite.Connection, fn: object, *args: object, **kw: object
+    ) -> object:
+        calls.append(getattr(fn, "__name__", type(fn).__name__))
+        return await original(self, fn, *args, **kw)  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return calls
+
+
+async def test_file_databases_use_one_trip_connections(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert isinstance(raw.driver_connection, OneTripConnection)
+
+
+async def test_a_statement_is_one_trip(engine: AsyncEngine, trips: list[str]) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO t (name) VALUES ('a'), ('b')"))
+        rows = (await conn.execute(text("SELECT name FROM t ORDER BY id"))).all()
+    assert [r.name for r in rows] == ["a", "b"]
+    # insert, select, commit, and the pool's rollback when the connection is returned (stock
+    # aiosqlite: cursor, execute, fetch and close for each statement, 10 in all)
+    assert trips == ["run", "run", "commit", "rollback"]
+
+
+async def test_results_match_sqlite(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        inserted = await conn.execute(text("INSERT INTO t (name) VALUES ('a')"))
+        assert inserted.lastrowid == 1
+        returned = await conn.execute(text("INSERT INTO t (name) VALUES ('b') RETURNING id"))
+        assert returned.scalar_one() == 2
+        await conn.execute(
+            text("INSERT INTO t (name) VALUES (:name)"), [{"name": "c"}, {"name": "d"}]
+        )
+        updated = await conn.execute(text("UPDATE t SET name = name || '!' WHERE id > 2"))
+        assert updated.rowcount == 2
+        empty = await conn.execute(text("SELECT id FROM t WHERE id > 100"))
+        assert empty.all() == []
+        result = await conn.execute(text("SELECT id, name FROM t ORDER BY id"))
+        assert result.keys() == ["id", "name"]
+        assert result.fetchone() == (1, "a")
+        assert result.fetchmany(2) == [(2, "b"), (3, "c!")]
+        assert result.fetchall() == [(4, "d!")]
+    async with engine.connect() as conn:
+        streamed = await conn.stream(text("SELECT id FROM t ORDER BY id"))
+        assert [row.id async for row in streamed] == [1, 2, 3, 4]
+
+
+async def test_errors_surface_and_roll_back(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("INSERT INTO t (name) VALUES ('same')"))
+        with pytest.raises(IntegrityError):
+            await conn.execute(text("INSERT INTO t (name) VALUES ('same')"))
+        await conn.rollback()
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
