@@ -7,7 +7,13 @@ import time
 
 import pytest
 
-from wakedock.realtime.connection import REPLAY_OVERLAP_SECONDS, Connection, Message, text_frame
+from wakedock.realtime.connection import (
+    REPLAY_OVERLAP_SECONDS,
+    Batch,
+    Connection,
+    Message,
+    text_frame,
+)
 from wakedock.realtime.protocol import TOO_SLOW
 
 
@@ -132,3 +138,53 @@ def test_text_frame_matches_the_rfc() -> None:
     assert text_frame(b"hi") == b"\x81\x02hi"
     assert text_frame(b"x" * 200)[:4] == b"\x81\x7e\x00\xc8"
     assert text_frame(b"x" * 70000)[:10] == b"\x81\x7f" + (70000).to_bytes(8, "big")
+
+
+def direct_socket(
+    *, writable: bool = True
+) -> tuple[Connection, list[bytes], list[str], list[tuple[int, str]]]:
+    """A connection whose direct writes land in ``writes`` (one entry per write call)."""
+    writes: list[bytes] = []
+    sent: list[str] = []
+    closed: list[tuple[int, str]] = []
+
+    async def send(text: str, _: int | None) -> None:
+        sent.append(text)
+
+    async def close(code: int, reason: str) -> None:
+        closed.append((code, reason))
+
+    def write_now(message: Message | Batch) -> bool:
+        if writable:
+            writes.append(message.frame)
+        return writable
+
+    conn = Connection(user_id=1, send=send, close=close, max_queue=10, write_now=write_now)
+    return conn, writes, sent, closed
+
+
+async def test_a_batch_goes_out_in_one_write() -> None:
+    conn, writes, _, _ = direct_socket()
+    batch = Batch([Message("a", 1), Message("b", 2), Message("c", None)])
+    conn.offer_all(batch)
+    assert writes == [text_frame(b"a") + text_frame(b"b") + text_frame(b"c")]
+
+
+async def test_a_batch_falls_back_to_one_message_at_a_time_when_it_must() -> None:
+    """While replaying (buffered), while replayed ids may still arrive live (de-duplicated one
+    by one), or behind a waiting outbox, a batch's messages go the ordinary way."""
+    conn, writes, _, _ = direct_socket()
+    conn.replaying = True
+    conn.offer_all(Batch([Message("live 5", 5), Message("live 6", 6)]))
+    assert writes == []
+    assert [m.text for m in conn.buffer] == ["live 5", "live 6"]
+    conn.finish_replay(sent=[5])  # the replay sent 5: only 6 is written
+    assert writes == [text_frame(b"live 6")]
+    conn.offer_all(Batch([Message("live 5", 5), Message("live 7", 7)]))
+    assert writes == [text_frame(b"live 6"), text_frame(b"live 7")]
+
+    slow, slow_writes, sent, _ = direct_socket(writable=False)
+    slow.offer_all(Batch([Message("x", 1), Message("y", 2)]))
+    assert slow_writes == []
+    await asyncio.sleep(0)
+    assert sent == ["x", "y"]

@@ -56,6 +56,23 @@ class Message:
         return self._frame
 
 
+class Batch:
+    """Consecutive messages for one user's connections; their frames joined once, so that a
+    socket that can take them gets them all in one write."""
+
+    __slots__ = ("_frame", "messages")
+
+    def __init__(self, messages: list[Message]) -> None:
+        self.messages = messages
+        self._frame: bytes | None = None
+
+    @property
+    def frame(self) -> bytes:
+        if self._frame is None:
+            self._frame = b"".join(message.frame for message in self.messages)
+        return self._frame
+
+
 class Connection:
     """State kept per connection is small: ids, a bounded deque, a replay buffer while resuming."""
 
@@ -91,7 +108,7 @@ class Connection:
         api_token_id: int | None = None,
         expires_at: datetime | None = None,
         max_queue: int = 1000,
-        write_now: Callable[[Message], bool] | None = None,
+        write_now: Callable[[Message | Batch], bool] | None = None,
         started: bool = True,
     ) -> None:
         self.user_id = user_id
@@ -143,6 +160,24 @@ class Connection:
         # creates publish in the order their commits return; quiet hours release held ones
         # later), and every one of them is new to this socket.
         self._push(message)
+
+    def offer_all(self, batch: Batch) -> None:
+        """``offer`` each message of the batch, in one write when the socket can take it."""
+        messages = batch.messages
+        if (
+            len(messages) > 1
+            and self.started
+            and not self.closing
+            and not self.replaying
+            and self.replayed is None
+            and not self._outbox
+            and self._drain is None
+            and self.write_now is not None
+            and self.write_now(batch)
+        ):
+            return
+        for message in messages:
+            self.offer(message)
 
     def _push(self, message: Message) -> None:
         outbox = self._outbox

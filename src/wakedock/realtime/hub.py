@@ -20,17 +20,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wakedock.audit.context import AuditActor
 from wakedock.auth.models import ApiToken, AuthSession, User
-from wakedock.broker import Broker, BrokerDisconnected
+from wakedock.broker import Broker, BrokerDisconnected, Subscription
 from wakedock.clock import Clock
 from wakedock.notifications import events, service
 from wakedock.notifications.preferences import service as preferences
-from wakedock.realtime.connection import REPLAY_OVERLAP_IDS, Connection, Message
+from wakedock.realtime.connection import REPLAY_OVERLAP_IDS, Batch, Connection, Message
 from wakedock.realtime.protocol import UNAUTHORIZED
 
 logger = logging.getLogger(__name__)
 SERVICE_RESTART = 1012
 GOING_AWAY = 1001
 REPLAY_PAGE = 500
+# Connections offered an event between two turns of the event loop during a fan-out.
+FANOUT_SLICE = 256
 
 
 class Hub:
@@ -65,8 +67,7 @@ class Hub:
                 async with self.broker.subscribe("user:*") as subscription:
                     self.ready.set()
                     delay = 0.5
-                    async for channel, payload in subscription:
-                        await self.dispatch(channel, payload)
+                    await self._consume(subscription)
             except asyncio.CancelledError:
                 raise
             except (BrokerDisconnected, OSError) as exc:
@@ -120,31 +121,87 @@ class Hub:
 
     # ------------------------------------------------------------ events
 
-    async def dispatch(self, channel: str, payload: bytes) -> None:
+    async def _consume(self, subscription: Subscription) -> None:
+        """Receive into an inbox and dispatch what it holds, a batch at a time.
+
+        While a batch goes out (a large fan-out yields to the loop between slices), what
+        arrives meanwhile waits in the inbox and goes out as the next batch: a socket then
+        gets all of a user's waiting events in one write. Nothing is held back to wait for
+        more: a batch is whatever has arrived when the previous one is done."""
+        inbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+
+        async def receive() -> None:
+            async for item in subscription:
+                inbox.put_nowait(item)
+
+        receiver = asyncio.ensure_future(receive())
         try:
-            user_id = int(channel.split(":", 1)[1])
-        except (IndexError, ValueError):
-            return
+            while True:
+                getter = asyncio.ensure_future(inbox.get())
+                await asyncio.wait((getter, receiver), return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    receiver.result()  # the broker connection was lost: raises
+                    return  # the subscription ended
+                batch = [getter.result()]
+                while not inbox.empty():
+                    batch.append(inbox.get_nowait())
+                await self.dispatch(batch)
+        finally:
+            receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await receiver
+
+    async def dispatch(self, batch: list[tuple[str, bytes]]) -> None:
+        """Offer each event to its user's connections, in order per user; consecutive events
+        of one user go to each socket in one write."""
+        per_user: dict[int, list[bytes]] = defaultdict(list)
+        for channel, payload in batch:
+            try:
+                user_id = int(channel.split(":", 1)[1])
+            except (IndexError, ValueError):
+                continue
+            if user_id in self.connections:
+                per_user[user_id].append(payload)
+        offered = 0
+        for user_id, payloads in per_user.items():
+            run: list[Message] = []
+            for payload in payloads:
+                message: dict[str, Any] = orjson.loads(payload)
+                kind = message.get("type", "")
+                if kind.startswith("_"):
+                    offered += await self._offer(user_id, run, offered)
+                    run = []
+                    self._control(user_id, message)
+                    continue
+                notification_id = message["notification"]["id"] if kind == "notification" else None
+                # Decoded and framed once per event, whatever the number of sockets.
+                run.append(Message(payload.decode(), notification_id))
+                if notification_id is not None and self._auto_read.get(user_id, True):
+                    # Off the dispatch loop: a database round trip here would hold up every
+                    # socket.
+                    task = asyncio.get_running_loop().create_task(
+                        self._auto_read_one(user_id, notification_id)
+                    )
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+            offered += await self._offer(user_id, run, offered)
+
+    async def _offer(self, user_id: int, run: list[Message], offered: int) -> int:
+        """Offer a run of one user's messages to each of their connections; returns how many
+        connections it went to. Between slices of ``FANOUT_SLICE`` connections the loop runs
+        other work (requests, the next create's database round trips) instead of waiting for
+        the whole fan-out; the next batch waits for this one, so events stay in order."""
         conns = self.connections.get(user_id)
-        if not conns:
-            return
-        message: dict[str, Any] = orjson.loads(payload)
-        kind = message.get("type", "")
-        if kind.startswith("_"):
-            self._control(user_id, message)
-            return
-        notification_id = message["notification"]["id"] if kind == "notification" else None
-        # Decoded and framed once per event, whatever the number of sockets.
-        outgoing = Message(payload.decode(), notification_id)
-        for conn in list(conns):
-            conn.offer(outgoing)
-        if notification_id is not None and self._auto_read.get(user_id, True):
-            # Off the dispatch loop: a database round trip here would hold up every socket.
-            task = asyncio.get_running_loop().create_task(
-                self._auto_read_one(user_id, notification_id)
-            )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        if not run or not conns:
+            return 0
+        batch = Batch(run)
+        targets = list(conns)
+        for count, conn in enumerate(targets, start=offered + 1):
+            conn.offer_all(batch)
+            if count % FANOUT_SLICE == 0:
+                await asyncio.sleep(0)
+        return len(targets)
 
     def _control(self, user_id: int, message: dict[str, Any]) -> None:
         kind = message["type"]

@@ -29,7 +29,7 @@ from wakedock.errors import Forbidden, Unauthorized
 from wakedock.notifications import events, service
 from wakedock.realtime import protocol
 from wakedock.realtime.auth import authorize, expiry, token_from
-from wakedock.realtime.connection import Connection, Message
+from wakedock.realtime.connection import Batch, Connection, Message
 from wakedock.realtime.hub import Hub
 
 router = APIRouter()
@@ -53,7 +53,7 @@ class _DirectWriter:
     def __init__(self, protocol: Any) -> None:
         self.protocol = protocol
 
-    def __call__(self, message: Message) -> bool:
+    def __call__(self, message: Message | Batch) -> bool:
         protocol = self.protocol
         transport = protocol.transport
         if (
@@ -68,7 +68,7 @@ class _DirectWriter:
         return True
 
 
-def direct_writer(send: object) -> Callable[[Message], bool] | None:
+def direct_writer(send: object) -> Callable[[Message | Batch], bool] | None:
     """A ``_DirectWriter`` when ``send`` is Uvicorn's websockets-sansio one, else None (every
     message goes through ``send``)."""
     protocol = getattr(send, "__self__", None)
