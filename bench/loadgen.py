@@ -1,6 +1,6 @@
 """Load generator, run in its own process. Prints one JSON object with the scenario's figures.
 
-    python -m bench.loadgen fanout  --url ws://… --connections 1000 --burst 20 [--raw]
+    python -m bench.loadgen fanout  --url ws://… --http … --raw-url ws://… --connections 1000 --burst 20
     python -m bench.loadgen latency --url … --http … --tokens FILE --rate 200 --seconds 10
     python -m bench.loadgen storm   --url … --http … --connections 1000 --missed 50
     python -m bench.loadgen idle    --url … --connections 1000 --pid SERVER_PID
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import resource
 import statistics
@@ -35,6 +36,7 @@ class Client:
     latencies: list[float] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     target: int = 0
+    pump: asyncio.Task[None] | None = None
 
 
 async def open_many(urls: list[str], batch: int = 250) -> list[ClientConnection]:
@@ -86,6 +88,28 @@ async def fetch(http: aiohttp.ClientSession, method: str, url: str, body: Any = 
         return response.status
 
 
+def raise_open_files_limit(wanted: int) -> None:
+    """As many open files as allowed, and ``wanted`` if this process may raise its hard
+    limit (root may, up to the kernel's nr_open)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+            return
+        except (ValueError, OSError):
+            pass
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 without a pid."""
+    if not pid:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kb(pid: int) -> int:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -94,64 +118,154 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-async def fanout(args: argparse.Namespace) -> dict[str, Any]:
-    urls = [args.url] * args.connections
-    clients = [Client(ws) for ws in await open_many(urls)]
-    tasks = [asyncio.create_task(pump(c)) for c in clients]
-    # Both triggers are opened before the clock starts (a WebSocket for the raw server; HTTP
-    # keep-alive connections for WakeDock, warmed with a health check), so the timing covers
-    # the burst, not client set-up.
-    http: aiohttp.ClientSession | None = None
-    trigger = None
-    if args.raw:
-        trigger = await websockets.connect(args.url)
-        await trigger.recv()
-    else:
-        http = client_session(args.burst, args.token)
-        await asyncio.gather(*(fetch(http, "GET", f"{args.http}/api/health") for _ in range(args.burst)))
-    # One burst takes a fraction of a second: several, with a pause between them, and the
-    # median, so that one stray pause of this shared machine does not decide the result.
-    rounds: list[float] = []
-    for number in range(1, args.rounds + 1):
-        for c in clients:
-            c.target = args.burst * number
+class Burst:
+    """One side of the fan-out comparison: C sockets and how to ask for a burst of N."""
+
+    def __init__(self, name: str, clients: list[Client], pid: int | None) -> None:
+        self.name = name
+        self.clients = clients
+        self.pid = pid
+        self.connected = True
+        self.fired = 0
+        self.seconds: list[float] = []
+        self.cpu_self: list[float] = []
+        self.cpu_server: list[float] = []
+
+    async def ask(self, n: int) -> None:
+        raise NotImplementedError
+
+    async def run(self, n: int, record: bool) -> float:
+        self.fired += n
+        for c in self.clients:
+            c.target = self.fired
             c.done = asyncio.Event()
+        self0, server0 = time.process_time(), process_cpu(self.pid)
         start = time.perf_counter()
-        if trigger is not None:
-            sample = json.loads(open(args.sample).read())["notification"] if args.sample else None
-            await trigger.send(json.dumps({"burst": args.burst, "notification": sample}))
-        else:
-            assert http is not None
-            # The whole burst is asked for at once, as the raw server is (one trigger message,
-            # then N back-to-back broadcasts): one create at a time, each waiting for its
-            # answer, would pace the burst by this process, busy receiving the deliveries.
-            statuses = await asyncio.gather(*(
-                fetch(http, "POST", f"{args.http}/api/notifications",
-                      {"title": f"burst {number}.{i}", "message": "x" * 200})
-                for i in range(args.burst)))
-            if any(code != 201 for code in statuses):
-                raise SystemExit(f"creates failed: {statuses}")
-        await asyncio.wait_for(asyncio.gather(*(c.done.wait() for c in clients)), 600)
-        rounds.append(time.perf_counter() - start)
-        await asyncio.sleep(0.5)
-    for t in tasks:
-        t.cancel()
-    if http is not None:
-        await http.close()
-    if trigger is not None:
-        await trigger.close()
-    deliveries = sum(c.received for c in clients)
-    if args.sample_out:
-        last = clients[0].last
-        with open(args.sample_out, "w") as out:
-            out.write(last if isinstance(last, str) else last.decode())
-    per_round = deliveries / args.rounds
-    elapsed = statistics.median(rounds)
+        await self.ask(n)
+        await asyncio.wait_for(asyncio.gather(*(c.done.wait() for c in self.clients)), 600)
+        elapsed = time.perf_counter() - start
+        if record:
+            self.seconds.append(elapsed)
+            self.cpu_self.append(time.process_time() - self0)
+            self.cpu_server.append(process_cpu(self.pid) - server0)
+        return elapsed
+
+    async def disconnect(self) -> None:
+        if not self.connected:
+            return
+        self.connected = False
+        for client in self.clients:
+            if client.pump is not None:
+                client.pump.cancel()
+        await asyncio.gather(*(c.ws.close() for c in self.clients), return_exceptions=True)
+
+    def summary(self, burst: int) -> dict[str, Any]:
+        elapsed = statistics.median(self.seconds)
+        deliveries = burst * len(self.clients)
+        return {"deliveries_per_s": round(deliveries / elapsed), "seconds": round(elapsed, 3),
+                "round_seconds": [round(r, 3) for r in self.seconds],
+                "server_cpu_s": round(statistics.median(self.cpu_server), 3) if self.pid else None,
+                "loadgen_cpu_s": round(statistics.median(self.cpu_self), 3),
+                "bytes_per_message": round(sum(c.bytes for c in self.clients)
+                                           / max(1, sum(c.received for c in self.clients)))}
+
+
+class WakeDockBurst(Burst):
+    """N notifications created over REST, all asked for at once (as the raw server's one
+    trigger): one create at a time, each waiting for its answer, would pace the burst by
+    this process, busy receiving the previous deliveries."""
+
+    def __init__(self, clients: list[Client], pid: int | None, http: aiohttp.ClientSession,
+                 base: str) -> None:
+        super().__init__("wakedock", clients, pid)
+        self.http = http
+        self.base = base
+
+    async def ask(self, n: int) -> None:
+        statuses = await asyncio.gather(*(
+            fetch(self.http, "POST", f"{self.base}/api/notifications",
+                  {"title": f"burst {self.fired}.{i}", "message": "x" * 200})
+            for i in range(n)))
+        if any(code != 201 for code in statuses):
+            raise SystemExit(f"creates failed: {statuses}")
+
+    def sample(self) -> dict[str, Any]:
+        """A notification message as WakeDock sent it."""
+        last = self.clients[0].last
+        message: dict[str, Any] = orjson.loads(last)
+        return message
+
+
+class RawBurst(Burst):
+    """One trigger message; the raw server broadcasts N copies of ``sample`` back to back."""
+
+    def __init__(self, clients: list[Client], pid: int | None, trigger: ClientConnection) -> None:
+        super().__init__("raw", clients, pid)
+        self.trigger = trigger
+        self.notification: dict[str, Any] | None = None
+
+    async def ask(self, n: int) -> None:
+        await self.trigger.send(orjson.dumps({"burst": n, "notification": self.notification}).decode())
+
+
+async def fanout(args: argparse.Namespace) -> dict[str, Any]:
+    """C sockets to each server, then bursts to one and the other in turn.
+
+    Taking turns, burst after burst, puts both under the same conditions (what else this
+    shared machine does, the state of this process) in one run; each pair gives a ratio and
+    the median ratio is reported. The raw server broadcasts a copy of a message WakeDock sent
+    (same fields, same bytes), so this process's work per message is the same for both.
+    When this process may not hold 2 × C sockets (its open-files limit), the two servers are
+    measured one after the other instead, each over the same number of bursts."""
+    trigger = await websockets.connect(args.raw_url)
+    await trigger.recv()
+    # Triggers are opened before any clock starts: a WebSocket for the raw server; HTTP
+    # keep-alive connections for WakeDock, warmed with a health check.
+    http = client_session(args.burst, args.token)
+    await asyncio.gather(*(fetch(http, "GET", f"{args.http}/api/health") for _ in range(args.burst)))
+    wakedock = WakeDockBurst(await connect_clients(args.url, args.connections), args.pid, http, args.http)
+    await wakedock.run(args.burst, record=False)  # warm-up; gives the message to copy
+    notification = wakedock.sample()["notification"]
+    interleaved = 2 * args.connections + 100 <= resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if not interleaved:
+        for _ in range(args.rounds):
+            await asyncio.sleep(0.3)
+            await wakedock.run(args.burst, record=True)
+        await wakedock.disconnect()
+    raw = RawBurst(await connect_clients(args.raw_url, args.connections), args.raw_pid, trigger)
+    raw.notification = notification
+    await raw.run(args.burst, record=False)
+    ratios: list[float] = []
+    for number in range(args.rounds):
+        if not interleaved:
+            await asyncio.sleep(0.3)
+            await raw.run(args.burst, record=True)
+            continue
+        # Alternate which goes first, so neither always follows the other's pause.
+        first, second = (wakedock, raw) if number % 2 == 0 else (raw, wakedock)
+        await asyncio.sleep(0.3)
+        one = await first.run(args.burst, record=True)
+        await asyncio.sleep(0.3)
+        two = await second.run(args.burst, record=True)
+        wd_time, raw_time = (one, two) if first is wakedock else (two, one)
+        ratios.append(raw_time / wd_time)
+    await wakedock.disconnect()
+    await raw.disconnect()
+    await http.close()
+    await trigger.close()
+    if not ratios:
+        ratios = [statistics.median(raw.seconds) / statistics.median(wakedock.seconds)]
     return {"connections": args.connections, "burst": args.burst, "rounds": args.rounds,
-            "deliveries": deliveries, "seconds": round(elapsed, 3),
-            "round_seconds": [round(r, 3) for r in rounds],
-            "deliveries_per_s": round(per_round / elapsed),
-            "bytes_per_message": round(sum(c.bytes for c in clients) / max(1, deliveries))}
+            "interleaved": interleaved, "ratio": round(statistics.median(ratios), 3),
+            "round_ratios": [round(r, 3) for r in ratios],
+            "wakedock": wakedock.summary(args.burst), "raw": raw.summary(args.burst)}
+
+
+async def connect_clients(url: str, connections: int) -> list[Client]:
+    clients = [Client(ws) for ws in await open_many([url] * connections)]
+    for client in clients:
+        client.pump = asyncio.create_task(pump(client))
+    return clients
 
 
 async def latency(args: argparse.Namespace) -> dict[str, Any]:
@@ -219,6 +333,12 @@ async def storm(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def idle(args: argparse.Namespace) -> dict[str, Any]:
+    # Warm up first (a batch of sockets opened and closed): what the first connections make
+    # once (database connections of the pool, caches, lazily built state) is not a cost per
+    # connection.
+    warm = await open_many([args.url] * min(250, args.connections))
+    await asyncio.gather(*(ws.close() for ws in warm))
+    await asyncio.sleep(1)
     before = rss_kb(args.pid)
     sockets = await open_many([args.url] * args.connections)
     await asyncio.sleep(3)
@@ -229,8 +349,7 @@ async def idle(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    raise_open_files_limit(2 * 10_000 + 1_000)  # fanout holds C sockets to each server
     parser = argparse.ArgumentParser()
     parser.add_argument("scenario", choices=["fanout", "latency", "storm", "idle"])
     parser.add_argument("--url", required=True)
@@ -242,11 +361,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--missed", type=int, default=50)
-    parser.add_argument("--pid", type=int)
-    parser.add_argument("--raw", action="store_true")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--sample", help="raw: a file holding the message to broadcast (WakeDock's)")
-    parser.add_argument("--sample-out", help="write one received message to this file")
+    parser.add_argument("--pid", type=int, help="the (WakeDock) server's pid, for its CPU time")
+    parser.add_argument("--raw-url", help="fanout: the raw baseline server")
+    parser.add_argument("--raw-pid", type=int, help="fanout: the raw server's pid")
+    parser.add_argument("--rounds", type=int, default=11)
     args = parser.parse_args()
     result = uvloop.run({"fanout": fanout, "latency": latency, "storm": storm, "idle": idle}[args.scenario](args))
     print(json.dumps(result))
