@@ -278,6 +278,7 @@ async def latency(args: argparse.Namespace) -> dict[str, Any]:
     total = int(args.rate * args.seconds)
     interval = 1.0 / args.rate
     http = client_session(50, tokens[0]["admin_token"])
+    self0, server0 = time.process_time(), process_cpu(args.pid)
     start = time.perf_counter()
     pending = []
     for i in range(total):
@@ -287,7 +288,9 @@ async def latency(args: argparse.Namespace) -> dict[str, Any]:
             {"title": f"t{i}", "user_id": target["user_id"], "data": {"sent_at": time.time()}})))
         await asyncio.sleep(max(0.0, start + (i + 1) * interval - time.perf_counter()))
     results = await asyncio.gather(*pending, return_exceptions=True)
-    achieved = total / (time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    achieved = total / elapsed
+    server_cpu, self_cpu = process_cpu(args.pid) - server0, time.process_time() - self0
     await http.close()
     await asyncio.sleep(2)
     for t in tasks:
@@ -302,7 +305,10 @@ async def latency(args: argparse.Namespace) -> dict[str, Any]:
     return {"connections": len(clients), "rate": args.rate, "achieved_rate": round(achieved, 1),
             "creates": total, "failed_creates": failed, "errors": errors, "deliveries": len(lat),
             "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
-            "mean_ms": round(statistics.fmean(lat) * 1000, 1) if lat else None}
+            "mean_ms": round(statistics.fmean(lat) * 1000, 1) if lat else None,
+            # Busy share of one core while the creates were sent and answered.
+            "server_cpu_share": round(server_cpu / elapsed, 2) if args.pid else None,
+            "loadgen_cpu_share": round(self_cpu / elapsed, 2)}
 
 
 async def storm(args: argparse.Namespace) -> dict[str, Any]:
