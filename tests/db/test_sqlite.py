@@ -52,9 +52,24 @@ async def test_a_statement_is_one_trip(engine: AsyncEngine, trips: list[str]) ->
         await conn.execute(text("INSERT INTO t (name) VALUES ('a'), ('b')"))
         rows = (await conn.execute(text("SELECT name FROM t ORDER BY id"))).all()
     assert [r.name for r in rows] == ["a", "b"]
-    # insert, select, commit, and the pool's rollback when the connection is returned (stock
-    # aiosqlite: cursor, execute, fetch and close for each statement, 10 in all)
-    assert trips == ["run", "run", "commit", "rollback"]
+    # insert, select, commit (stock aiosqlite: cursor, execute, fetch and close for each
+    # statement, and the pool's rollback when the connection is returned: 10 in all)
+    assert trips == ["run", "run", "commit"]
+
+
+async def test_without_a_transaction_commit_and_rollback_make_no_trip(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+        await conn.commit()
+    assert trips == ["run"]  # a read opens no transaction: the pool's rollback is skipped too
+    trips.clear()
+    async with engine.connect() as conn:
+        await conn.execute(text("INSERT INTO t (name) VALUES ('kept only if committed')"))
+    assert trips == ["run", "rollback"]  # a write's transaction is rolled back on the thread
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
 
 
 async def test_results_match_sqlite(engine: AsyncEngine) -> None:

@@ -111,6 +111,24 @@ class OneTripConnection(aiosqlite.Connection):
     async def cursor(self) -> aiosqlite.Cursor:
         return OneTripCursor(self)  # the sqlite3 cursor is opened by execute, on the thread
 
+    # No trip when there is no transaction: sqlite3 would do nothing on the thread either. The
+    # pool rolls back every connection returned to it, and most requests only read.
+    async def commit(self) -> None:
+        if self._idle():
+            return
+        await super().commit()
+
+    async def rollback(self) -> None:
+        if self._idle():
+            return
+        await super().rollback()
+
+    def _idle(self) -> bool:
+        """No transaction open (SQLite's autocommit state; the calls on one connection come
+        one at a time, so nothing can be starting one on the thread meanwhile)."""
+        connection = self._connection
+        return connection is not None and not connection.in_transaction
+
 
 def connector(database: str, **kwargs: Any) -> OneTripConnection:
     """An awaitable connection, as ``aiosqlite.connect`` makes (for ``async_creator``)."""
