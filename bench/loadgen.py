@@ -121,8 +121,7 @@ def rss_kb(pid: int) -> int:
 class Burst:
     """One side of the fan-out comparison: C sockets and how to ask for a burst of N."""
 
-    def __init__(self, name: str, clients: list[Client], pid: int | None) -> None:
-        self.name = name
+    def __init__(self, clients: list[Client], pid: int | None) -> None:
         self.clients = clients
         self.pid = pid
         self.connected = True
@@ -177,7 +176,7 @@ class WakeDockBurst(Burst):
 
     def __init__(self, clients: list[Client], pid: int | None, http: aiohttp.ClientSession,
                  base: str) -> None:
-        super().__init__("wakedock", clients, pid)
+        super().__init__(clients, pid)
         self.http = http
         self.base = base
 
@@ -200,7 +199,7 @@ class RawBurst(Burst):
     """One trigger message; the raw server broadcasts N copies of ``sample`` back to back."""
 
     def __init__(self, clients: list[Client], pid: int | None, trigger: ClientConnection) -> None:
-        super().__init__("raw", clients, pid)
+        super().__init__(clients, pid)
         self.trigger = trigger
         self.notification: dict[str, Any] | None = None
 
