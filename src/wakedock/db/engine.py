@@ -19,6 +19,10 @@ from sqlalchemy.ext.asyncio import (
 
 from wakedock.db import sqlite
 
+# How long an SQLite connection waits for another's write lock (the connection timeout, and
+# the busy timeout every pooled connection is set to).
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -43,9 +47,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             path = database
             kwargs.setdefault(
                 "async_creator",
-                lambda: sqlite.connector(path, timeout=30, check_same_thread=False),
+                lambda: sqlite.connector(
+                    path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, check_same_thread=False
+                ),
             )
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **kwargs
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -53,7 +61,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
             cursor.close()
 
         return engine
