@@ -248,7 +248,13 @@ def token_create(
     async def work(session: AsyncSession) -> str:
         user = await _get_user(session, username)
         _, plain = await api_tokens.create(
-            session, actor=CLI_ACTOR, user=user, name=name, scopes=scope, expires_at=expires_at
+            session,
+            actor=CLI_ACTOR,
+            user_id=user.id,
+            roles=user.roles,
+            name=name,
+            scopes=scope,
+            expires_at=expires_at,
         )
         return plain
 

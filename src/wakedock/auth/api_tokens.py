@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
-from wakedock.auth.models import ApiToken, User
+from wakedock.auth.models import ApiToken, User, UserRole
 from wakedock.auth.permissions import Permission, permissions_for
 from wakedock.auth.principal import Principal
 from wakedock.auth.tokens import API_TOKEN_PREFIX, new_opaque_token, sha256
@@ -33,13 +32,15 @@ async def create(
     session: AsyncSession,
     *,
     actor: AuditActor,
-    user: User,
+    user_id: int,
+    roles: Sequence[str],
     name: str,
     scopes: Sequence[Permission] | None = None,
     expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token; returns the row and the plain token (the only time it exists)."""
-    owned = permissions_for(user.roles)
+    """Create a token; returns the row and the plain token (the only time it exists). Its scopes
+    may only narrow what the owner's roles grant (not what the calling token may do)."""
+    owned = permissions_for(roles)
     if scopes is not None:
         extra = sorted(str(scope) for scope in set(scopes) - owned)
         if extra:
@@ -52,13 +53,13 @@ async def create(
         if expires_at <= utcnow():
             raise ValidationFailed("expires_at is in the past", field="body.expires_at")
     existing = await session.scalar(
-        select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.name == name)
+        select(ApiToken.id).where(ApiToken.user_id == user_id, ApiToken.name == name)
     )
     if existing is not None:
         raise Conflict("You already have a token with this name", code="token_name_taken")
     plain = new_opaque_token(API_TOKEN_PREFIX)
     token = ApiToken(
-        user_id=user.id,
+        user_id=user_id,
         name=name,
         prefix=plain[: len(API_TOKEN_PREFIX) + 6],
         token_hash=sha256(plain),
@@ -77,7 +78,7 @@ async def create(
         action="api_token.create",
         resource_type="api_token",
         resource_id=token.id,
-        details={"name": name, "scopes": token.scopes, "owner_id": user.id},
+        details={"name": name, "scopes": token.scopes, "owner_id": user_id},
     )
     await session.commit()
     return token, plain
@@ -105,50 +106,68 @@ async def delete(session: AsyncSession, *, actor: AuditActor, user_id: int, toke
     await session.commit()
 
 
-# Built once (every API request runs it); the roles come in the same round trip.
+# Built once (every API request runs it). Plain columns, not ORM entities: the token, its
+# owner and the owner's roles (one row per role) in one round trip, without loading objects.
+_tokens = ApiToken.__table__
+_users = User.__table__
+_roles = UserRole.__table__
 _BY_HASH = (
-    select(ApiToken, User)
-    .join(User, ApiToken.user_id == User.id)
-    .where(ApiToken.token_hash == bindparam("token_hash"))
-    .options(joinedload(User.role_rows))
+    select(
+        _tokens.c.id,
+        _tokens.c.expires_at,
+        _tokens.c.last_used_at,
+        _tokens.c.scopes,
+        _users.c.id,
+        _users.c.username,
+        _users.c.is_active,
+        _roles.c.role,
+    )
+    .join(_users, _tokens.c.user_id == _users.c.id)
+    .outerjoin(_roles, _roles.c.user_id == _users.c.id)
+    .where(_tokens.c.token_hash == bindparam("token_hash"))
 )
 
 
-def _due_for_touch(api_token: ApiToken, now: datetime) -> bool:
-    last = api_token.last_used_at
-    if last is not None and now - last <= _LAST_USED_RESOLUTION:
+def _due_for_touch(token_hash: str, last_used_at: datetime | None, now: datetime) -> bool:
+    if last_used_at is not None and now - last_used_at <= _LAST_USED_RESOLUTION:
         return False
-    written = _touched.get(api_token.token_hash)
+    written = _touched.get(token_hash)
     if written is not None and now - written <= _LAST_USED_RESOLUTION:
         return False
     if len(_touched) >= _TOUCHED_MAX:
         _touched.clear()  # at worst some tokens are written once more
-    _touched[api_token.token_hash] = now
+    _touched[token_hash] = now
     return True
 
 
 async def authenticate(session: AsyncSession, *, token: str) -> Principal:
-    row = (await session.execute(_BY_HASH, {"token_hash": sha256(token)})).unique().first()
-    if row is None:
+    token_hash = sha256(token)
+    rows = (await session.execute(_BY_HASH, {"token_hash": token_hash})).all()
+    if not rows:
         raise Unauthorized("Invalid API token", code="invalid_token")
-    api_token, user = row
+    token_id, expires_at, last_used_at, scopes, user_id, username, is_active, _ = rows[0]
     now = utcnow()
-    if api_token.expires_at is not None and api_token.expires_at <= now:
+    if expires_at is not None and expires_at <= now:
         raise Unauthorized("API token expired", code="token_expired")
-    if not user.is_active:
+    if not is_active:
         raise Unauthorized("User is disabled", code="user_disabled")
-    permissions = permissions_for(user.roles)
-    scopes = api_token.scope_list()
+    roles = tuple(sorted(row[-1] for row in rows if row[-1] is not None))
+    permissions = permissions_for(roles)
     if scopes is not None:
         # Scopes only ever narrow: a demoted owner's token loses what the owner lost.
         permissions = permissions & frozenset(p for p in Permission if p.value in scopes)
-    if _due_for_touch(api_token, now):
+    if _due_for_touch(token_hash, last_used_at, now):
         # Through the write gate: on SQLite a write outside it would wait in SQLite's busy
         # handler, holding a pooled connection, while creates hold the write lock.
         async with write_gate(session):
             await session.execute(
-                update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
+                update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
             )
             await session.commit()
-        api_token.last_used_at = now
-    return Principal(user=user, permissions=permissions, api_token_id=api_token.id)
+    return Principal(
+        user_id=user_id,
+        username=username,
+        roles=roles,
+        permissions=permissions,
+        api_token_id=token_id,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -35,7 +36,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
-def permissions_for(roles: list[str] | set[str] | frozenset[str]) -> frozenset[Permission]:
+def permissions_for(roles: Iterable[str]) -> frozenset[Permission]:
     """Union of the permissions of the given roles (unknown role names grant nothing)."""
     granted: set[Permission] = set()
     for name in roles:

@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from wakedock.auth import api_tokens, service, sessions
 from wakedock.auth.dependencies import CurrentPrincipal, RequestMeta
-from wakedock.auth.models import ApiToken
+from wakedock.auth.models import ApiToken, User
 from wakedock.auth.passwords import verify_password
 from wakedock.auth.principal import Principal
 from wakedock.auth.schemas import (
@@ -29,8 +29,7 @@ from wakedock.realtime.hub import publish_revocation
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
 
-def _me(principal: Principal) -> Me:
-    user = principal.user
+def _me(user: User, principal: Principal) -> Me:
     return Me(
         id=user.id,
         username=user.username,
@@ -96,15 +95,15 @@ async def logout(
 
 
 @router.get("/me", summary="The caller's account, roles and permissions")
-async def me(principal: CurrentPrincipal) -> Me:
-    return _me(principal)
+async def me(principal: CurrentPrincipal, db: DbSession) -> Me:
+    return _me(await service.get_or_raise(db, user_id=principal.user_id), principal)
 
 
 @router.patch("/me", summary="Change the caller's e-mail, time zone or password")
 async def update_me(
     body: MeUpdate, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta, broker: AppBroker
 ) -> Me:
-    user = principal.user
+    user = await service.get_or_raise(db, user_id=principal.user_id)
     if body.new_password is not None:
         if not body.current_password:
             raise ValidationFailed(
@@ -130,9 +129,7 @@ async def update_me(
             except_session_id=principal.session_id,
             reason="password changed",
         )
-    return _me(
-        Principal(user=user, permissions=principal.permissions, session_id=principal.session_id)
-    )
+    return _me(user, principal)
 
 
 @router.get("/api-tokens", summary="List the caller's API tokens (never the tokens themselves)")
@@ -151,7 +148,8 @@ async def create_api_token(
     token, plain = await api_tokens.create(
         db,
         actor=principal.acting(meta),
-        user=principal.user,
+        user_id=principal.user_id,
+        roles=principal.roles,
         name=body.name,
         scopes=body.scopes,
         expires_at=body.expires_at,

@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
 from wakedock.auth import api_tokens
-from wakedock.auth.models import AuthSession, RefreshToken, User
+from wakedock.auth.models import AuthSession, RefreshToken, User, UserRole
 from wakedock.auth.passwords import hash_password, needs_rehash, verify_password
 from wakedock.auth.permissions import permissions_for
 from wakedock.auth.principal import Principal
@@ -196,13 +195,16 @@ async def logout(session: AsyncSession, *, principal: Principal, meta: AuditActo
     await session.commit()
 
 
-# Built once (every request with an access token runs it): user, roles and session state in
-# one round trip.
+# Built once (every request with an access token runs it): the user, the session's state and
+# the user's roles (one row per role) in one round trip, as plain columns.
+_users = User.__table__
+_roles = UserRole.__table__
+_sessions = AuthSession.__table__
 _USER_AND_SESSION = (
-    select(User, AuthSession.revoked_at)
-    .join(AuthSession, AuthSession.user_id == User.id)
-    .where(User.id == bindparam("user_id"), AuthSession.id == bindparam("session_id"))
-    .options(joinedload(User.role_rows))
+    select(_users.c.username, _users.c.is_active, _sessions.c.revoked_at, _roles.c.role)
+    .join(_sessions, _sessions.c.user_id == _users.c.id)
+    .outerjoin(_roles, _roles.c.user_id == _users.c.id)
+    .where(_users.c.id == bindparam("user_id"), _sessions.c.id == bindparam("session_id"))
 )
 
 
@@ -211,24 +213,25 @@ async def authenticate(session: AsyncSession, settings: Settings, *, token: str)
     if token.startswith(API_TOKEN_PREFIX):
         return await api_tokens.authenticate(session, token=token)
     claims = decode_access_token(token, secret=settings.resolved_secret_key)
-    row = (
-        (
-            await session.execute(
-                _USER_AND_SESSION, {"user_id": claims.user_id, "session_id": claims.session_id}
-            )
+    rows = (
+        await session.execute(
+            _USER_AND_SESSION, {"user_id": claims.user_id, "session_id": claims.session_id}
         )
-        .unique()
-        .first()
-    )
-    if row is None:
+    ).all()
+    if not rows:
         raise Unauthorized("Invalid access token", code="invalid_token")
-    user, revoked_at = row
+    username, is_active, revoked_at, _ = rows[0]
     if revoked_at is not None:
         raise Unauthorized("Session revoked", code="session_revoked")
-    if not user.is_active:
+    if not is_active:
         raise Unauthorized("User is disabled", code="user_disabled")
+    roles = tuple(sorted(row[-1] for row in rows if row[-1] is not None))
     return Principal(
-        user=user, permissions=permissions_for(user.roles), session_id=claims.session_id
+        user_id=claims.user_id,
+        username=username,
+        roles=roles,
+        permissions=permissions_for(roles),
+        session_id=claims.session_id,
     )
 
 

@@ -194,22 +194,22 @@ async def _store(
     body: NotificationCreate,
     now: datetime,
 ) -> Created:
-    sender = principal.user
+    sender_id = principal.user_id
     if body.idempotency_key is not None:
         existing = await service.find_idempotent(
-            session, sender_id=sender.id, key=body.idempotency_key, now=now
+            session, sender_id=sender_id, key=body.idempotency_key, now=now
         )
         if existing:
             await session.commit()
             return Created(notifications=existing, replaced=[], live=[], existing=True)
 
     content, channel_names = await content_from_request(
-        session, body=body, now=now, source=body.source or sender.username
+        session, body=body, now=now, source=body.source or principal.username
     )
     targets_others = (
         body.topic is not None
         or body.user_ids is not None
-        or (body.user_id is not None and body.user_id != sender.id)
+        or (body.user_id is not None and body.user_id != sender_id)
     )
     if targets_others and not principal.has(Permission.NOTIFICATIONS_SEND):
         raise Forbidden(
@@ -239,7 +239,7 @@ async def _store(
         elif body.user_id is not None:
             user_ids, field = [body.user_id], "user_id"
         else:
-            user_ids, field = [sender.id], None
+            user_ids, field = [sender_id], None
         # Who they are, whether they are active, their preferences: one query.
         known = await preferences.recipients(session, user_ids=user_ids)
         missing = [uid for uid in user_ids if uid not in known.active]
@@ -254,7 +254,7 @@ async def _store(
             user_ids=user_ids,
             content=content,
             now=now,
-            sender_id=sender.id,
+            sender_id=sender_id,
             channel_names=channel_names,
             idempotency_key=body.idempotency_key,
             known=known,
@@ -281,7 +281,7 @@ async def _store(
         if body.idempotency_key is None:
             raise
         existing = await service.find_idempotent(
-            session, sender_id=sender.id, key=body.idempotency_key, now=now
+            session, sender_id=sender_id, key=body.idempotency_key, now=now
         )
         if not existing:
             raise Conflict(

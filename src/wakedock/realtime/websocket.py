@@ -220,7 +220,7 @@ async def serve_socket(
 
     expires = expiry(token, settings)
     # Only what the socket needs is kept for its lifetime (not the user's ORM object).
-    actor = AuditActor(principal.user_id, principal.user.username, None, "websocket")
+    actor = AuditActor(principal.user_id, principal.username, None, "websocket")
     conn = Connection(
         user_id=user_id,
         send=socket.send_message,

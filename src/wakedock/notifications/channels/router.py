@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy import delete, select
 
 from wakedock.audit import service as audit
+from wakedock.auth import service as users
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.dependencies import AppSettings, DbSession
 from wakedock.errors import ERROR_RESPONSES, NotFound
@@ -85,6 +86,7 @@ async def test_channel(
 ) -> ChannelTestResult:
     extra = {}
     row = await service.get_or_raise(db, channel_id=channel_id)
+    account = await users.get_or_raise(db, user_id=admin.user_id)
     if row.type == "webpush":
         sub = (
             await db.scalars(
@@ -105,8 +107,8 @@ async def test_channel(
         db,
         actor=admin.acting(meta),
         channel_id=channel_id,
-        recipient_email=admin.user.email,
-        recipient_name=admin.user.username,
+        recipient_email=account.email,
+        recipient_name=account.username,
         allow_private=settings.allow_private_targets,
         extra=extra,
     )
