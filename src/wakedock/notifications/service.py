@@ -4,7 +4,8 @@ Ordering contract: every creating transaction first locks the recipients' rows i
 ``notification_user_state`` (in user id order), then inserts. Ids are allocated after the lock
 and the lock is held until commit, so one user's notifications become visible in id order and
 "every notification with id > X" is a gap-free resume point, even on PostgreSQL with concurrent
-writers.
+writers. SQLite needs no row lock: its first write in a transaction takes the database's single
+write lock until commit, so ids are allocated and committed one transaction at a time.
 """
 
 from __future__ import annotations
@@ -15,7 +16,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,9 +101,10 @@ async def lock_recipients(session: AsyncSession, user_ids: Sequence[int]) -> Non
     if not ids:
         return
     dialect = session.bind.dialect.name if session.bind else "sqlite"
+    if dialect == "sqlite":
+        return  # the insert takes SQLite's write lock (see the ordering contract above)
     # One statement creates or locks every row: ON CONFLICT DO UPDATE takes the row lock on
-    # PostgreSQL (rows in the VALUES order: sorted, so no deadlocks); on SQLite any write takes
-    # the database write lock until commit.
+    # PostgreSQL (rows in the VALUES order: sorted, so no deadlocks).
     if len(ids) == 1:  # the common case, built once per dialect
         await session.execute(_lock_one(dialect), {"user_id": ids[0]})
         return
@@ -100,18 +113,20 @@ async def lock_recipients(session: AsyncSession, user_ids: Sequence[int]) -> Non
     )
 
 
+# On the table, not the mapped class: an ORM-enabled INSERT goes through the ORM's bulk
+# machinery, a third of the statement's cost for nothing here.
+_states = NotificationUserState.metadata.tables[NotificationUserState.__tablename__]
+
+
+def _upsert_state(dialect: str, values: Any) -> Any:
+    """INSERT into ``notification_user_state`` with ON CONFLICT (user_id), in the dialect's form."""
+    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_into(_states).values(values)
+
+
 def _lock_statement(dialect: str, values: Any) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # On the table, not the mapped class: an ORM-enabled INSERT goes through the ORM's bulk
-    # machinery, a third of this statement's cost for nothing here.
-    table = NotificationUserState.metadata.tables[NotificationUserState.__tablename__]
-    return (
-        insert(table)
-        .values(values)
-        .on_conflict_do_update(
-            index_elements=["user_id"],
-            set_={"replay_floor_id": table.c.replay_floor_id},
-        )
+    return _upsert_state(dialect, values).on_conflict_do_update(
+        index_elements=["user_id"], set_={"replay_floor_id": _states.c.replay_floor_id}
     )
 
 
@@ -121,13 +136,16 @@ def _lock_one(dialect: str) -> Any:
 
 
 async def raise_replay_floor(session: AsyncSession, *, user_id: int, removed_id: int) -> None:
+    """Raise the user's floor to ``removed_id`` (creating the state row: on SQLite creates do
+    not make one)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    statement = _upsert_state(dialect, {"user_id": user_id, "replay_floor_id": removed_id})
+    floor, removed = _states.c.replay_floor_id, statement.excluded.replay_floor_id
     await session.execute(
-        update(NotificationUserState)
-        .where(
-            NotificationUserState.user_id == user_id,
-            NotificationUserState.replay_floor_id < removed_id,
+        statement.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"replay_floor_id": case((floor < removed, removed), else_=floor)},
         )
-        .values(replay_floor_id=removed_id)
     )
 
 
@@ -184,6 +202,16 @@ async def find_idempotent(
     return list((await session.scalars(query)).all())
 
 
+# On the table, not the mapped class: a Core INSERT ... RETURNING id is a third of what adding
+# objects and flushing them costs (the unit of work, then loading the generated values).
+# Ids come back in the order of the rows (one statement per row when a driver cannot promise
+# that for a multi-row INSERT).
+_notifications = Notification.metadata.tables[Notification.__tablename__]
+_INSERT_NOTIFICATIONS = insert(_notifications).returning(
+    _notifications.c.id, sort_by_parameter_order=True
+)
+
+
 async def insert_for(
     session: AsyncSession,
     *,
@@ -210,30 +238,31 @@ async def insert_for(
             )
         ).all()
         replaced = [(int(r[0]), int(r[1])) for r in rows]
-    notifications = [
-        Notification(
-            user_id=uid,
-            type=content.type,
-            priority=content.priority,
-            title=content.title,
-            message=content.message,
-            data=content.data,
-            action_url=content.action_url,
-            action_label=content.action_label,
-            topic=content.topic,
-            resource_id=content.resource_id,
-            source=content.source,
-            group_key=content.group_key,
-            expires_at=content.expires_at,
-            created_at=now,
-            sender_id=sender_id,
-            idempotency_key=idempotency_key,
-            broadcast_id=broadcast_id,
-        )
-        for uid in sorted(set(user_ids))
-    ]
-    session.add_all(notifications)
-    await session.flush()
+    shared = {
+        "type": content.type,
+        "priority": content.priority,
+        "title": content.title,
+        "message": content.message,
+        "data": content.data,
+        "action_url": content.action_url,
+        "action_label": content.action_label,
+        "topic": content.topic,
+        "resource_id": content.resource_id,
+        "source": content.source,
+        "group_key": content.group_key,
+        "read": False,
+        "read_at": None,
+        "created_at": now,
+        "expires_at": content.expires_at,
+        "sender_id": sender_id,
+        "idempotency_key": idempotency_key,
+        "broadcast_id": broadcast_id,
+    }
+    values = [{**shared, "user_id": uid} for uid in sorted(set(user_ids))]
+    ids = (await session.execute(_INSERT_NOTIFICATIONS, values)).scalars().all()
+    # The rows as objects for the callers (payloads, delivery plans); not in the session: the
+    # INSERT above stored them.
+    notifications = [Notification(id=nid, **row) for nid, row in zip(ids, values, strict=True)]
     return notifications, replaced
 
 

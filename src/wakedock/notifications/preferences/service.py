@@ -96,25 +96,41 @@ class Recipients:
     email_channel_id: int | None = None  # the default e-mail channel (see delivery.queue)
 
 
-_PREF_COLUMNS = [getattr(NotificationPreferences, name) for name in _FIELDS]
-# Built once: every create runs it.
-_RECIPIENTS = (
-    select(
-        User.id,
-        User.is_active,
-        User.timezone,
-        select(PushSubscription.id).where(PushSubscription.user_id == User.id).exists(),
-        select(NotificationChannel.id)
-        .where(NotificationChannel.type == "email", NotificationChannel.is_active.is_(True))
-        .order_by(NotificationChannel.id)
-        .limit(1)
-        .scalar_subquery(),
-        NotificationPreferences.user_id,
-        *_PREF_COLUMNS,
+_users = User.__table__
+_prefs = NotificationPreferences.__table__
+_pushes = PushSubscription.__table__
+_channels = NotificationChannel.__table__
+
+
+def _recipients_query(one: bool) -> Any:
+    """Built once per shape (every create runs one): plain table columns, not ORM attributes,
+    so the session runs it as a Core statement; ``one``: the common single recipient, without
+    an IN list expanded at each execution."""
+    return (
+        select(
+            _users.c.id,
+            _users.c.is_active,
+            _users.c.timezone,
+            select(_pushes.c.id).where(_pushes.c.user_id == _users.c.id).exists(),
+            select(_channels.c.id)
+            .where(_channels.c.type == "email", _channels.c.is_active.is_(True))
+            .order_by(_channels.c.id)
+            .limit(1)
+            .scalar_subquery(),
+            _prefs.c.user_id,
+            *(_prefs.c[name] for name in _FIELDS),
+        )
+        .outerjoin(_prefs, _prefs.c.user_id == _users.c.id)
+        .where(
+            _users.c.id == bindparam("id")
+            if one
+            else _users.c.id.in_(bindparam("ids", expanding=True))
+        )
     )
-    .outerjoin(NotificationPreferences, NotificationPreferences.user_id == User.id)
-    .where(User.id.in_(bindparam("ids", expanding=True)))
-)
+
+
+_RECIPIENT = _recipients_query(one=True)
+_RECIPIENTS = _recipients_query(one=False)
 
 
 async def recipients(session: AsyncSession, *, user_ids: Sequence[int]) -> Recipients:
@@ -124,7 +140,10 @@ async def recipients(session: AsyncSession, *, user_ids: Sequence[int]) -> Recip
     result = Recipients()
     if not user_ids:
         return result
-    rows = (await session.execute(_RECIPIENTS, {"ids": list(user_ids)})).all()
+    if len(user_ids) == 1:
+        rows = (await session.execute(_RECIPIENT, {"id": user_ids[0]})).all()
+    else:
+        rows = (await session.execute(_RECIPIENTS, {"ids": list(user_ids)})).all()
     for row in rows:
         uid, is_active, zone, pushes, channel_id, saved = row[:6]
         result.email_channel_id = channel_id
