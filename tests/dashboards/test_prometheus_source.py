@@ -80,24 +80,26 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "scrape_configs:\n  - job_name: wakedock\n    static_configs:\n"
         f"      - targets: ['127.0.0.1:{app_port}']\n"
     )
-    prom = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={root / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{prom_port}",
-            "--log.level=warn",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     base = f"http://127.0.0.1:{prom_port}"
+    prom: subprocess.Popen[bytes] | None = None
     try:
         _wait_for(
             lambda: httpx.get(f"http://127.0.0.1:{app_port}/metrics", timeout=2).status_code == 200,
             "WakeDock to serve /metrics",
-            [app, prom],
+            [app],
             60,
+        )
+        # Only now: a scrape before WakeDock listens records up=0, which the range query sees.
+        prom = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={root / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{prom_port}",
+                "--log.level=warn",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
         def scraped() -> bool:
@@ -113,7 +115,8 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_for(scraped, "Prometheus to scrape WakeDock", [app, prom], 60)
         yield base
     finally:
-        _stop(prom)
+        if prom is not None:
+            _stop(prom)
         _stop(app)
 
 
