@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,59 @@ def test_upgrade_downgrade_upgrade_and_no_pending_diff(empty_database: str) -> N
     diff, tables = asyncio.run(_diff_and_tables(url))
     assert expected <= tables
     assert diff == []
+
+
+async def _execute(url: str, statement: str, rows: list[dict[str, Any]] | None = None) -> list[Any]:
+    """Run one statement (for each of ``rows``, if given) and commit; returns its rows."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement), rows)
+            return list(result.all()) if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+def test_existing_notifications_join_their_users_live_stream_in_id_order(
+    empty_database: str,
+) -> None:
+    """0004 numbers each user's stored notifications 1, 2, 3... by id, and the user's last
+    stream position follows, so resumes and new notifications go on from there."""
+    url = empty_database
+    migrate.upgrade(url, "0003_dashboards")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    users = [
+        {"id": uid, "name": f"u{uid}", "email": f"u{uid}@example.test", "now": now}
+        for uid in (1, 2)
+    ]
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO users (id, username, email, password_hash, timezone, is_active,"
+            " created_at) VALUES (:id, :name, :email, 'x', 'UTC', true, :now)",
+            users,
+        )
+    )
+    notes = [
+        {"id": nid, "uid": uid, "now": now} for nid, uid in ((10, 1), (11, 2), (12, 1), (15, 1))
+    ]
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO notifications (id, user_id, type, priority, title, message, data, read,"
+            " created_at) VALUES (:id, :uid, 'info', 'normal', 'n', '', '{}', false, :now)",
+            notes,
+        )
+    )
+    migrate.upgrade(url)
+    stream = asyncio.run(_execute(url, "SELECT id, seq, held FROM notifications ORDER BY id"))
+    assert [tuple(row) for row in stream] == [
+        (10, 1, False),
+        (11, 1, False),
+        (12, 2, False),
+        (15, 3, False),
+    ]
+    state = asyncio.run(
+        _execute(url, "SELECT user_id, last_seq FROM notification_user_state ORDER BY user_id")
+    )
+    assert [tuple(row) for row in state] == [(1, 3), (2, 1)]

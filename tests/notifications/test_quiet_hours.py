@@ -15,6 +15,7 @@ from tests.conftest import UserFactory
 from tests.notifications.conftest import SmtpSink
 from wakedock.clock import FrozenClock
 from wakedock.notifications.preferences.policy import Preferences, decide, quiet_window_end
+from wakedock.realtime.connection import Connection
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -178,6 +179,23 @@ class Listener:
         return self.events
 
 
+async def replayed(app: Any, user_id: int, since: int) -> list[int]:
+    """The ids a socket resuming with ``since`` is sent (the gateway's own replay)."""
+    sent: list[dict[str, Any]] = []
+
+    async def send(text: str, _: int | None) -> None:
+        sent.append(json.loads(text))
+
+    async def close(code: int, reason: str) -> None:
+        raise AssertionError(f"closed {code} {reason}")
+
+    conn = Connection(user_id=user_id, send=send, close=close)
+    await app.state.hub.resume(conn, since)
+    while conn.outbox:
+        await asyncio.sleep(0.01)
+    return [e["notification"]["id"] for e in sent if e["type"] == "notification"]
+
+
 async def test_quiet_hours_hold_non_urgent_and_pass_urgent(
     client: httpx.AsyncClient,
     make_user: UserFactory,
@@ -237,12 +255,25 @@ async def test_quiet_hours_hold_non_urgent_and_pass_urgent(
             fire["id"]
         ]
         assert [m[2]["Subject"] for m in smtp_server.messages] == ["DB down"]
+        # A held one is not replayed either until it is released.
+        assert await replayed(app, user.id, 0) == [fire["id"]]
+        assert await replayed(app, user.id, fire["id"]) == []
 
         clock.set(at("2026-03-11T07:00"))
         await app.state.worker.drain()
         events = await listener.settle()
-        pushed = [e["notification"]["id"] for e in events if e["type"] == "notification"]
-        assert pushed == [fire["id"], calm["id"], calm2["id"]]
+        pushed = [
+            (e["notification"]["id"], e["seq"]) for e in events if e["type"] == "notification"
+        ]
+        # Released after the urgent one, they come after it in the user's live stream...
+        assert pushed == [(fire["id"], 1), (calm["id"], 2), (calm2["id"], 3)]
+        # ...so a client that saw the urgent one and went away before the release is sent
+        # them when it resumes, though their ids are older.
+        assert await replayed(app, user.id, fire["id"]) == [calm["id"], calm2["id"]]
+        assert await replayed(app, user.id, calm["id"]) == [calm2["id"]]
+        assert await replayed(app, user.id, calm2["id"]) == []
+        # From the start: the whole stream, in its order.
+        assert await replayed(app, user.id, 0) == [fire["id"], calm["id"], calm2["id"]]
         # The held e-mails arrive as one digest.
         assert len(smtp_server.messages) == 2
         digest = smtp_server.messages[1][2]

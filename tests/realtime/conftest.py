@@ -201,3 +201,23 @@ async def sockets() -> AsyncIterator[list[Socket]]:
     yield opened
     for sock in opened:
         await sock.ws.close()
+
+
+def websocket_scope(user_id: int, query: str) -> dict[str, Any]:
+    """The ASGI scope of ``/ws/notifications/{user_id}?{query}``, for in-process sockets."""
+    path = f"/ws/notifications/{user_id}"
+    return {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "scheme": "ws",
+        "server": ("wakedock.test", 80),
+        "client": ("203.0.113.7", 40000),
+        "root_path": "",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "headers": [(b"host", b"wakedock.test")],
+        "subprotocols": [],
+        "state": {},
+    }

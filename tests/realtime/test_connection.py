@@ -1,14 +1,11 @@
-"""Per-connection buffering: slow clients are cut off, resumes de-duplicate."""
+"""Per-connection buffering: slow clients are cut off, resumes de-duplicate, new notifications go
+out in the order of their stream positions."""
 
 from __future__ import annotations
 
 import asyncio
-import time
-
-import pytest
 
 from wakedock.realtime.connection import (
-    REPLAY_OVERLAP_SECONDS,
     Batch,
     Connection,
     Message,
@@ -41,45 +38,78 @@ async def test_a_client_that_cannot_keep_up_is_closed_with_4408() -> None:
     assert len(conn.outbox) == 2
 
 
+def live(seq: int) -> Message:
+    """A new notification's live event at stream position ``seq`` (its id: seq + 100)."""
+    return Message(f"live {seq}", seq + 100, seq)
+
+
 async def test_live_events_during_a_replay_are_buffered_then_deduplicated() -> None:
     conn, _, sent = make(max_queue=10)
     conn.replaying = True
-    conn.offer("live 5", 5)
+    conn.offer(live(5))
     conn.offer("read", None)
-    conn.offer("live 7", 7)
+    conn.offer(live(6))
     assert len(conn.outbox) == 0
-    conn.finish_replay(sent=[4, 5])  # the replay already sent 4 and 5
+    conn.finish_replay(5)  # the replay sent everything up to position 5
     await asyncio.sleep(0)
-    assert sent == ["read", "live 7"]
-    conn.offer("live 4", 4)  # published before the replay read it, arriving late: a duplicate
+    assert sent == ["read", "live 6"]
+    conn.offer(live(4))  # published before the replay read it, arriving late: a duplicate
+    conn.offer(live(6))
     assert len(conn.outbox) == 0
-    assert sent == ["read", "live 7"]
+    assert sent == ["read", "live 6"]
 
 
-async def test_live_events_out_of_id_order_all_arrive() -> None:
-    """Concurrent creates publish in the order their commits return, and quiet hours release
-    held notifications later: an older id after a newer one is new to the socket, not a
-    duplicate."""
+async def test_live_events_out_of_stream_order_go_out_in_order() -> None:
+    """Concurrent creates publish in the order their commits return: a socket holds a newer
+    notification back until the one before it has come, and events that are not new
+    notifications wait behind them."""
     conn, _, sent = make(max_queue=10)
-    conn.offer("live 80", 80)
-    conn.offer("live 79", 79)
-    conn.offer("released 12", 12)
+    gaps: list[Connection] = []
+    conn.on_gap = gaps.append
+    conn.finish_replay(10)
+    conn.offer(live(12))
+    conn.offer("read", None)
+    conn.offer(live(13))
     await asyncio.sleep(0)
-    assert sent == ["live 80", "live 79", "released 12"]
+    assert sent == []
+    assert gaps == [conn]  # the hub is asked once to look for the missing position
+    conn.offer(live(11))
+    await asyncio.sleep(0)
+    assert sent == ["live 11", "live 12", "live 13", "read"]
+    assert conn.seq == 13
+    assert conn.ahead is None
+    conn.offer(live(15))
+    assert gaps == [conn, conn]
 
 
-async def test_replayed_ids_are_forgotten_once_their_live_events_cannot_be_on_their_way(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_a_gap_read_from_the_database_is_sent_in_order() -> None:
     conn, _, sent = make(max_queue=10)
-    conn.replaying = True
-    conn.finish_replay(sent=[5])
-    now = time.monotonic()
-    monkeypatch.setattr(time, "monotonic", lambda: now + REPLAY_OVERLAP_SECONDS + 1)
-    conn.offer("live 5", 5)  # no live event of a replayed row is still on its way by now
+    conn.finish_replay(10)
+    conn.offer(live(14))
+    conn.offer(live(12))
+    # The hub read positions 11..13: 11 is there, 13 too, 12 came live meanwhile (the
+    # database's copy is not sent again); nothing is missing below 14 any more.
+    conn.catch_up([live(11), live(12), live(13)], upto=13)
     await asyncio.sleep(0)
-    assert sent == ["live 5"]
-    assert conn.replayed is None
+    assert sent == ["live 11", "live 12", "live 13", "live 14"]
+    # A position the database no longer has (deleted, expired) is skipped.
+    conn.offer(live(17))
+    conn.catch_up([live(15)], upto=16)
+    await asyncio.sleep(0)
+    assert sent[-2:] == ["live 15", "live 17"]
+    assert conn.seq == 17
+
+
+async def test_a_socket_that_holds_too_much_behind_a_gap_is_closed_with_4408() -> None:
+    conn, closed, _ = make(max_queue=2)
+    conn.finish_replay(0)
+    conn.offer(live(2))
+    conn.offer(live(3))
+    conn.offer(live(4))
+    await asyncio.sleep(0)
+    assert closed == [(TOO_SLOW, "too slow: resume with since")]
+    assert conn.ahead is not None
+    assert len(conn.ahead) == 2
 
 
 async def test_direct_writes_keep_order_behind_a_waiting_outbox() -> None:
@@ -165,23 +195,28 @@ def direct_socket(
 
 async def test_a_batch_goes_out_in_one_write() -> None:
     conn, writes, _, _ = direct_socket()
-    batch = Batch([Message("a", 1), Message("b", 2), Message("c", None)])
+    batch = Batch([live(1), live(2), Message("c", None)])
     conn.offer_all(batch)
-    assert writes == [text_frame(b"a") + text_frame(b"b") + text_frame(b"c")]
+    assert writes == [text_frame(b"live 1") + text_frame(b"live 2") + text_frame(b"c")]
+    assert conn.seq == 2
 
 
 async def test_a_batch_falls_back_to_one_message_at_a_time_when_it_must() -> None:
-    """While replaying (buffered), while replayed ids may still arrive live (de-duplicated one
-    by one), or behind a waiting outbox, a batch's messages go the ordinary way."""
+    """While replaying (buffered), when it does not follow the socket's position (duplicates
+    dropped, a gap held), or behind a waiting outbox, a batch's messages go the ordinary way."""
     conn, writes, _, _ = direct_socket()
     conn.replaying = True
-    conn.offer_all(Batch([Message("live 5", 5), Message("live 6", 6)]))
+    conn.offer_all(Batch([live(5), live(6)]))
     assert writes == []
     assert [m.text for m in conn.buffer] == ["live 5", "live 6"]
-    conn.finish_replay(sent=[5])  # the replay sent 5: only 6 is written
+    conn.finish_replay(5)  # the replay sent up to 5: only 6 is written
     assert writes == [text_frame(b"live 6")]
-    conn.offer_all(Batch([Message("live 5", 5), Message("live 7", 7)]))
+    conn.offer_all(Batch([live(6), live(7)]))
     assert writes == [text_frame(b"live 6"), text_frame(b"live 7")]
+    conn.offer_all(Batch([live(9), live(10)]))  # 8 is missing: held back
+    assert writes == [text_frame(b"live 6"), text_frame(b"live 7")]
+    conn.offer_all(Batch([live(8)]))
+    assert writes[2:] == [text_frame(b"live 8"), text_frame(b"live 9"), text_frame(b"live 10")]
 
     slow, slow_writes, sent, _ = direct_socket(writable=False)
     slow.offer_all(Batch([Message("x", 1), Message("y", 2)]))

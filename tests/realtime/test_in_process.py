@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.realtime.conftest import websocket_scope
 from wakedock.realtime.websocket import RealtimeGateway
 
 
@@ -22,22 +23,7 @@ async def test_hello_live_event_and_disconnect(
     incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     await incoming.put({"type": "websocket.connect"})
-    path = f"/ws/notifications/{me['id']}"
-    scope = {
-        "type": "websocket",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "scheme": "ws",
-        "server": ("wakedock.test", 80),
-        "client": ("203.0.113.7", 40000),
-        "root_path": "",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": f"token={token}".encode(),
-        "headers": [(b"host", b"wakedock.test")],
-        "subprotocols": [],
-        "state": {},
-    }
+    scope = websocket_scope(me["id"], f"token={token}")
     asgi = RealtimeGateway(app) if via == "gateway" else app
     task = asyncio.create_task(asgi(scope, incoming.get, outgoing.put))
 
@@ -52,7 +38,10 @@ async def test_hello_live_event_and_disconnect(
         await client.post("/api/notifications", json={"title": "hi"}, headers=admin_headers)
     ).json()
     event = json.loads((await next_message())["text"])
-    assert event == {"type": "notification", "notification": created}
+    # ``seq``: its position in the user's live stream (a number per user, from 1).
+    assert event == {"type": "notification", "seq": event["seq"], "notification": created}
+    assert isinstance(event["seq"], int)
+    assert event["seq"] >= 1
     await incoming.put({"type": "websocket.receive", "text": '{"type": "ping"}'})
     assert json.loads((await next_message())["text"]) == {"type": "pong"}
     await incoming.put({"type": "websocket.disconnect", "code": 1000})

@@ -45,7 +45,7 @@ async def test_sse_stream_and_last_event_id_resume(server: Server) -> None:
         assert events[1] == (
             str(second["id"]),
             "notification",
-            {"type": "notification", "notification": second},
+            {"type": "notification", "seq": 2, "notification": second},
         )
         third = user.notify("three")
         async with client.stream(

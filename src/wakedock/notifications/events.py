@@ -53,8 +53,11 @@ async def created(
             payload = payloads.get(notification.id) or payloads.setdefault(
                 notification.id, notification_payload(notification)
             )
+        # ``seq``: its position in the user's live stream; sockets deliver in that order.
         await _publish(
-            broker, notification.user_id, {"type": "notification", "notification": payload}
+            broker,
+            notification.user_id,
+            {"type": "notification", "seq": notification.seq, "notification": payload},
         )
 
 

@@ -17,6 +17,8 @@ class Notification(Base):
     __table_args__ = (
         # Listing newest first, resuming "after id X", unread counts.
         Index("ix_notifications_user_id_id", "user_id", "id"),
+        # Replaying the user's live stream in its order (see ``seq``).
+        Index("ix_notifications_user_seq", "user_id", "seq"),
         Index("ix_notifications_user_read_id", "user_id", "read", "id"),
         Index("ix_notifications_user_group", "user_id", "group_key"),
         Index("ix_notifications_expires_at", "expires_at"),
@@ -51,11 +53,18 @@ class Notification(Base):
     broadcast_id: Mapped[int | None] = mapped_column(
         ForeignKey("notification_broadcasts.id", ondelete="SET NULL"), default=None
     )
+    # The position in the user's live stream: 1, 2, 3... with no gap and never reused, given
+    # when the notification is pushed (at creation, or when quiet hours release it). None: not
+    # pushed (yet). Live events carry it, so every socket delivers them in this order.
+    seq: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # Held by quiet hours at creation: its seq, given later, is out of id order.
+    held: Mapped[bool] = mapped_column(default=False)
 
 
 class NotificationUserState(Base):
     """Per-user row locked by every creating transaction, so a user's notifications become
-    visible in id order (gap-free resume), and the replay floor left by retention."""
+    visible in id order (gap-free resume); the replay floor left by retention; the last
+    position given in the user's live stream."""
 
     __tablename__ = "notification_user_state"
 
@@ -63,6 +72,7 @@ class NotificationUserState(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     replay_floor_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class NotificationPreferences(Base):

@@ -21,7 +21,7 @@ from wakedock.notifications import events, metrics, service
 from wakedock.notifications.delivery import queue
 from wakedock.notifications.models import NotificationSubscription
 from wakedock.notifications.preferences import service as preferences
-from wakedock.notifications.preferences.policy import Preferences
+from wakedock.notifications.preferences.policy import Preferences, decide
 from wakedock.notifications.schemas import NotificationCreate, Priority
 from wakedock.notifications.service import Content, Created
 from wakedock.notifications.templates import service as templates
@@ -132,6 +132,23 @@ async def deliver(
     named = await service.channels_by_name(session, channel_names)
     if known is None:
         known = await preferences.recipients(session, user_ids=list(user_ids))
+    prefs = known.prefs
+    # The socket's decision is made here too (queue.plan makes it again, the same way): a
+    # notification pushed now takes its place in the user's live stream as it is inserted.
+    pushed: set[int] = set()
+    held: set[int] = set()
+    for uid in user_ids:
+        socket = decide(
+            prefs.get(uid, Preferences()),
+            channel="websocket",
+            type=content.type,
+            priority=content.priority,
+            now=now,
+        )
+        if socket.now:
+            pushed.add(uid)
+        elif socket.allowed:
+            held.add(uid)
     notifications, replaced = await service.insert_for(
         session,
         user_ids=user_ids,
@@ -140,8 +157,9 @@ async def deliver(
         sender_id=sender_id,
         idempotency_key=idempotency_key,
         broadcast_id=broadcast_id,
+        pushed=pushed,
+        held=held,
     )
-    prefs = known.prefs
     email_parts = {
         k: v for k, v in (("subject", content.email_subject), ("html", content.email_html)) if v
     }

@@ -6,12 +6,16 @@ and the lock is held until commit, so one user's notifications become visible in
 "every notification with id > X" is a gap-free resume point, even on PostgreSQL with concurrent
 writers. SQLite needs no row lock: its first write in a transaction takes the database's single
 write lock until commit, so ids are allocated and committed one transaction at a time.
+
+The same row counts the user's live stream (``last_seq``): a notification pushed to their
+sockets takes the next position under that lock, so positions have no gaps and commit in order;
+sockets deliver live events by position (wakedock.realtime.connection).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,22 +99,30 @@ def visible(now: datetime) -> Any:
 # ---------------------------------------------------------------- ordering lock
 
 
-async def lock_recipients(session: AsyncSession, user_ids: Sequence[int]) -> None:
-    """Create missing state rows and lock them in id order (held until commit)."""
+async def lock_recipients(
+    session: AsyncSession, user_ids: Sequence[int], *, pushed: Collection[int] = ()
+) -> dict[int, int]:
+    """Create missing state rows and lock them in id order (held until commit), and give each
+    user in ``pushed`` the next position of their live stream. Returns {user id: seq}."""
     ids = sorted(set(user_ids))
-    if not ids:
-        return
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     if dialect == "sqlite":
-        return  # the insert takes SQLite's write lock (see the ordering contract above)
-    # One statement creates or locks every row: ON CONFLICT DO UPDATE takes the row lock on
-    # PostgreSQL (rows in the VALUES order: sorted, so no deadlocks).
+        # The first write takes SQLite's write lock (see the ordering contract above): only
+        # stream positions need the rows.
+        ids = [uid for uid in ids if uid in pushed]
+    if not ids:
+        return {}
+    # One statement creates or locks every row and counts the positions: ON CONFLICT DO
+    # UPDATE takes the row lock on PostgreSQL (rows in the VALUES order: sorted, so no
+    # deadlocks).
     if len(ids) == 1:  # the common case, built once per dialect
-        await session.execute(_lock_one(dialect), {"user_id": ids[0]})
-        return
-    await session.execute(
-        _lock_statement(dialect, [{"user_id": uid, "replay_floor_id": 0} for uid in ids])
-    )
+        uid = ids[0]
+        step = int(uid in pushed)
+        _, seq = (await session.execute(_lock_one(dialect), {"user_id": uid, "step": step})).one()
+        return {uid: int(seq)} if step else {}
+    values = [{"user_id": uid, "replay_floor_id": 0, "last_seq": int(uid in pushed)} for uid in ids]
+    rows = await session.execute(_lock_statement(dialect, values))
+    return {int(uid): int(seq) for uid, seq in rows if uid in pushed}
 
 
 # On the table, not the mapped class: an ORM-enabled INSERT goes through the ORM's bulk
@@ -125,14 +137,27 @@ def _upsert_state(dialect: str, values: Any) -> Any:
 
 
 def _lock_statement(dialect: str, values: Any) -> Any:
-    return _upsert_state(dialect, values).on_conflict_do_update(
-        index_elements=["user_id"], set_={"replay_floor_id": _states.c.replay_floor_id}
-    )
+    """``last_seq`` in the values is the step: 1 for a user given a position, else 0."""
+    statement = _upsert_state(dialect, values)
+    return statement.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={"last_seq": _states.c.last_seq + statement.excluded.last_seq},
+    ).returning(_states.c.user_id, _states.c.last_seq)
 
 
 @functools.cache
 def _lock_one(dialect: str) -> Any:
-    return _lock_statement(dialect, {"user_id": bindparam("user_id"), "replay_floor_id": 0})
+    return _lock_statement(
+        dialect,
+        {"user_id": bindparam("user_id"), "replay_floor_id": 0, "last_seq": bindparam("step")},
+    )
+
+
+async def next_position(session: AsyncSession, *, user_id: int) -> int:
+    """The next position of the user's live stream, for a notification held until now (quiet
+    hours). No commit; the row lock orders it with concurrent creates."""
+    seqs = await lock_recipients(session, [user_id], pushed={user_id})
+    return seqs[user_id]
 
 
 async def raise_replay_floor(session: AsyncSession, *, user_id: int, removed_id: int) -> None:
@@ -221,9 +246,14 @@ async def insert_for(
     sender_id: int | None,
     idempotency_key: str | None = None,
     broadcast_id: int | None = None,
+    pushed: Collection[int] = (),
+    held: Collection[int] = (),
 ) -> tuple[list[Notification], list[tuple[int, int]]]:
-    """Lock, apply group_key replacement, insert one notification per user. No commit."""
-    await lock_recipients(session, user_ids)
+    """Lock, apply group_key replacement, insert one notification per user. No commit.
+
+    ``pushed``: the users to whom it goes live now (it gets the next position of their
+    stream); ``held``: those to whom quiet hours push it later."""
+    seqs = await lock_recipients(session, user_ids, pushed=pushed)
     replaced: list[tuple[int, int]] = []
     if content.group_key is not None:
         rows = (
@@ -258,7 +288,10 @@ async def insert_for(
         "idempotency_key": idempotency_key,
         "broadcast_id": broadcast_id,
     }
-    values = [{**shared, "user_id": uid} for uid in sorted(set(user_ids))]
+    values = [
+        {**shared, "user_id": uid, "seq": seqs.get(uid), "held": uid in held}
+        for uid in sorted(set(user_ids))
+    ]
     ids = (await session.execute(_INSERT_NOTIFICATIONS, values)).scalars().all()
     # The rows as objects for the callers (payloads, delivery plans); not in the session: the
     # INSERT above stored them.
@@ -389,6 +422,58 @@ async def unread_count(session: AsyncSession, *, user_id: int, now: datetime | N
         Notification.user_id == user_id, Notification.read.is_(False), visible(now or utcnow())
     )
     return int(await session.scalar(query) or 0)
+
+
+async def stream_position(session: AsyncSession, *, user_id: int) -> int:
+    """The last position given in the user's live stream (0: none yet)."""
+    query = select(_states.c.last_seq).where(_states.c.user_id == user_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def position_after(session: AsyncSession, *, user_id: int, notification_id: int) -> int:
+    """Where a client that has seen ``notification_id`` stands in the user's live stream.
+
+    Its own position, if it was pushed; else (it reached the client over REST, or was deleted
+    since) the last position below it given at creation: ids and those positions grow together,
+    so everything newer than the client's list is after it (a late one released by quiet hours
+    may then come again, never miss)."""
+    own = (
+        select(_notifications.c.seq)
+        .where(
+            _notifications.c.user_id == user_id,
+            _notifications.c.id == notification_id,
+        )
+        .scalar_subquery()
+    )
+    below = (
+        select(func.max(_notifications.c.seq))
+        .where(
+            _notifications.c.user_id == user_id,
+            _notifications.c.id <= notification_id,
+            _notifications.c.held.is_(False),
+        )
+        .scalar_subquery()
+    )
+    return int(await session.scalar(select(func.coalesce(own, below, 0))) or 0)
+
+
+async def list_stream(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    after_seq: int,
+    limit: int,
+    now: datetime,
+    before_seq: int | None = None,
+) -> Sequence[Notification]:
+    """The user's pushed notifications after position ``after_seq`` (and before
+    ``before_seq``), in stream order: what a resuming or lagging socket missed."""
+    query = select(Notification).where(
+        Notification.user_id == user_id, Notification.seq > after_seq, visible(now)
+    )
+    if before_seq is not None:
+        query = query.where(Notification.seq < before_seq)
+    return (await session.scalars(query.order_by(Notification.seq).limit(limit))).all()
 
 
 async def list_after(

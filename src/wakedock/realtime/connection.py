@@ -5,6 +5,12 @@ write of the pre-encoded frame into the socket's transport) and nothing is waiti
 Otherwise it waits in the outbox, a small deque, and a drain task, started on demand and ended
 when the outbox is empty, sends it with the connection's ``send`` coroutine (which waits for the
 socket to become writable). A client whose outbox fills is closed (4408) and resumes with since.
+
+New notifications carry their position in the user's live stream (``seq``: 1, 2, 3... per user,
+no gaps). A connection sends them in that order: one that arrives early (concurrent creates
+publish in the order their commits return) waits for those before it; one already sent (by a
+replay) is dropped. If a missing one does not come (its publisher died after the commit), the
+hub reads it from the database (``on_gap``).
 """
 
 from __future__ import annotations
@@ -14,17 +20,13 @@ import contextlib
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Any
 
 from wakedock.realtime.protocol import TOO_SLOW
 
 _ids = itertools.count(1)
-# How long a replayed id's live event may still be on its way (broker, hub) after the replay.
-REPLAY_OVERLAP_SECONDS = 30.0
-# How many of a replay's newest ids are remembered for that: older ones were published long ago.
-REPLAY_OVERLAP_IDS = 1000
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -42,11 +44,14 @@ def text_frame(payload: bytes) -> bytes:
 class Message:
     """One outgoing message, shared by every connection it goes to; its frame is built once."""
 
-    __slots__ = ("_frame", "notification_id", "text")
+    __slots__ = ("_frame", "notification_id", "seq", "text")
 
-    def __init__(self, text: str, notification_id: int | None = None) -> None:
+    def __init__(
+        self, text: str, notification_id: int | None = None, seq: int | None = None
+    ) -> None:
         self.text = text
         self.notification_id = notification_id
+        self.seq = seq  # a new notification's position in the user's live stream
         self._frame: bytes | None = None
 
     @property
@@ -60,11 +65,22 @@ class Batch:
     """Consecutive messages for one user's connections; their frames joined once, so that a
     socket that can take them gets them all in one write."""
 
-    __slots__ = ("_frame", "messages")
+    __slots__ = ("_frame", "first_seq", "last_seq", "messages", "ordered")
 
     def __init__(self, messages: list[Message]) -> None:
         self.messages = messages
         self._frame: bytes | None = None
+        seqs = [message.seq for message in messages if message.seq is not None]
+        # Positions one after another: a socket just before the first takes the whole batch.
+        self.ordered = all(b == a + 1 for a, b in itertools.pairwise(seqs))
+        self.first_seq = seqs[0] if seqs else None
+        self.last_seq = seqs[-1] if seqs else None
+
+    def follows(self, seq: int | None) -> bool:
+        """Whether a socket that has sent up to ``seq`` can take the whole batch as it is."""
+        if not self.ordered:
+            return False
+        return self.first_seq is None or seq is None or self.first_seq == seq + 1
 
     @property
     def frame(self) -> bytes:
@@ -80,7 +96,9 @@ class Connection:
         "_drain",
         "_outbox",
         "_space",
+        "ahead",
         "api_token_id",
+        "behind",
         "buffer",
         "close",
         "closing",
@@ -88,10 +106,10 @@ class Connection:
         "id",
         "last_seen",
         "max_queue",
-        "replayed",
-        "replayed_until",
+        "on_gap",
         "replaying",
         "send",
+        "seq",
         "session_id",
         "started",
         "user_id",
@@ -121,9 +139,13 @@ class Connection:
         self.max_queue = max_queue
         self.id = f"c{next(_ids)}"
         self.last_seen = time.monotonic()
-        # The newest ids a replay sent, while their live events may still be on their way.
-        self.replayed: frozenset[int] | None = None
-        self.replayed_until = 0.0
+        # The last stream position sent (None: not known yet).
+        self.seq: int | None = None
+        # While a position is missing: the newer notifications by position, and the other
+        # events that came after them (sent once the gap is closed).
+        self.ahead: dict[int, Message] | None = None
+        self.behind: list[Message] | None = None
+        self.on_gap: Callable[[Connection], None] | None = None  # the hub's: fill it in
         self.replaying = False
         self.buffer: list[Message] = []
         self.closing = False
@@ -150,16 +172,64 @@ class Connection:
             else:
                 self.buffer.append(message)
             return
-        nid = message.notification_id
-        if nid is not None and self.replayed is not None:
-            if time.monotonic() > self.replayed_until:
-                self.replayed = None
-            elif nid in self.replayed:
-                return  # the replay sent it already
-        # No "newest id sent" filter: live events may come out of id order (concurrent
-        # creates publish in the order their commits return; quiet hours release held ones
-        # later), and every one of them is new to this socket.
+        seq = message.seq
+        if seq is None:
+            if self.ahead:
+                self._wait(message, None)
+            else:
+                self._push(message)
+            return
+        if self.seq is not None:
+            if seq <= self.seq:
+                return  # sent already (by a replay)
+            if seq > self.seq + 1:
+                self._wait(message, seq)
+                return
+        self.seq = seq
         self._push(message)
+        if self.ahead:
+            self._release()
+
+    def _wait(self, message: Message, seq: int | None) -> None:
+        """Hold a message until the positions before it are sent."""
+        if self.ahead is None:
+            self.ahead, self.behind = {}, []
+            if self.on_gap is not None:
+                self.on_gap(self)
+        assert self.behind is not None
+        if len(self.ahead) + len(self.behind) >= self.max_queue:
+            self.shut(TOO_SLOW, "too slow: resume with since")
+        elif seq is None:
+            self.behind.append(message)
+        else:
+            self.ahead[seq] = message
+
+    def _release(self) -> None:
+        """Send the held messages that no missing position comes before any more."""
+        ahead = self.ahead
+        if ahead is None or self.seq is None:
+            return
+        for stale in [s for s in ahead if s <= self.seq]:
+            del ahead[stale]
+        while ahead and self.seq + 1 in ahead:
+            self.seq += 1
+            self._push(ahead.pop(self.seq))
+        if not ahead:
+            behind = self.behind or ()
+            self.ahead = self.behind = None
+            for message in behind:
+                self._push(message)
+
+    def catch_up(self, messages: Iterable[Message], upto: int) -> None:
+        """A gap read from the database: send what it holds (in order), then go on from
+        ``upto`` (positions up to it that it lacks were deleted or have expired)."""
+        for message in messages:
+            if message.seq is not None and (self.seq is None or message.seq > self.seq):
+                self.seq = message.seq
+                self._push(message)
+        if self.seq is None or self.seq < upto:
+            self.seq = upto
+        self._release()
 
     def offer_all(self, batch: Batch) -> None:
         """``offer`` each message of the batch, in one write when the socket can take it."""
@@ -169,12 +239,15 @@ class Connection:
             and self.started
             and not self.closing
             and not self.replaying
-            and self.replayed is None
+            and not self.ahead
             and not self._outbox
             and self._drain is None
             and self.write_now is not None
+            and batch.follows(self.seq)
             and self.write_now(batch)
         ):
+            if batch.last_seq is not None:
+                self.seq = batch.last_seq
             return
         for message in messages:
             self.offer(message)
@@ -235,15 +308,12 @@ class Connection:
             if not outbox:
                 self._outbox = None  # an idle connection keeps no deque
 
-    def finish_replay(self, sent: Collection[int] = ()) -> None:
-        """Replay done: send what arrived meanwhile, minus what the replay already sent.
-
-        ``sent``: the newest ids the replay sent. Their live events, if published just before
-        the replay read them, may still arrive for a moment: they are dropped until then."""
-        if sent:
-            self.replayed = frozenset(sent)
-            self.replayed_until = time.monotonic() + REPLAY_OVERLAP_SECONDS
+    def finish_replay(self, position: int | None = None) -> None:
+        """Replay done, up to stream ``position``: send what arrived meanwhile and is newer."""
+        if position is not None:
+            self.seq = position
         self.replaying = False
+        self._release()
         pending, self.buffer = self.buffer, []
         for message in pending:
             self.offer(message)

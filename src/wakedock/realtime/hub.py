@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from typing import Any
 
 import orjson
@@ -23,14 +23,18 @@ from wakedock.auth.models import ApiToken, AuthSession, User
 from wakedock.broker import Broker, BrokerDisconnected, Subscription
 from wakedock.clock import Clock
 from wakedock.notifications import events, service
+from wakedock.notifications.models import Notification
 from wakedock.notifications.preferences import service as preferences
-from wakedock.realtime.connection import REPLAY_OVERLAP_IDS, Batch, Connection, Message
+from wakedock.realtime.connection import Batch, Connection, Message
 from wakedock.realtime.protocol import UNAUTHORIZED
 
 logger = logging.getLogger(__name__)
 SERVICE_RESTART = 1012
 GOING_AWAY = 1001
 REPLAY_PAGE = 500
+# How long a socket holds newer notifications back for a missing position's live event before
+# reading it from the database (its publisher may have died between commit and publish).
+GAP_WAIT_SECONDS = 0.5
 # Connections offered an event between two turns of the event loop during a fan-out.
 FANOUT_SLICE = 256
 
@@ -56,6 +60,7 @@ class Hub:
         self._auto_read: dict[int, bool] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.ready = asyncio.Event()
+        self._on_gap = self._gap_found  # one bound method, shared by every connection
 
     # ------------------------------------------------------------ lifecycle
 
@@ -105,7 +110,26 @@ class Hub:
             conn.shut(code, reason)
 
     def register(self, conn: Connection) -> None:
+        conn.on_gap = self._on_gap
         self.connections[conn.user_id].add(conn)
+
+    async def open(self, conn: Connection, *, resuming: bool) -> int:
+        """Register a new connection and read the user's unread count (returned) and, unless a
+        replay follows, the stream position it starts from. Live events wait meanwhile."""
+        conn.replaying, conn.buffer = True, []
+        self.register(conn)
+        position = None
+        try:
+            async with self.sessionmaker() as session:
+                unread = await service.unread_count(
+                    session, user_id=conn.user_id, now=self.clock.now()
+                )
+                if not resuming:
+                    position = await service.stream_position(session, user_id=conn.user_id)
+        finally:
+            if not resuming:
+                conn.finish_replay(position)
+        return unread
 
     def unregister(self, conn: Connection) -> None:
         conns = self.connections.get(conn.user_id)
@@ -174,9 +198,11 @@ class Hub:
                     run = []
                     self._control(user_id, message)
                     continue
-                notification_id = message["notification"]["id"] if kind == "notification" else None
+                notification_id = seq = None
+                if kind == "notification":
+                    notification_id, seq = message["notification"]["id"], message.get("seq")
                 # Decoded and framed once per event, whatever the number of sockets.
-                run.append(Message(payload.decode(), notification_id))
+                run.append(Message(payload.decode(), notification_id, seq))
                 if notification_id is not None and self._auto_read.get(user_id, True):
                     # Off the dispatch loop: a database round trip here would hold up every
                     # socket.
@@ -251,45 +277,74 @@ class Hub:
     # ------------------------------------------------------------ resume
 
     async def resume(self, conn: Connection, since: int) -> None:
-        """Send every notification with id > since, oldest first, then go on live: no gap, no
-        duplicate (live events arriving meanwhile are buffered, then de-duplicated by id)."""
-        conn.replaying = True
-        conn.buffer = []
-        last = since
-        sent: deque[int] = deque(maxlen=REPLAY_OVERLAP_IDS)
+        """Send every notification after ``since`` in the user's live stream, oldest first,
+        then go on live: no gap, no duplicate (live events arriving meanwhile are buffered,
+        then those the replay sent are dropped by position)."""
+        if not conn.replaying:
+            conn.replaying, conn.buffer = True, []
+        position = None
         try:
             async with self.sessionmaker() as session:
-                if since < await service.replay_floor(session, user_id=conn.user_id):
+                user_id = conn.user_id
+                # Read first: every position up to it is committed, so the listing below
+                # holds them all (the ones it lacks have expired or were deleted).
+                newest = await service.stream_position(session, user_id=user_id)
+                if since < await service.replay_floor(session, user_id=user_id):
                     conn.offer('{"type":"reset"}', None)  # goes to the buffer, flushed below
+                    position = newest
                     return
-                prefs = await preferences.get_preferences(session, user_id=conn.user_id)
+                last = await service.position_after(session, user_id=user_id, notification_id=since)
                 now = self.clock.now()
                 while True:
-                    rows = await service.list_after(
-                        session, user_id=conn.user_id, after_id=last, limit=REPLAY_PAGE, now=now
+                    rows = await service.list_stream(
+                        session, user_id=user_id, after_seq=last, limit=REPLAY_PAGE, now=now
                     )
                     for row in rows:
-                        # What was never pushed live (preferences) is not replayed either.
-                        if preferences.decide(
-                            prefs,
-                            channel="websocket",
-                            type=row.type,
-                            priority=row.priority,
-                            now=now,
-                        ).now:
-                            text = orjson.dumps(
-                                {
-                                    "type": "notification",
-                                    "notification": events.notification_payload(row),
-                                }
-                            ).decode()
-                            await conn.put(Message(text, row.id))
-                            sent.append(row.id)
-                        last = row.id
+                        await conn.put(stream_message(row))
+                    if rows:
+                        last = rows[-1].seq or last
                     if len(rows) < REPLAY_PAGE:
                         break
+                position = max(last, newest)
         finally:
-            conn.finish_replay(sent)
+            conn.finish_replay(position)
+
+    # ------------------------------------------------------------ gaps
+
+    def _gap_found(self, conn: Connection) -> None:
+        task = asyncio.get_running_loop().create_task(self._fill_gap(conn))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fill_gap(self, conn: Connection) -> None:
+        """While ``conn`` holds notifications back for a missing position: give its live event
+        a moment, then read what is missing from the database."""
+        try:
+            while conn.ahead and not conn.closing:
+                await asyncio.sleep(GAP_WAIT_SECONDS)
+                while conn.ahead and not conn.closing and not conn.replaying:
+                    start, end = conn.seq, min(conn.ahead)
+                    if start is None:
+                        return
+                    async with self.sessionmaker() as session:
+                        rows = await service.list_stream(
+                            session,
+                            user_id=conn.user_id,
+                            after_seq=start,
+                            before_seq=end,
+                            limit=REPLAY_PAGE,
+                            now=self.clock.now(),
+                        )
+                    if conn.replaying:
+                        break  # the replay covers it
+                    # Every position before ``end`` was committed before ``end`` was (the
+                    # user's row lock): what the reading lacks is gone.
+                    full = len(rows) == REPLAY_PAGE
+                    upto = (rows[-1].seq or start) if full else end - 1
+                    conn.catch_up([stream_message(row) for row in rows], upto)
+        except Exception:
+            logger.exception("could not fill a gap in user %s's live stream", conn.user_id)
+            conn.shut(SERVICE_RESTART, "missed events: resume with since")
 
     async def revalidate(self) -> None:
         """Close sockets whose user was disabled, session revoked or API token deleted."""
@@ -364,3 +419,11 @@ async def publish_preferences_changed(broker: Broker | None, *, user_id: int) ->
         return
     with contextlib.suppress(Exception):
         await broker.publish(events.user_channel(user_id), b'{"type":"_prefs"}')
+
+
+def stream_message(row: Notification) -> Message:
+    """A stored notification as the live event its push made (for replays and gaps)."""
+    text = orjson.dumps(
+        {"type": "notification", "seq": row.seq, "notification": events.notification_payload(row)}
+    ).decode()
+    return Message(text, row.id, row.seq)

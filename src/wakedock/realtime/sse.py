@@ -17,7 +17,6 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from wakedock.errors import ERROR_RESPONSES, Unauthorized
-from wakedock.notifications import service
 from wakedock.realtime.auth import authorize, expiry, token_from
 from wakedock.realtime.connection import Connection
 from wakedock.realtime.hub import Hub
@@ -72,12 +71,8 @@ async def stream(
 
     async def body() -> AsyncIterator[str]:
         await hub.ready.wait()
-        hub.register(conn)
         try:
-            async with request.app.state.sessionmaker() as session:
-                unread = await service.unread_count(
-                    session, user_id=conn.user_id, now=hub.clock.now()
-                )
+            unread = await hub.open(conn, resuming=start is not None)
             hello = {
                 "type": "hello",
                 "user_id": conn.user_id,

@@ -126,6 +126,15 @@ class _Socket:
             await self.close(code, reason)
 
 
+def _parse_since(since: str | None) -> int | None:
+    """``?since=``: a notification id, else None (a bad one is answered after the hello)."""
+    try:
+        start = int(since) if since is not None else None
+    except ValueError:
+        return None
+    return start if start is not None and start >= 0 else None
+
+
 async def _first_message_token(socket: _Socket) -> str | None:
     try:
         text = await asyncio.wait_for(socket.receive_text(), protocol.AUTH_TIMEOUT_SECONDS)
@@ -238,11 +247,9 @@ async def serve_socket(
     except TimeoutError:
         await socket.close(TRY_AGAIN_LATER, "broker unavailable: retry")
         return
-    hub.register(conn)
+    start = _parse_since(since)
     try:
-        async with app.state.sessionmaker() as session:
-            unread = await service.unread_count(session, user_id=user_id, now=hub.clock.now())
-        del session  # not kept alive by this frame for the socket's lifetime
+        unread = await hub.open(conn, resuming=start is not None)
         await socket.send_text(
             orjson.dumps(
                 {
@@ -256,17 +263,10 @@ async def serve_socket(
             ).decode()
         )
         conn.start()
-        if since is not None:
-            try:
-                start = int(since)
-                if start < 0:
-                    raise ValueError
-            except ValueError:
-                conn.offer(
-                    _error("bad_since", "since must be a non-negative notification id"), None
-                )
-            else:
-                await hub.resume(conn, start)
+        if start is not None:
+            await hub.resume(conn, start)
+        elif since is not None:
+            conn.offer(_error("bad_since", "since must be a non-negative notification id"), None)
         # This task (Uvicorn's, one per socket) is the reader; writes need no task of their
         # own, and heartbeats are checked by the hub's single housekeeping timer. The loop is
         # here, not in a helper, so an idle socket keeps no extra coroutine frames.

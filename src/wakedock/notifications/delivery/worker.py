@@ -281,6 +281,10 @@ class DeliveryWorker:
                 "still in quiet hours",
                 retry_after=max(1.0, (decision.hold_until - self.clock.now()).total_seconds()),
             )
+        if notification.seq is None:
+            # Its place in the live stream, committed before any socket is told of it.
+            notification.seq = await service.next_position(session, user_id=notification.user_id)
+            await session.commit()
         await events.created(self.broker, [notification])
 
     async def _send(
