@@ -151,3 +151,16 @@ async def test_resuming_from_a_deleted_notification_loses_nothing(
         await ws.quiet(0.3)
     async with socket(app, user, f"&since={first}") as ws:
         assert await ws.notifications(1) == [(third, 3)]
+
+
+async def test_a_resume_from_another_users_id_sends_only_your_own(
+    app: Any, client: httpx.AsyncClient, make_user: UserFactory
+) -> None:
+    alice, bob = await make_user(), await make_user()
+    await post(client, bob, "bob 1")
+    alice_id = await post(client, alice, "alice's")
+    bob_second = await post(client, bob, "bob 2")
+    async with socket(app, bob, f"&since={alice_id}") as ws:
+        # Alice's id says nothing of Bob's stream but where it stood at that id.
+        assert await ws.notifications(1) == [(bob_second, 2)]
+        await ws.quiet(0.3)
