@@ -10,14 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from tests.conftest import UserFactory
 from tests.notifications.conftest import HttpReceiver
 from wakedock.clock import FrozenClock
-from wakedock.notifications import service
 from wakedock.notifications.delivery.retry import backoff
 from wakedock.notifications.delivery.worker import DeliveryWorker
+from wakedock.notifications.models import Notification
 
 
 def test_eight_attempts_span_about_thirty_minutes() -> None:
@@ -168,7 +168,15 @@ async def test_resume_is_gap_free_under_concurrent_writers(
         while True:
             finished = done.is_set()
             async with app.state.sessionmaker() as session:
-                rows = await service.list_after(session, user_id=user.id, after_id=last, limit=1000)
+                # "Every notification with id > last", as a client resuming from an id asks.
+                rows = (
+                    await session.scalars(
+                        select(Notification)
+                        .where(Notification.user_id == user.id, Notification.id > last)
+                        .order_by(Notification.id)
+                        .limit(1000)
+                    )
+                ).all()
             for row in rows:
                 seen.append(row.id)
                 last = row.id

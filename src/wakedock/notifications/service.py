@@ -476,23 +476,6 @@ async def list_stream(
     return (await session.scalars(query.order_by(Notification.seq).limit(limit))).all()
 
 
-async def list_after(
-    session: AsyncSession, *, user_id: int, after_id: int, limit: int, now: datetime | None = None
-) -> Sequence[Notification]:
-    """The user's notifications with id > after_id, oldest first (resume / replay)."""
-    from wakedock.db.base import utcnow
-
-    query = (
-        select(Notification)
-        .where(
-            Notification.user_id == user_id, Notification.id > after_id, visible(now or utcnow())
-        )
-        .order_by(Notification.id)
-        .limit(limit)
-    )
-    return (await session.scalars(query)).all()
-
-
 async def stats(session: AsyncSession, *, user_id: int, now: datetime) -> dict[str, Any]:
     base = and_(Notification.user_id == user_id, visible(now))
     by_type = dict(
