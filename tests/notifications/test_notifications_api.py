@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import UserFactory, assert_error
+from wakedock.db.engine import write_gate
 
 
 async def create(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
@@ -153,6 +155,41 @@ async def test_targeting_others_needs_send_permission(
     error = assert_error(unknown, 422)
     assert error["details"][0]["loc"] == ["body", "user_ids"]
     assert len((await client.get("/api/notifications", headers=alice.headers)).json()["items"]) == 1
+
+
+async def test_refused_creates_do_not_queue_behind_writes(
+    app: Any, backend: str, client: httpx.AsyncClient, make_user: UserFactory
+) -> None:
+    """On SQLite, creates write one at a time; the checks come before that queue, so a refused
+    create answers while another write holds it, and an accepted one waits its turn."""
+    if backend != "sqlite":
+        pytest.skip("only SQLite serialises creates (PostgreSQL locks per recipient)")
+    alice = await make_user()
+    operator = await make_user(role="operator")
+
+    async def post(body: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+        return await client.post("/api/notifications", json=body, headers=headers)
+
+    async with app.state.sessionmaker() as holder, write_gate(holder):
+        unknown = await asyncio.wait_for(
+            post({"title": "x", "user_id": 99999}, operator.headers), 10
+        )
+        assert_error(unknown, 422)
+        forbidden = await asyncio.wait_for(
+            post({"title": "x", "user_id": operator.id}, alice.headers), 10
+        )
+        assert_error(forbidden, 403)
+        accepted = asyncio.create_task(
+            post({"title": "queued", "user_id": alice.id}, operator.headers)
+        )
+        done, _ = await asyncio.wait([accepted], timeout=0.3)
+        assert not done  # waiting for the write in progress
+    assert (await accepted).status_code == 201
+    titles = [
+        n["title"]
+        for n in (await client.get("/api/notifications", headers=alice.headers)).json()["items"]
+    ]
+    assert titles == ["queued"]
 
 
 async def test_another_users_notification_is_404_everywhere(

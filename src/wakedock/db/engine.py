@@ -41,9 +41,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # schema when opened. Connections beyond the pool are closed when returned: with
             # a pool of 5, a burst of 20 concurrent creates opened and closed 15 of them, every
             # burst. The pool keeps as many as a burst checks out; an idle one is a parked
-            # thread.
+            # thread. Last in, first out: a steady load reuses the few connections it needs,
+            # whose threads are awake and whose page caches are current, instead of cycling
+            # through all of them (at 200 creates/s the connection threads used 0.24 of a core
+            # in first-in-first-out order, 0.14 in this one).
             kwargs.setdefault("pool_size", 24)
             kwargs.setdefault("max_overflow", 16)
+            kwargs.setdefault("pool_use_lifo", True)
             path = database
             kwargs.setdefault(
                 "async_creator",

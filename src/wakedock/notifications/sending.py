@@ -4,6 +4,7 @@ transaction, then publish the live events after the commit."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -196,31 +197,51 @@ async def create(
     now: datetime,
     broker: Broker | None,
 ) -> Created:
-    """POST /api/notifications: resolve the target, store, plan deliveries, commit, publish."""
-    async with write_gate(session):  # SQLite: one create's transaction at a time
-        created = await _store(session, principal=principal, actor=actor, body=body, now=now)
+    """POST /api/notifications: resolve the target, store, plan deliveries, commit, publish.
+
+    On SQLite the writes are one create at a time (``write_gate``), so the reads (template,
+    recipients and their preferences) come before it: each statement is a trip to the
+    connection's thread and back through the event loop, and the gate is held for every trip
+    inside it. A user disabled or a preference changed between the read and the write is the
+    same as a create that came just before that change. With an idempotency key, everything
+    stays inside the gate: a repeated request answers with the original result before
+    anything else is checked again.
+    """
+    if body.idempotency_key is None:
+        target = await _resolve(session, principal=principal, body=body, now=now)
+        async with write_gate(session):
+            created = await _store(session, target, actor=actor, body=body, now=now)
+    else:
+        async with write_gate(session):
+            existing = await service.find_idempotent(
+                session, sender_id=principal.user_id, key=body.idempotency_key, now=now
+            )
+            if existing:
+                await session.commit()
+                return Created(notifications=existing, replaced=[], live=[], existing=True)
+            target = await _resolve(session, principal=principal, body=body, now=now)
+            created = await _store(session, target, actor=actor, body=body, now=now)
     if not created.existing:
         await publish(broker, created)
     return created
 
 
-async def _store(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    actor: AuditActor,
-    body: NotificationCreate,
-    now: datetime,
-) -> Created:
-    sender_id = principal.user_id
-    if body.idempotency_key is not None:
-        existing = await service.find_idempotent(
-            session, sender_id=sender_id, key=body.idempotency_key, now=now
-        )
-        if existing:
-            await session.commit()
-            return Created(notifications=existing, replaced=[], live=[], existing=True)
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What a create request resolved to before anything is written."""
 
+    sender_id: int
+    content: Content
+    channel_names: list[str]
+    user_ids: list[int]
+    known: preferences.Recipients | None  # None for a topic: ``deliver`` reads them
+
+
+async def _resolve(
+    session: AsyncSession, *, principal: Principal, body: NotificationCreate, now: datetime
+) -> _Target:
+    """Render the content, check the caller may send it, find the recipients (reads only)."""
+    sender_id = principal.user_id
     content, channel_names = await content_from_request(
         session, body=body, now=now, source=body.source or principal.username
     )
@@ -241,7 +262,6 @@ async def _store(
             code="missing_permission",
             details={"missing": [Permission.NOTIFICATIONS_SEND.value]},
         )
-    known: preferences.Recipients | None = None
     if body.topic is not None:
         user_ids, sub_channels = await topic_subscribers(
             session,
@@ -251,31 +271,41 @@ async def _store(
             priority=content.priority,
         )
         channel_names = list(dict.fromkeys([*channel_names, *sorted(sub_channels)]))
+        return _Target(sender_id, content, channel_names, user_ids, known=None)
+    if body.user_ids is not None:
+        user_ids, field = sorted(set(body.user_ids)), "user_ids"
+    elif body.user_id is not None:
+        user_ids, field = [body.user_id], "user_id"
     else:
-        if body.user_ids is not None:
-            user_ids, field = sorted(set(body.user_ids)), "user_ids"
-        elif body.user_id is not None:
-            user_ids, field = [body.user_id], "user_id"
-        else:
-            user_ids, field = [sender_id], None
-        # Who they are, whether they are active, their preferences: one query.
-        known = await preferences.recipients(session, user_ids=user_ids)
-        missing = [uid for uid in user_ids if uid not in known.active]
-        if missing and field is not None:
-            raise ValidationFailed(
-                f"Unknown or disabled user id(s): {missing}", field=f"body.{field}"
-            )
+        user_ids, field = [sender_id], None
+    # Who they are, whether they are active, their preferences: one query.
+    known = await preferences.recipients(session, user_ids=user_ids)
+    missing = [uid for uid in user_ids if uid not in known.active]
+    if missing and field is not None:
+        raise ValidationFailed(f"Unknown or disabled user id(s): {missing}", field=f"body.{field}")
+    return _Target(sender_id, content, channel_names, user_ids, known)
 
+
+async def _store(
+    session: AsyncSession,
+    target: _Target,
+    *,
+    actor: AuditActor,
+    body: NotificationCreate,
+    now: datetime,
+) -> Created:
+    """Insert, plan deliveries, audit, commit."""
+    content, channel_names, user_ids = target.content, target.channel_names, target.user_ids
     try:
         created = await deliver(
             session,
             user_ids=user_ids,
             content=content,
             now=now,
-            sender_id=sender_id,
+            sender_id=target.sender_id,
             channel_names=channel_names,
             idempotency_key=body.idempotency_key,
-            known=known,
+            known=target.known,
         )
         await audit.write(
             session,
@@ -299,7 +329,7 @@ async def _store(
         if body.idempotency_key is None:
             raise
         existing = await service.find_idempotent(
-            session, sender_id=sender_id, key=body.idempotency_key, now=now
+            session, sender_id=target.sender_id, key=body.idempotency_key, now=now
         )
         if not existing:
             raise Conflict(
