@@ -148,13 +148,24 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     return details
 
 
-async def _handle_wakedock(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, WakeDockError)
+def error_response(exc: WakeDockError) -> JSONResponse:
+    """The answer to an error the API reports on purpose."""
     return JSONResponse(
         error_payload(exc.code, exc.message, exc.details),
         status_code=exc.status_code,
         headers=exc.headers,
     )
+
+
+def unexpected_error_response(method: str, path: str, exc: BaseException) -> JSONResponse:
+    """Log an unexpected failure with its traceback; answer 500 without its details."""
+    logger.exception("unhandled error on %s %s", method, path, exc_info=exc)
+    return JSONResponse(error_payload("internal_error", "Internal server error"), status_code=500)
+
+
+async def _handle_wakedock(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WakeDockError)
+    return error_response(exc)
 
 
 async def _handle_validation(_: Request, exc: Exception) -> JSONResponse:
@@ -179,8 +190,7 @@ async def _handle_http(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(error_payload("internal_error", "Internal server error"), status_code=500)
+    return unexpected_error_response(request.method, request.url.path, exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

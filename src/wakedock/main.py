@@ -27,6 +27,7 @@ from wakedock.dashboards.sources_router import router as dashboard_sources_route
 from wakedock.dashboards.templates_router import router as dashboard_templates_router
 from wakedock.db.engine import create_engine, create_sessionmaker
 from wakedock.errors import install_error_handlers
+from wakedock.gateway import Gateway
 from wakedock.notifications.broadcast.router import router as broadcast_router
 from wakedock.notifications.channels.router import push_router
 from wakedock.notifications.channels.router import router as channels_router
@@ -38,7 +39,6 @@ from wakedock.notifications.subscriptions.router import router as subscriptions_
 from wakedock.notifications.templates.router import router as templates_router
 from wakedock.realtime.hub import Hub
 from wakedock.realtime.sse import router as sse_router
-from wakedock.realtime.websocket import RealtimeGateway
 from wakedock.realtime.websocket import router as websocket_router
 from wakedock.settings import Settings
 from wakedock.system.metrics import MetricsMiddleware
@@ -179,15 +179,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def serve_app() -> RealtimeGateway:
+def serve_app() -> Gateway:
     """The factory ``wakedock serve`` hands to Uvicorn (each worker process calls it): the app,
-    with notification sockets served without the framework's per-request layers."""
+    with notification sockets and creates served without the framework's per-request layers."""
     from wakedock.log import configure_logging
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
     build_routes(app)  # before the freeze: what it builds lives as long as the process
-    gateway = RealtimeGateway(app)
+    gateway = Gateway(app)
     tune_garbage_collector()
     return gateway

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,17 @@ import pytest
 
 from tests.conftest import UserFactory, assert_error
 from wakedock.db.engine import write_gate
+from wakedock.gateway import Gateway
+
+
+@pytest.fixture(params=["app", "gateway"])
+async def client(app: Any, request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
+    """Each test here runs against the app and against the gateway ``wakedock serve`` runs,
+    which serves POST /api/notifications itself (``notifications.create_direct``)."""
+    asgi = Gateway(app) if request.param == "gateway" else app
+    transport = httpx.ASGITransport(app=asgi, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://wakedock.test") as c:
+        yield c
 
 
 async def create(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.realtime.conftest import websocket_scope
-from wakedock.realtime.websocket import RealtimeGateway
+from wakedock.gateway import Gateway
 
 
 @pytest.mark.parametrize("via", ["routing", "gateway"])
@@ -24,7 +24,7 @@ async def test_hello_live_event_and_disconnect(
     outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     await incoming.put({"type": "websocket.connect"})
     scope = websocket_scope(me["id"], f"token={token}")
-    asgi = RealtimeGateway(app) if via == "gateway" else app
+    asgi = Gateway(app) if via == "gateway" else app
     task = asyncio.create_task(asgi(scope, incoming.get, outgoing.put))
 
     async def next_message() -> dict[str, Any]:

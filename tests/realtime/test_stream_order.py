@@ -17,10 +17,10 @@ import httpx
 
 from tests.conftest import UserFactory, UserHandle
 from tests.realtime.conftest import websocket_scope
+from wakedock.gateway import Gateway
 from wakedock.notifications import events, sending
 from wakedock.notifications.models import Notification
 from wakedock.notifications.schemas import NotificationCreate
-from wakedock.realtime.websocket import RealtimeGateway
 
 
 class Socket:
@@ -58,7 +58,7 @@ async def socket(app: Any, user: UserHandle, query: str = "") -> AsyncIterator[S
     await incoming.put({"type": "websocket.connect"})
     token = user.headers["Authorization"].split()[1]
     scope = websocket_scope(user.id, f"token={token}{query}")
-    task = asyncio.create_task(RealtimeGateway(app)(scope, incoming.get, outgoing.put))
+    task = asyncio.create_task(Gateway(app)(scope, incoming.get, outgoing.put))
     ws = Socket(outgoing)
     assert (await asyncio.wait_for(outgoing.get(), 5))["type"] == "websocket.accept"
     assert (await ws.receive())["type"] == "hello"

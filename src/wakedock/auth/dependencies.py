@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -38,16 +38,21 @@ def require(*needed: Permission) -> Callable[..., Awaitable[Principal]]:
     """A dependency that authenticates and checks the caller holds every ``needed`` permission."""
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
-        missing = [str(p) for p in needed if not principal.has(p)]
-        if missing:
-            raise Forbidden(
-                f"Missing permission: {', '.join(missing)}",
-                code="missing_permission",
-                details={"missing": missing},
-            )
-        return principal
+        return check_permissions(principal, needed)
 
     return dependency
+
+
+def check_permissions(principal: Principal, needed: Iterable[Permission]) -> Principal:
+    """The principal, if it holds every ``needed`` permission; else 403 naming what is missing."""
+    missing = [str(p) for p in needed if not principal.has(p)]
+    if missing:
+        raise Forbidden(
+            f"Missing permission: {', '.join(missing)}",
+            code="missing_permission",
+            details={"missing": missing},
+        )
+    return principal
 
 
 async def request_meta(request: Request) -> AuditActor:

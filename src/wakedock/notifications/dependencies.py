@@ -10,9 +10,17 @@ from wakedock.auth.principal import Principal
 from wakedock.clock import Clock, clock_dependency
 from wakedock.dependencies import AppBroker
 
-Reader = Annotated[Principal, Depends(require(Permission.NOTIFICATIONS_READ))]
+READER_PERMISSIONS = (Permission.NOTIFICATIONS_READ,)
+Reader = Annotated[Principal, Depends(require(*READER_PERMISSIONS))]
 NotificationsAdmin = Annotated[Principal, Depends(require(Permission.NOTIFICATIONS_ADMIN))]
 Broadcaster = Annotated[Principal, Depends(require(Permission.NOTIFICATIONS_BROADCAST))]
 AppClock = Annotated[Clock, Depends(clock_dependency)]
 
-__all__ = ["AppBroker", "AppClock", "Broadcaster", "NotificationsAdmin", "Reader"]
+__all__ = [
+    "READER_PERMISSIONS",
+    "AppBroker",
+    "AppClock",
+    "Broadcaster",
+    "NotificationsAdmin",
+    "Reader",
+]

@@ -25,6 +25,7 @@ from wakedock.notifications.schemas import (
     ReadAllRequest,
     StatsOut,
 )
+from wakedock.notifications.service import Created
 from wakedock.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"], responses=ERROR_RESPONSES)
@@ -89,6 +90,12 @@ async def create_notification(
         now=clock.now(),
         broker=broker,
     )
+    return created_response(created, body)
+
+
+def created_response(created: Created, body: NotificationCreate) -> Response:
+    """201 with what was created (one notification, or ``items``); 200 for an idempotent
+    replay of an earlier request."""
     code = status.HTTP_200_OK if created.existing else status.HTTP_201_CREATED
     single = body.topic is None and body.user_ids is None
     shapes = created.payloads  # the live event's shape, when one was published

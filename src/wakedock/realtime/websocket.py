@@ -144,27 +144,10 @@ async def _first_message_token(socket: _Socket) -> str | None:
     return message.token if isinstance(message, protocol.Auth) else None
 
 
-class RealtimeGateway:
-    """The ASGI application ``wakedock serve`` runs: the app, with its notification sockets
-    served directly.
-
-    A socket lives for hours, and everything on its call stack lives with it: going through
-    the framework's middleware and routing would keep a dozen coroutine frames, exit stacks and
-    wrapped ``send`` callables per socket. Here the endpoint runs right under the server's own
-    task, with the server's own ``send`` (so ``direct_writer`` can use it). Every other request,
-    and any socket path this does not match, goes to the app unchanged.
-    """
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            match = _PATH.fullmatch(scope["path"])
-            if match is not None:
-                await serve_socket(self.app, scope, receive, send, int(match.group(1)), direct=True)
-                return
-        await self.app(scope, receive, send)
+def socket_user_id(path: str) -> int | None:
+    """The user id in a notification socket's path, or None for any other path."""
+    match = _PATH.fullmatch(path)
+    return int(match.group(1)) if match is not None else None
 
 
 @router.websocket("/ws/notifications/{user_id}")

@@ -45,7 +45,10 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = _route_template(scope)
-            method = scope["method"]
-            HTTP_REQUESTS.labels(method, route, str(status_code)).inc()
-            HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - start)
+            record_request(scope["method"], _route_template(scope), status_code, start)
+
+
+def record_request(method: str, route: str, status_code: int, start: float) -> None:
+    """Count a request answered with ``status_code`` that began at ``start`` (perf_counter)."""
+    HTTP_REQUESTS.labels(method, route, str(status_code)).inc()
+    HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - start)

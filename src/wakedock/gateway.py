@@ -1,0 +1,44 @@
+"""The ASGI application ``wakedock serve`` runs: the app, with its two hottest paths served
+under the framework rather than through it.
+
+- Notification sockets. A socket lives for hours, and everything on its call stack lives with
+  it: going through the framework's middleware and routing would keep a dozen coroutine frames,
+  exit stacks and wrapped ``send`` callables per socket. Here the endpoint runs right under the
+  server's own task, with the server's own ``send`` (so ``direct_writer`` can use it).
+- ``POST /api/notifications``, the request scripts and services send most: see
+  ``notifications.create_direct`` (same code, without the framework's per-request layers; what
+  it does not handle exactly as the app would goes to the app). Not when CORS is configured:
+  browsers' cross-origin answers need the app's CORS middleware.
+
+Every other request, and any path this does not match, goes to the app unchanged.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
+
+from wakedock.notifications import create_direct
+from wakedock.realtime.websocket import serve_socket, socket_user_id
+
+
+class Gateway:
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.direct_create = not app.state.settings.cors_origins
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            user_id = socket_user_id(scope["path"])
+            if user_id is not None:
+                await serve_socket(self.app, scope, receive, send, user_id, direct=True)
+                return
+        elif (
+            self.direct_create
+            and scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"] == create_direct.PATH
+        ):
+            await create_direct.serve(self.app, scope, receive, send)
+            return
+        await self.app(scope, receive, send)
