@@ -200,3 +200,16 @@ async def test_a_repeated_header_is_read_as_the_app_reads_it(
         assert answer.status_code == expected.status_code, headers
         statuses.append(answer.status_code)
     assert statuses == [201, 401, 201, 422]  # the first of each header counts
+
+
+async def test_the_token_is_read_as_the_app_reads_it(
+    client: httpx.AsyncClient, gateway: httpx.AsyncClient, spy: AppSpy, make_user: UserFactory
+) -> None:
+    alice = await make_user()
+    token = alice.headers["Authorization"].split()[1]
+    for value in (f"bearer {token}", f"BEARER {token}", f"Bearer   {token}  "):
+        headers = {"authorization": value}
+        expected = await client.post("/api/notifications", json={"title": "x"}, headers=headers)
+        answer = await gateway.post("/api/notifications", json={"title": "x"}, headers=headers)
+        assert answer.status_code == expected.status_code == 201, value
+    assert spy.seen == []

@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 
 import orjson
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import ValidationError
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -58,9 +59,10 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 def _bearer(authorization: bytes | None) -> str | None:
+    """The token, read as the app's ``HTTPBearer`` reads it."""
     if authorization is None:
         return None
-    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    scheme, token = get_authorization_scheme_param(authorization.decode("latin-1"))
     return token if scheme.lower() == "bearer" and token else None
 
 
