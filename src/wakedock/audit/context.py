@@ -26,3 +26,8 @@ def client_ip(conn: HTTPConnection) -> str | None:
 def user_agent(conn: HTTPConnection) -> str | None:
     value = conn.headers.get("user-agent")
     return value[:512] if value else None
+
+
+def anonymous_actor(conn: HTTPConnection) -> AuditActor:
+    """Where a request comes from, before knowing who sent it (``Principal.acting`` names it)."""
+    return AuditActor(user_id=None, username=None, ip=client_ip(conn), user_agent=user_agent(conn))

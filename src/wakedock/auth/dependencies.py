@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from wakedock.audit.context import AuditActor, client_ip, user_agent
+from wakedock.audit.context import AuditActor, anonymous_actor
 from wakedock.auth import sessions
 from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
@@ -57,9 +57,7 @@ def check_permissions(principal: Principal, needed: Iterable[Permission]) -> Pri
 
 async def request_meta(request: Request) -> AuditActor:
     """Where a request comes from, as an anonymous audit actor (``Principal.acting`` names it)."""
-    return AuditActor(
-        user_id=None, username=None, ip=client_ip(request), user_agent=user_agent(request)
-    )
+    return anonymous_actor(request)
 
 
 RequestMeta = Annotated[AuditActor, Depends(request_meta)]

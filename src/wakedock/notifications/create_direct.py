@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wakedock.audit.context import AuditActor, client_ip, user_agent
+from wakedock.audit.context import anonymous_actor
 from wakedock.auth import sessions
 from wakedock.auth.dependencies import check_permissions
 from wakedock.errors import WakeDockError, error_response, unexpected_error_response
@@ -116,17 +116,10 @@ async def serve(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> Non
             async with state.sessionmaker() as db:
                 principal = await sessions.authenticate(db, state.settings, token=token)
                 check_permissions(principal, READER_PERMISSIONS)
-                connection = HTTPConnection(scope)
-                meta = AuditActor(
-                    user_id=None,
-                    username=None,
-                    ip=client_ip(connection),
-                    user_agent=user_agent(connection),
-                )
                 created = await sending.create(
                     db,
                     principal=principal,
-                    actor=principal.acting(meta),
+                    actor=principal.acting(anonymous_actor(HTTPConnection(scope))),
                     body=request,
                     now=state.clock.now(),
                     broker=getattr(state, "broker", None),

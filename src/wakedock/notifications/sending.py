@@ -234,7 +234,7 @@ class _Target:
     content: Content
     channel_names: list[str]
     user_ids: list[int]
-    known: preferences.Recipients | None  # None for a topic: ``deliver`` reads them
+    known: preferences.Recipients
 
 
 async def _resolve(
@@ -271,7 +271,8 @@ async def _resolve(
             priority=content.priority,
         )
         channel_names = list(dict.fromkeys([*channel_names, *sorted(sub_channels)]))
-        return _Target(sender_id, content, channel_names, user_ids, known=None)
+        known = await preferences.recipients(session, user_ids=user_ids)
+        return _Target(sender_id, content, channel_names, user_ids, known)
     if body.user_ids is not None:
         user_ids, field = sorted(set(body.user_ids)), "user_ids"
     elif body.user_id is not None:
