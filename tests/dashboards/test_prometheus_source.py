@@ -105,12 +105,15 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         def scraped() -> bool:
             # Three scrapes at least: the first sample is then seconds old, inside the step-aligned
             # window of a range query (one fresh sample can lie just past its rounded end).
-            answer = httpx.get(
+            response = httpx.get(
                 f"{base}/api/v1/query",
                 params={"query": 'count_over_time(up{job="wakedock"}[30s]) >= 3'},
                 timeout=2,
-            ).json()
-            return bool(answer.get("data", {}).get("result"))
+            )
+            # Prometheus answers 503 "Service Unavailable" (not JSON) until its TSDB has opened.
+            if response.status_code != 200:
+                return False
+            return bool(response.json().get("data", {}).get("result"))
 
         _wait_for(scraped, "Prometheus to scrape WakeDock", [app, prom], 60)
         yield base

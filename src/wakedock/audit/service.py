@@ -62,9 +62,28 @@ async def write(
 ) -> None:
     """``record`` for hot paths: one INSERT now, in the caller's transaction, without an ORM
     object for the commit to flush (that cost ~0.5 ms of a notification create's ~2.7 ms)."""
-    await session.execute(
-        _INSERT, [_values(actor, action, resource_type, resource_id, success, details)]
+    await write_many(
+        session, [_values(actor, action, resource_type, resource_id, success, details)]
     )
+
+
+def entry(
+    actor: AuditActor,
+    action: str,
+    *,
+    resource_type: str | None = None,
+    resource_id: str | int | None = None,
+    success: bool = True,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One event's row, for ``write_many``."""
+    return _values(actor, action, resource_type, resource_id, success, details)
+
+
+async def write_many(session: AsyncSession, entries: Sequence[dict[str, Any]]) -> None:
+    """Several ``write``s in one INSERT."""
+    if entries:
+        await session.execute(_INSERT, list(entries))
 
 
 _INSERT = insert(AuditEvent.metadata.tables[AuditEvent.__tablename__])

@@ -92,6 +92,11 @@ class _Gate:
 _write_gates: weakref.WeakKeyDictionary[Any, _Gate] = weakref.WeakKeyDictionary()
 
 
+def serialises_writes(engine: AsyncEngine) -> bool:
+    """Whether this process's writes take turns at ``write_gate`` (SQLite)."""
+    return engine.dialect.name == "sqlite"
+
+
 @contextlib.asynccontextmanager
 async def write_gate(session: AsyncSession) -> AsyncIterator[None]:
     """Serialise this process's hot write transactions on SQLite (a no-op elsewhere).

@@ -17,10 +17,11 @@ from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
 from wakedock.broker import Broker
 from wakedock.db.engine import write_gate
+from wakedock.db.group_commit import GroupCommit
 from wakedock.errors import Conflict, Forbidden, ValidationFailed
 from wakedock.notifications import events, metrics, service
 from wakedock.notifications.delivery import queue
-from wakedock.notifications.models import NotificationSubscription
+from wakedock.notifications.models import NotificationChannel, NotificationSubscription
 from wakedock.notifications.preferences import service as preferences
 from wakedock.notifications.preferences.policy import Preferences, decide
 from wakedock.notifications.schemas import NotificationCreate, Priority
@@ -115,6 +116,20 @@ async def topic_subscribers(
     return sorted(users), channels
 
 
+@dataclass(frozen=True, slots=True)
+class Send:
+    """One create, resolved: what goes to whom, and the recipients as read already."""
+
+    user_ids: Sequence[int]
+    content: Content
+    sender_id: int | None
+    known: preferences.Recipients
+    now: datetime
+    named_channels: Sequence[NotificationChannel] = ()
+    idempotency_key: str | None = None
+    broadcast_id: int | None = None
+
+
 async def deliver(
     session: AsyncSession,
     *,
@@ -123,63 +138,85 @@ async def deliver(
     now: datetime,
     sender_id: int | None,
     channel_names: Sequence[str] = (),
-    idempotency_key: str | None = None,
     broadcast_id: int | None = None,
-    known: preferences.Recipients | None = None,
 ) -> Created:
-    """Insert for every recipient and plan every delivery. The caller audits and commits.
-
-    ``known``: the recipients, if the caller read them already (``preferences.recipients``)."""
+    """Insert for every recipient and plan every delivery. The caller audits and commits."""
     named = await service.channels_by_name(session, channel_names)
-    if known is None:
-        known = await preferences.recipients(session, user_ids=list(user_ids))
-    prefs = known.prefs
-    # The socket's decision is made here too (queue.plan makes it again, the same way): a
-    # notification pushed now takes its place in the user's live stream as it is inserted.
-    pushed: set[int] = set()
-    held: set[int] = set()
-    for uid in user_ids:
-        socket = decide(
-            prefs.get(uid, Preferences()),
-            channel="websocket",
-            type=content.type,
-            priority=content.priority,
-            now=now,
+    known = await preferences.recipients(session, user_ids=list(user_ids))
+    send = Send(user_ids, content, sender_id, known, now, named, broadcast_id=broadcast_id)
+    return (await deliver_many(session, [send]))[0]
+
+
+async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Created]:
+    """``deliver`` for several creates, as if one after the other, in one statement per step
+    (see ``service.insert_for``: two of them must not share a group_key)."""
+    inserts = []
+    for send in sends:
+        # The socket's decision is made here too (queue.plan makes it again, the same way): a
+        # notification pushed now takes its place in the user's live stream as it is inserted.
+        pushed: set[int] = set()
+        held: set[int] = set()
+        for uid in send.user_ids:
+            socket = decide(
+                send.known.prefs.get(uid, Preferences()),
+                channel="websocket",
+                type=send.content.type,
+                priority=send.content.priority,
+                now=send.now,
+            )
+            if socket.now:
+                pushed.add(uid)
+            elif socket.allowed:
+                held.add(uid)
+        inserts.append(
+            service.Insert(
+                send.user_ids,
+                send.content,
+                send.sender_id,
+                send.now,
+                pushed=pushed,
+                held=held,
+                idempotency_key=send.idempotency_key,
+                broadcast_id=send.broadcast_id,
+            )
         )
-        if socket.now:
-            pushed.add(uid)
-        elif socket.allowed:
-            held.add(uid)
-    notifications, replaced = await service.insert_for(
-        session,
-        user_ids=user_ids,
-        content=content,
-        now=now,
-        sender_id=sender_id,
-        idempotency_key=idempotency_key,
-        broadcast_id=broadcast_id,
-        pushed=pushed,
-        held=held,
-    )
-    email_parts = {
-        k: v for k, v in (("subject", content.email_subject), ("html", content.email_html)) if v
-    }
-    plan = await queue.plan(
-        session,
-        notifications=notifications,
-        preferences=prefs,
-        now=now,
-        named_channels=named,
-        email_parts=email_parts,
-        known=known,
-    )
-    caps = {uid: p.max_notifications for uid, p in prefs.items() if p.max_notifications}
+    inserted = await service.insert_for(session, inserts)
+    plans = []
+    caps: dict[int, int] = {}
+    for send, (notifications, _) in zip(sends, inserted, strict=True):
+        content = send.content
+        email_parts = {
+            k: v for k, v in (("subject", content.email_subject), ("html", content.email_html)) if v
+        }
+        plan = await queue.plan(
+            session,
+            notifications=notifications,
+            preferences=send.known.prefs,
+            now=send.now,
+            named_channels=send.named_channels,
+            email_parts=email_parts,
+            known=send.known,
+        )
+        plans.append(plan)
+        caps.update(
+            (uid, p.max_notifications) for uid, p in send.known.prefs.items() if p.max_notifications
+        )
+        metrics.NOTIFICATIONS_CREATED.labels(content.type, content.priority).inc(len(notifications))
     removed = await service.enforce_retention(session, caps=caps)
-    metrics.NOTIFICATIONS_CREATED.labels(content.type, content.priority).inc(len(notifications))
-    removed_ids = {nid for _, nid in removed}
-    live = [n for n in plan.live if n.id not in removed_ids]
-    kept = [n for n in notifications if n.id not in removed_ids]
-    return Created(notifications=kept, replaced=replaced + removed, live=live)
+    # As if one after the other: each removal is reported by the last create concerning its
+    # user, whose events are published after the others'. Its own notifications are that
+    # user's newest, which retention (a cap is at least 1) never removes; an earlier one's may
+    # be, and it is answered and published like one a later create removed.
+    reporter: dict[int, int] = {}
+    for index, (notifications, _) in enumerate(inserted):
+        reporter.update((n.user_id, index) for n in notifications)
+    results = []
+    for index, (plan, (notifications, replaced)) in enumerate(zip(plans, inserted, strict=True)):
+        reported = [(uid, nid) for uid, nid in removed if reporter.get(uid) == index]
+        results.append(
+            Created(notifications=notifications, replaced=replaced + reported, live=plan.live)
+        )
+    return results
 
 
 async def publish(broker: Broker | None, created: Created) -> None:
@@ -199,48 +236,56 @@ async def create(
 ) -> Created:
     """POST /api/notifications: resolve the target, store, plan deliveries, commit, publish.
 
-    On SQLite the writes are one create at a time (``write_gate``), so the reads (template,
-    recipients and their preferences) come before it: each statement is a trip to the
-    connection's thread and back through the event loop, and the gate is held for every trip
-    inside it. A user disabled or a preference changed between the read and the write is the
-    same as a create that came just before that change. With an idempotency key, everything
-    stays inside the gate: a repeated request answers with the original result before
-    anything else is checked again.
+    On SQLite the writes take turns (``write_gate``), so the reads (template, channels,
+    recipients and their preferences) come before it, and the creates that wait for their turn
+    are written together (``db.group_commit``). A user disabled or a preference changed
+    between the read and the write is the same as a create that came just before that change.
+    With an idempotency key, everything stays inside the gate: a repeated request answers with
+    the original result before anything else is checked again.
     """
     if body.idempotency_key is None:
-        target = await _resolve(session, principal=principal, body=body, now=now)
-        async with write_gate(session):
-            created = await _store(session, target, actor=actor, body=body, now=now)
-    else:
-        async with write_gate(session):
+        send = await _resolve(session, principal=principal, body=body, now=now)
+        return await _CREATES.submit(session, _Create(send, actor, broker))
+    async with write_gate(session):
+        existing = await service.find_idempotent(
+            session, sender_id=principal.user_id, key=body.idempotency_key, now=now
+        )
+        if existing:
+            await session.commit()
+            return Created(notifications=existing, replaced=[], live=[], existing=True)
+        send = await _resolve(session, principal=principal, body=body, now=now)
+        try:
+            (created,) = await _store(session, [_Create(send, actor, broker)])
+        except IntegrityError as exc:
+            # A concurrent request with the same idempotency key won: answer with its result.
+            await session.rollback()
             existing = await service.find_idempotent(
                 session, sender_id=principal.user_id, key=body.idempotency_key, now=now
             )
-            if existing:
-                await session.commit()
-                return Created(notifications=existing, replaced=[], live=[], existing=True)
-            target = await _resolve(session, principal=principal, body=body, now=now)
-            created = await _store(session, target, actor=actor, body=body, now=now)
-    if not created.existing:
-        await publish(broker, created)
+            if not existing:
+                raise Conflict(
+                    "Concurrent request with the same idempotency key",
+                    code="idempotency_conflict",
+                ) from exc
+            return Created(notifications=existing, replaced=[], live=[], existing=True)
+    await publish(broker, created)
     return created
 
 
 @dataclass(frozen=True, slots=True)
-class _Target:
-    """What a create request resolved to before anything is written."""
+class _Create:
+    """A create request, resolved, on its way to be stored."""
 
-    sender_id: int
-    content: Content
-    channel_names: list[str]
-    user_ids: list[int]
-    known: preferences.Recipients
+    send: Send
+    actor: AuditActor
+    broker: Broker | None
 
 
 async def _resolve(
     session: AsyncSession, *, principal: Principal, body: NotificationCreate, now: datetime
-) -> _Target:
-    """Render the content, check the caller may send it, find the recipients (reads only)."""
+) -> Send:
+    """Render the content, check the caller may send it, find the recipients and the channels
+    it names (reads only)."""
     sender_id = principal.user_id
     content, channel_names = await content_from_request(
         session, body=body, now=now, source=body.source or principal.username
@@ -272,72 +317,67 @@ async def _resolve(
         )
         channel_names = list(dict.fromkeys([*channel_names, *sorted(sub_channels)]))
         known = await preferences.recipients(session, user_ids=user_ids)
-        return _Target(sender_id, content, channel_names, user_ids, known)
-    if body.user_ids is not None:
-        user_ids, field = sorted(set(body.user_ids)), "user_ids"
-    elif body.user_id is not None:
-        user_ids, field = [body.user_id], "user_id"
     else:
-        user_ids, field = [sender_id], None
-    # Who they are, whether they are active, their preferences: one query.
-    known = await preferences.recipients(session, user_ids=user_ids)
-    missing = [uid for uid in user_ids if uid not in known.active]
-    if missing and field is not None:
-        raise ValidationFailed(f"Unknown or disabled user id(s): {missing}", field=f"body.{field}")
-    return _Target(sender_id, content, channel_names, user_ids, known)
+        if body.user_ids is not None:
+            user_ids, field = sorted(set(body.user_ids)), "user_ids"
+        elif body.user_id is not None:
+            user_ids, field = [body.user_id], "user_id"
+        else:
+            user_ids, field = [sender_id], None
+        # Who they are, whether they are active, their preferences: one query.
+        known = await preferences.recipients(session, user_ids=user_ids)
+        missing = [uid for uid in user_ids if uid not in known.active]
+        if missing and field is not None:
+            raise ValidationFailed(
+                f"Unknown or disabled user id(s): {missing}", field=f"body.{field}"
+            )
+    named = await service.channels_by_name(session, channel_names)
+    return Send(
+        user_ids,
+        content,
+        sender_id,
+        known,
+        now,
+        named,
+        idempotency_key=body.idempotency_key,
+    )
 
 
-async def _store(
-    session: AsyncSession,
-    target: _Target,
-    *,
-    actor: AuditActor,
-    body: NotificationCreate,
-    now: datetime,
-) -> Created:
-    """Insert, plan deliveries, audit, commit."""
-    content, channel_names, user_ids = target.content, target.channel_names, target.user_ids
-    try:
-        created = await deliver(
-            session,
-            user_ids=user_ids,
-            content=content,
-            now=now,
-            sender_id=target.sender_id,
-            channel_names=channel_names,
-            idempotency_key=body.idempotency_key,
-            known=target.known,
-        )
-        await audit.write(
-            session,
-            actor=actor,
-            action="notification.create",
-            resource_type="notification",
-            resource_id=created.notifications[0].id if len(created.notifications) == 1 else None,
-            details={
-                "recipients": len(user_ids),
-                "ids": [n.id for n in created.notifications][:100],
-                "type": content.type,
-                "priority": content.priority,
-                "topic": content.topic,
-                "channels": channel_names,
-            },
-        )
-        await session.commit()
-    except IntegrityError as exc:
-        # A concurrent request with the same idempotency key won: answer with its result.
-        await session.rollback()
-        if body.idempotency_key is None:
-            raise
-        existing = await service.find_idempotent(
-            session, sender_id=target.sender_id, key=body.idempotency_key, now=now
-        )
-        if not existing:
-            raise Conflict(
-                "Concurrent request with the same idempotency key", code="idempotency_conflict"
-            ) from exc
-        return Created(notifications=existing, replaced=[], live=[], existing=True)
+async def _store(session: AsyncSession, creates: Sequence[_Create]) -> list[Created]:
+    """Insert, plan deliveries, audit, commit: several creates in one transaction."""
+    created = await deliver_many(session, [c.send for c in creates])
+    await audit.write_many(
+        session,
+        [
+            audit.entry(
+                c.actor,
+                "notification.create",
+                resource_type="notification",
+                resource_id=done.notifications[0].id if len(done.notifications) == 1 else None,
+                details={
+                    "recipients": len(c.send.user_ids),
+                    "ids": [n.id for n in done.notifications][:100],
+                    "type": c.send.content.type,
+                    "priority": c.send.content.priority,
+                    "topic": c.send.content.topic,
+                    "channels": [channel.name for channel in c.send.named_channels],
+                },
+            )
+            for c, done in zip(creates, created, strict=True)
+        ],
+    )
+    await session.commit()
     return created
 
 
-__all__ = ["Preferences", "create", "deliver", "publish"]
+async def _publish(create: _Create, created: Created) -> None:
+    await publish(create.broker, created)
+
+
+# Two creates with the same group_key are not written together: the second replaces the first.
+_CREATES: GroupCommit[_Create, Created] = GroupCommit(
+    _store, after=_publish, separate=lambda c: c.send.content.group_key
+)
+
+
+__all__ = ["Preferences", "Send", "create", "deliver", "deliver_many", "publish"]

@@ -15,9 +15,10 @@ sockets deliver live events by position (wakedock.realtime.connection).
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import (
@@ -98,18 +99,24 @@ def visible(now: datetime) -> Any:
 
 # ---------------------------------------------------------------- ordering lock
 
+_NO_POSITIONS: Mapping[int, int] = MappingProxyType({})
+
 
 async def lock_recipients(
-    session: AsyncSession, user_ids: Sequence[int], *, pushed: Collection[int] = ()
+    session: AsyncSession,
+    user_ids: Collection[int],
+    *,
+    positions: Mapping[int, int] = _NO_POSITIONS,
 ) -> dict[int, int]:
-    """Create missing state rows and lock them in id order (held until commit), and give each
-    user in ``pushed`` the next position of their live stream. Returns {user id: seq}."""
+    """Create missing state rows and lock them in id order (held until commit), and take
+    ``positions[user]`` positions of each user's live stream. Returns {user id: the last
+    position taken} for the users given positions."""
     ids = sorted(set(user_ids))
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     if dialect == "sqlite":
         # The first write takes SQLite's write lock (see the ordering contract above): only
         # stream positions need the rows.
-        ids = [uid for uid in ids if uid in pushed]
+        ids = [uid for uid in ids if positions.get(uid)]
     if not ids:
         return {}
     # One statement creates or locks every row and counts the positions: ON CONFLICT DO
@@ -117,12 +124,14 @@ async def lock_recipients(
     # deadlocks).
     if len(ids) == 1:  # the common case, built once per dialect
         uid = ids[0]
-        step = int(uid in pushed)
+        step = positions.get(uid, 0)
         _, seq = (await session.execute(_lock_one(dialect), {"user_id": uid, "step": step})).one()
         return {uid: int(seq)} if step else {}
-    values = [{"user_id": uid, "replay_floor_id": 0, "last_seq": int(uid in pushed)} for uid in ids]
+    values = [
+        {"user_id": uid, "replay_floor_id": 0, "last_seq": positions.get(uid, 0)} for uid in ids
+    ]
     rows = await session.execute(_lock_statement(dialect, values))
-    return {int(uid): int(seq) for uid, seq in rows if uid in pushed}
+    return {int(uid): int(seq) for uid, seq in rows if positions.get(uid)}
 
 
 # On the table, not the mapped class: an ORM-enabled INSERT goes through the ORM's bulk
@@ -137,7 +146,7 @@ def _upsert_state(dialect: str, values: Any) -> Any:
 
 
 def _lock_statement(dialect: str, values: Any) -> Any:
-    """``last_seq`` in the values is the step: 1 for a user given a position, else 0."""
+    """``last_seq`` in the values is the step: how many positions the user is given."""
     statement = _upsert_state(dialect, values)
     return statement.on_conflict_do_update(
         index_elements=["user_id"],
@@ -156,7 +165,7 @@ def _lock_one(dialect: str) -> Any:
 async def next_position(session: AsyncSession, *, user_id: int) -> int:
     """The next position of the user's live stream, for a notification held until now (quiet
     hours). No commit; the row lock orders it with concurrent creates."""
-    seqs = await lock_recipients(session, [user_id], pushed={user_id})
+    seqs = await lock_recipients(session, [user_id], positions={user_id: 1})
     return seqs[user_id]
 
 
@@ -229,74 +238,118 @@ async def find_idempotent(
 
 # On the table, not the mapped class: a Core INSERT ... RETURNING id is a third of what adding
 # objects and flushing them costs (the unit of work, then loading the generated values).
-# Ids come back in the order of the rows (one statement per row when a driver cannot promise
-# that for a multi-row INSERT).
 _notifications = Notification.metadata.tables[Notification.__tablename__]
+# Ids in the order of the rows, in one statement: PostgreSQL orders them by a sentinel
+# counter. On SQLite, SQLAlchemy would send one statement per row to promise that order (a
+# trip to the connection's thread each: 64 rows took 64 trips); there one multi-row INSERT
+# gives the rows increasing rowids in the order of its VALUES (the largest rowid plus one,
+# row after row, under the write lock), so sorting the ids it returns is that order.
 _INSERT_NOTIFICATIONS = insert(_notifications).returning(
     _notifications.c.id, sort_by_parameter_order=True
 )
+_INSERT_NOTIFICATIONS_SQLITE = insert(_notifications).returning(_notifications.c.id)
 
 
-async def insert_for(
-    session: AsyncSession,
-    *,
-    user_ids: Sequence[int],
-    content: Content,
-    now: datetime,
-    sender_id: int | None,
-    idempotency_key: str | None = None,
-    broadcast_id: int | None = None,
-    pushed: Collection[int] = (),
-    held: Collection[int] = (),
-) -> tuple[list[Notification], list[tuple[int, int]]]:
-    """Lock, apply group_key replacement, insert one notification per user. No commit.
+async def _insert_rows(session: AsyncSession, values: list[dict[str, Any]]) -> list[int]:
+    """Insert the rows; their ids, in the order of ``values``."""
+    if not values:
+        return []
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "sqlite":
+        return sorted((await session.execute(_INSERT_NOTIFICATIONS_SQLITE, values)).scalars())
+    return list((await session.execute(_INSERT_NOTIFICATIONS, values)).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class Insert:
+    """One create's rows: its content, once for each of its users.
 
     ``pushed``: the users to whom it goes live now (it gets the next position of their
     stream); ``held``: those to whom quiet hours push it later."""
-    seqs = await lock_recipients(session, user_ids, pushed=pushed)
-    replaced: list[tuple[int, int]] = []
-    if content.group_key is not None:
-        rows = (
-            await session.execute(
-                delete(Notification)
-                .where(
-                    Notification.user_id.in_(list(user_ids)),
-                    Notification.group_key == content.group_key,
-                    Notification.read.is_(False),
-                )
-                .returning(Notification.user_id, Notification.id)
-            )
-        ).all()
-        replaced = [(int(r[0]), int(r[1])) for r in rows]
-    shared = {
-        "type": content.type,
-        "priority": content.priority,
-        "title": content.title,
-        "message": content.message,
-        "data": content.data,
-        "action_url": content.action_url,
-        "action_label": content.action_label,
-        "topic": content.topic,
-        "resource_id": content.resource_id,
-        "source": content.source,
-        "group_key": content.group_key,
-        "read": False,
-        "read_at": None,
-        "created_at": now,
-        "expires_at": content.expires_at,
-        "sender_id": sender_id,
-        "idempotency_key": idempotency_key,
-        "broadcast_id": broadcast_id,
-    }
-    values = [
-        {**shared, "user_id": uid, "seq": seqs.get(uid), "held": uid in held}
-        for uid in sorted(set(user_ids))
-    ]
-    ids = (await session.execute(_INSERT_NOTIFICATIONS, values)).scalars().all()
+
+    user_ids: Sequence[int]
+    content: Content
+    sender_id: int | None
+    created_at: datetime
+    pushed: Collection[int] = ()
+    held: Collection[int] = ()
+    idempotency_key: str | None = None
+    broadcast_id: int | None = None
+
+
+async def insert_for(
+    session: AsyncSession, inserts: Sequence[Insert]
+) -> list[tuple[list[Notification], list[tuple[int, int]]]]:
+    """Lock every recipient, apply group_key replacement, insert every row. No commit.
+
+    Several creates go in one statement each for the lock and the rows, as if inserted one
+    after the other in the order given: their positions in a user's stream and their ids
+    follow that order. Two of them must not share a group_key (the second would replace the
+    first). Returns each create's (notifications, replaced (user id, notification id))."""
+    positions: dict[int, int] = {}
+    for ins in inserts:
+        for uid in set(ins.pushed):
+            positions[uid] = positions.get(uid, 0) + 1
+    last = await lock_recipients(
+        session, {uid for ins in inserts for uid in ins.user_ids}, positions=positions
+    )
+    next_seq = {uid: seq - positions[uid] + 1 for uid, seq in last.items()}
+    replaced: list[list[tuple[int, int]]] = []
+    for ins in inserts:
+        replaced.append(await _replace_group(session, ins) if ins.content.group_key else [])
+    values: list[dict[str, Any]] = []
+    for ins in inserts:
+        content = ins.content
+        shared = {
+            "type": content.type,
+            "priority": content.priority,
+            "title": content.title,
+            "message": content.message,
+            "data": content.data,
+            "action_url": content.action_url,
+            "action_label": content.action_label,
+            "topic": content.topic,
+            "resource_id": content.resource_id,
+            "source": content.source,
+            "group_key": content.group_key,
+            "read": False,
+            "read_at": None,
+            "created_at": ins.created_at,
+            "expires_at": content.expires_at,
+            "sender_id": ins.sender_id,
+            "idempotency_key": ins.idempotency_key,
+            "broadcast_id": ins.broadcast_id,
+        }
+        for uid in sorted(set(ins.user_ids)):
+            seq = None
+            if uid in ins.pushed:
+                seq = next_seq[uid]
+                next_seq[uid] += 1
+            values.append({**shared, "user_id": uid, "seq": seq, "held": uid in ins.held})
+    ids = await _insert_rows(session, values)
     # The rows as objects for the callers (payloads, delivery plans); not in the session: the
     # INSERT above stored them.
-    notifications = [Notification(id=nid, **row) for nid, row in zip(ids, values, strict=True)]
-    return notifications, replaced
+    rows = iter([Notification(id=nid, **row) for nid, row in zip(ids, values, strict=True)])
+    return [
+        ([next(rows) for _ in range(len(set(ins.user_ids)))], gone)
+        for ins, gone in zip(inserts, replaced, strict=True)
+    ]
+
+
+async def _replace_group(session: AsyncSession, ins: Insert) -> list[tuple[int, int]]:
+    """Delete the recipients' unread notifications with the create's group_key."""
+    rows = (
+        await session.execute(
+            delete(Notification)
+            .where(
+                Notification.user_id.in_(list(ins.user_ids)),
+                Notification.group_key == ins.content.group_key,
+                Notification.read.is_(False),
+            )
+            .returning(Notification.user_id, Notification.id)
+        )
+    ).all()
+    return [(int(r[0]), int(r[1])) for r in rows]
 
 
 async def enforce_retention(

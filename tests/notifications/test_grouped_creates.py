@@ -1,0 +1,192 @@
+"""Creates that wait for SQLite's write gate together are stored together (db.group_commit) with
+the same answers, rows, audit entries and live events as one after the other. On PostgreSQL
+each is written at once; the same tests check the same outcomes there."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, text
+
+from tests.conftest import UserFactory, assert_error
+from tests.notifications.test_quiet_hours import Listener, replayed
+from wakedock.db.engine import write_gate
+
+Gate = Callable[[], AbstractAsyncContextManager[None]]
+
+
+@pytest.fixture
+def inserts(app: Any) -> Iterator[list[str]]:
+    """Every INSERT INTO notifications statement the app sends."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO NOTIFICATIONS "):
+            seen.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def gate(app: Any) -> Gate:
+    """``async with gate(): ...``: hold the write gate, as a write in progress would."""
+
+    @contextlib.asynccontextmanager
+    async def hold() -> AsyncIterator[None]:
+        async with app.state.sessionmaker() as holder, write_gate(holder):
+            yield
+
+    return hold
+
+
+async def post_all(
+    client: httpx.AsyncClient,
+    bodies: list[tuple[dict[str, Any], dict[str, str]]],
+    *,
+    spacing: float = 0,
+) -> list[asyncio.Task[httpx.Response]]:
+    """Start every request; with ``spacing``, each reaches the gate before the next starts."""
+    tasks = []
+    for body, headers in bodies:
+        tasks.append(
+            asyncio.create_task(client.post("/api/notifications", json=body, headers=headers))
+        )
+        await asyncio.sleep(spacing)
+    await asyncio.sleep(0.2)  # every request reaches the gate
+    return tasks
+
+
+async def test_creates_waiting_together_are_answered_and_stored_as_one_after_another(
+    app: Any,
+    client: httpx.AsyncClient,
+    make_user: UserFactory,
+    admin_headers: dict[str, str],
+    inserts: list[str],
+    gate: Gate,
+    backend: str,
+) -> None:
+    alice, bob = await make_user(), await make_user()
+    operator = await make_user(role="operator")
+    bodies = [({"title": f"a{i}"}, alice.headers) for i in range(6)]
+    bodies += [({"title": f"b{i}", "user_id": bob.id}, operator.headers) for i in range(6)]
+    bodies += [({"title": "both", "user_ids": [alice.id, bob.id]}, operator.headers)]
+    async with Listener(app, alice.id) as live:
+        inserts.clear()
+        async with gate():
+            tasks = await post_all(client, bodies)
+            if backend == "sqlite":
+                assert not any(task.done() for task in tasks)
+        responses = [await task for task in tasks]
+        events = await live.settle()
+    assert [r.status_code for r in responses] == [201] * 13
+    if backend == "sqlite":
+        assert len(inserts) == 1  # thirteen creates, one statement
+    answered = [r.json() for r in responses]
+    assert [a["title"] for a in answered[:12]] == [b["title"] for b, _ in bodies[:12]]
+    both = answered[12]["items"]
+    assert [n["user_id"] for n in both] == [alice.id, bob.id]
+
+    # They reach the gate in the order their reads finish; ids follow the order they are
+    # stored in. Alice's list, her live events and a replay from before them all agree on it,
+    # each notification once.
+    alice_ids = sorted([a["id"] for a in answered[:6]] + [both[0]["id"]])
+    listed = (await client.get("/api/notifications?limit=50", headers=alice.headers)).json()
+    assert [n["id"] for n in listed["items"]] == alice_ids[::-1]
+    assert [e["notification"]["id"] for e in events if e["type"] == "notification"] == alice_ids
+    assert await replayed(app, alice.id, since=0) == alice_ids
+
+    # One audit entry per create, naming what it created.
+    page = (
+        await client.get("/api/audit?action=notification.create&limit=50", headers=admin_headers)
+    ).json()
+    audited = sorted(tuple(e["details"]["ids"]) for e in page["items"])
+    assert audited == sorted(tuple(n["id"] for n in a.get("items", [a])) for a in answered)
+
+
+async def test_a_create_replaces_its_group_key_sent_in_the_same_wait(
+    app: Any, client: httpx.AsyncClient, make_user: UserFactory, gate: Gate
+) -> None:
+    alice = await make_user()
+    bodies = [
+        ({"title": "deploy started", "group_key": "deploy"}, alice.headers),
+        ({"title": "unrelated"}, alice.headers),
+        ({"title": "deploy finished", "group_key": "deploy"}, alice.headers),
+    ]
+    async with Listener(app, alice.id) as live:
+        async with gate():
+            tasks = await post_all(client, bodies, spacing=0.1)
+        first, _, last = [(await task).json() for task in tasks]
+        events = await live.settle()
+    listed = (await client.get("/api/notifications", headers=alice.headers)).json()["items"]
+    assert [n["title"] for n in listed] == ["deploy finished", "unrelated"]
+    deleted = [e["id"] for e in events if e["type"] == "notification.deleted"]
+    assert deleted == [first["id"]]
+    assert last["id"] > first["id"]
+
+
+async def test_retention_in_one_wait_removes_the_oldest_and_says_so(
+    app: Any, client: httpx.AsyncClient, make_user: UserFactory, gate: Gate
+) -> None:
+    alice = await make_user()
+    capped = await client.put(
+        "/api/notifications/preferences", json={"max_notifications": 2}, headers=alice.headers
+    )
+    assert capped.status_code == 200, capped.text
+    async with Listener(app, alice.id) as live:
+        async with gate():
+            bodies = [({"title": f"n{i}"}, alice.headers) for i in range(4)]
+            tasks = await post_all(client, bodies, spacing=0.1)
+        answered = [(await task).json() for task in tasks]
+        events = await live.settle()
+    assert [a["title"] for a in answered] == ["n0", "n1", "n2", "n3"]  # each answered in full
+    listed = (await client.get("/api/notifications", headers=alice.headers)).json()["items"]
+    assert [n["title"] for n in listed] == ["n3", "n2"]
+    # Every notification is announced before it is removed, and every removal is announced.
+    kinds = [
+        (e["type"], e["notification"]["id"] if e["type"] == "notification" else e["id"])
+        for e in events
+    ]
+    for removed in answered[:2]:
+        assert kinds.index(("notification", removed["id"])) < kinds.index(
+            ("notification.deleted", removed["id"])
+        )
+    assert sorted(i for t, i in kinds if t == "notification.deleted") == [
+        answered[0]["id"],
+        answered[1]["id"],
+    ]
+
+
+async def test_a_create_that_cannot_be_stored_fails_alone(
+    app: Any, client: httpx.AsyncClient, make_user: UserFactory, gate: Gate, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL writes each create at once: nothing waits to be grouped")
+    alice, doomed = await make_user(), await make_user()
+    operator = await make_user(role="operator")
+    bodies = [
+        ({"title": "kept 1", "user_id": alice.id}, operator.headers),
+        ({"title": "lost", "user_id": doomed.id}, operator.headers),
+        ({"title": "kept 2", "user_id": alice.id}, operator.headers),
+    ]
+    # As `wakedock serve` answers: a server error is a 500 answer, not an exception raised here.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://wakedock.test") as served:
+        async with gate():
+            tasks = await post_all(served, bodies, spacing=0.1)
+            # The recipient is removed after the create was checked, before it is stored.
+            async with app.state.engine.begin() as conn:
+                await conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": doomed.id})
+        kept1, lost, kept2 = [await task for task in tasks]
+    assert kept1.status_code == kept2.status_code == 201
+    assert_error(lost, 500)
+    listed = (await client.get("/api/notifications", headers=alice.headers)).json()["items"]
+    assert [n["title"] for n in listed] == ["kept 2", "kept 1"]
