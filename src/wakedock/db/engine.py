@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -92,9 +93,9 @@ class _Gate:
 _write_gates: weakref.WeakKeyDictionary[Any, _Gate] = weakref.WeakKeyDictionary()
 
 
-def serialises_writes(engine: AsyncEngine) -> bool:
+def serialises_writes(bind: AsyncEngine | AsyncConnection) -> bool:
     """Whether this process's writes take turns at ``write_gate`` (SQLite)."""
-    return engine.dialect.name == "sqlite"
+    return bind.dialect.name == "sqlite"
 
 
 @contextlib.asynccontextmanager
@@ -112,7 +113,7 @@ async def write_gate(session: AsyncSession) -> AsyncIterator[None]:
     connection while the gate's holder waits for one.
     """
     bind = session.bind
-    if bind is None or bind.dialect.name != "sqlite":
+    if bind is None or not serialises_writes(bind):
         yield
         return
     engine = bind.sync_engine
