@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Select,
     and_,
     bindparam,
@@ -34,7 +35,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
@@ -93,7 +93,7 @@ def to_out(notification: Notification) -> NotificationOut:
     return NotificationOut.model_validate(notification)
 
 
-def visible(now: datetime) -> Any:
+def visible(now: datetime | BindParameter[Any]) -> Any:
     return or_(Notification.expires_at.is_(None), Notification.expires_at > now)
 
 
@@ -181,16 +181,6 @@ async def raise_replay_floor(session: AsyncSession, *, user_id: int, removed_id:
             set_={"replay_floor_id": case((floor < removed, removed), else_=floor)},
         )
     )
-
-
-async def replay_floor(session: AsyncSession, *, user_id: int) -> int:
-    """Highest id removed by retention or expiry clean-up: resuming below it needs a reset."""
-    value = await session.scalar(
-        select(NotificationUserState.replay_floor_id).where(
-            NotificationUserState.user_id == user_id
-        )
-    )
-    return int(value or 0)
 
 
 # ---------------------------------------------------------------- creating
@@ -477,37 +467,84 @@ async def unread_count(session: AsyncSession, *, user_id: int, now: datetime | N
     return int(await session.scalar(query) or 0)
 
 
-async def stream_position(session: AsyncSession, *, user_id: int) -> int:
-    """The last position given in the user's live stream (0: none yet)."""
-    query = select(_states.c.last_seq).where(_states.c.user_id == user_id)
-    return int(await session.scalar(query) or 0)
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a user's live stream stands for a socket that opens or resumes."""
+
+    unread: int
+    newest: int  # the last position given in the stream (0: none yet)
+    floor: int  # the highest id removed by clean-up: resuming below it needs a reset
+    after: int  # the client's position, for a resume after ``since`` (0 otherwise)
 
 
-async def position_after(session: AsyncSession, *, user_id: int, notification_id: int) -> int:
-    """Where a client that has seen ``notification_id`` stands in the user's live stream.
+def _standing_statement() -> Any:
+    """One statement for what a socket needs when it opens, with parameters ``user_id``,
+    ``since`` and ``now``: built (and its cache key computed) once, not per connection.
 
-    Its own position, if it was pushed; else (it reached the client over REST, or was deleted
-    since) the last position below it given at creation: ids and those positions grow together,
-    so everything newer than the client's list is after it (a late one released by quiet hours
-    may then come again, never miss)."""
-    own = (
-        select(_notifications.c.seq)
+    ``after`` is where a client that has seen notification ``since`` stands: its own position,
+    if it was pushed; else (it reached the client over REST, or was deleted since) the last
+    position below it given at creation: ids and positions grow together, so everything newer
+    than the client's list is after it (a late one released by quiet hours may then come
+    again, never miss)."""
+    user_id: BindParameter[Any] = bindparam("user_id")
+    since: BindParameter[Any] = bindparam("since")
+    now: BindParameter[Any] = bindparam("now")
+    notes = _notifications.c
+    unread = (
+        select(func.count())
+        .select_from(_notifications)
         .where(
-            _notifications.c.user_id == user_id,
-            _notifications.c.id == notification_id,
+            notes.user_id == user_id,
+            notes.read.is_(False),
+            or_(notes.expires_at.is_(None), notes.expires_at > now),
         )
         .scalar_subquery()
     )
+    newest = select(_states.c.last_seq).where(_states.c.user_id == user_id).scalar_subquery()
+    floor = select(_states.c.replay_floor_id).where(_states.c.user_id == user_id).scalar_subquery()
+    own = select(notes.seq).where(notes.user_id == user_id, notes.id == since).scalar_subquery()
     below = (
-        select(func.max(_notifications.c.seq))
-        .where(
-            _notifications.c.user_id == user_id,
-            _notifications.c.id <= notification_id,
-            _notifications.c.held.is_(False),
-        )
+        select(func.max(notes.seq))
+        .where(notes.user_id == user_id, notes.id <= since, notes.held.is_(False))
         .scalar_subquery()
     )
-    return int(await session.scalar(select(func.coalesce(own, below, 0))) or 0)
+    return select(
+        unread,
+        func.coalesce(newest, 0),
+        func.coalesce(floor, 0),
+        func.coalesce(own, below, 0),
+    )
+
+
+_STANDING = _standing_statement()
+
+
+async def standing(
+    session: AsyncSession, *, user_id: int, since: int | None, now: datetime
+) -> Standing:
+    """The user's unread count and stream positions, in one round trip (``since`` None: not
+    resuming, ``after`` is 0)."""
+    row = (
+        await session.execute(_STANDING, {"user_id": user_id, "since": since or 0, "now": now})
+    ).one()
+    unread, newest, floor, after = row
+    return Standing(int(unread), int(newest), int(floor), int(after) if since is not None else 0)
+
+
+_STREAM_END = 2**62  # ``before_seq`` when the listing is not bounded (positions are BIGINT)
+# Built once: a replay or gap fill runs it per socket, and building and keying the statement
+# cost more than SQLite's part of running it.
+_STREAM = (
+    select(Notification)
+    .where(
+        Notification.user_id == bindparam("user_id"),
+        Notification.seq > bindparam("after_seq"),
+        Notification.seq < bindparam("before_seq"),
+        visible(bindparam("now")),
+    )
+    .order_by(Notification.seq)
+    .limit(bindparam("limit"))
+)
 
 
 async def list_stream(
@@ -521,12 +558,14 @@ async def list_stream(
 ) -> Sequence[Notification]:
     """The user's pushed notifications after position ``after_seq`` (and before
     ``before_seq``), in stream order: what a resuming or lagging socket missed."""
-    query = select(Notification).where(
-        Notification.user_id == user_id, Notification.seq > after_seq, visible(now)
-    )
-    if before_seq is not None:
-        query = query.where(Notification.seq < before_seq)
-    return (await session.scalars(query.order_by(Notification.seq).limit(limit))).all()
+    parameters = {
+        "user_id": user_id,
+        "after_seq": after_seq,
+        "before_seq": _STREAM_END if before_seq is None else before_seq,
+        "now": now,
+        "limit": limit,
+    }
+    return (await session.scalars(_STREAM, parameters)).all()
 
 
 async def stats(session: AsyncSession, *, user_id: int, now: datetime) -> dict[str, Any]:
@@ -734,9 +773,3 @@ async def purge_expired(session: AsyncSession, *, now: datetime, limit: int = 10
         await raise_replay_floor(session, user_id=uid, removed_id=nid)
     await session.commit()
     return len(rows)
-
-
-async def idempotency_conflict(session: AsyncSession, exc: IntegrityError) -> bool:
-    """True when an insert failed on the idempotency constraint (a concurrent duplicate)."""
-    await session.rollback()
-    return "idempotency" in str(exc.orig).lower() or "uq_notifications" in str(exc.orig).lower()

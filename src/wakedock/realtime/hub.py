@@ -113,23 +113,23 @@ class Hub:
         conn.on_gap = self._on_gap
         self.connections[conn.user_id].add(conn)
 
-    async def open(self, conn: Connection, *, resuming: bool) -> int:
-        """Register a new connection and read the user's unread count (returned) and, unless a
-        replay follows, the stream position it starts from. Live events wait meanwhile."""
+    async def open(self, conn: Connection, *, since: int | None) -> service.Standing:
+        """Register a new connection and read, in one statement, the user's unread count and
+        where the stream stands (for a resume after ``since`` to follow, or, without one, the
+        position the socket starts from). Live events wait meanwhile."""
         conn.replaying, conn.buffer = True, []
         self.register(conn)
         position = None
         try:
             async with self.sessionmaker() as session:
-                unread = await service.unread_count(
-                    session, user_id=conn.user_id, now=self.clock.now()
+                standing = await service.standing(
+                    session, user_id=conn.user_id, since=since, now=self.clock.now()
                 )
-                if not resuming:
-                    position = await service.stream_position(session, user_id=conn.user_id)
+            position = standing.newest
         finally:
-            if not resuming:
+            if since is None:
                 conn.finish_replay(position)
-        return unread
+        return standing
 
     def unregister(self, conn: Connection) -> None:
         conns = self.connections.get(conn.user_id)
@@ -276,25 +276,31 @@ class Hub:
 
     # ------------------------------------------------------------ resume
 
-    async def resume(self, conn: Connection, since: int) -> None:
+    async def resume(
+        self, conn: Connection, since: int, standing: service.Standing | None = None
+    ) -> None:
         """Send every notification after ``since`` in the user's live stream, oldest first,
         then go on live: no gap, no duplicate (live events arriving meanwhile are buffered,
-        then those the replay sent are dropped by position)."""
+        then those the replay sent are dropped by position). ``standing``: read by ``open``
+        for this ``since`` while live events were already held back."""
         if not conn.replaying:
             conn.replaying, conn.buffer = True, []
         position = None
         try:
             async with self.sessionmaker() as session:
                 user_id = conn.user_id
-                # Read first: every position up to it is committed, so the listing below
-                # holds them all (the ones it lacks have expired or were deleted).
-                newest = await service.stream_position(session, user_id=user_id)
-                if since < await service.replay_floor(session, user_id=user_id):
-                    conn.offer('{"type":"reset"}', None)  # goes to the buffer, flushed below
-                    position = newest
-                    return
-                last = await service.position_after(session, user_id=user_id, notification_id=since)
                 now = self.clock.now()
+                # Read first: every position up to ``newest`` is committed, so the listing
+                # below holds them all (the ones it lacks have expired or were deleted).
+                if standing is None:
+                    standing = await service.standing(
+                        session, user_id=user_id, since=since, now=now
+                    )
+                if since < standing.floor:
+                    conn.offer('{"type":"reset"}', None)  # goes to the buffer, flushed below
+                    position = standing.newest
+                    return
+                last = standing.after
                 while True:
                     rows = await service.list_stream(
                         session, user_id=user_id, after_seq=last, limit=REPLAY_PAGE, now=now
@@ -305,7 +311,7 @@ class Hub:
                         last = rows[-1].seq or last
                     if len(rows) < REPLAY_PAGE:
                         break
-                position = max(last, newest)
+                position = max(last, standing.newest)
         finally:
             conn.finish_replay(position)
 

@@ -72,18 +72,18 @@ async def stream(
     async def body() -> AsyncIterator[str]:
         await hub.ready.wait()
         try:
-            unread = await hub.open(conn, resuming=start is not None)
+            opened = await hub.open(conn, since=start)
             hello = {
                 "type": "hello",
                 "user_id": conn.user_id,
                 "connection_id": conn.id,
-                "unread_count": unread,
+                "unread_count": opened.unread,
                 "server_time": hub.clock.now().isoformat(),
                 "heartbeat_interval": hub.heartbeat_interval,
             }
             yield f"retry: 2000\nevent: hello\ndata: {orjson.dumps(hello).decode()}\n\n"
             if start is not None:
-                await hub.resume(conn, start)
+                await hub.resume(conn, start, opened)
             while True:
                 try:
                     frame = await asyncio.wait_for(frames.get(), hub.heartbeat_interval)

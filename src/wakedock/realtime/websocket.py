@@ -232,14 +232,14 @@ async def serve_socket(
         return
     start = _parse_since(since)
     try:
-        unread = await hub.open(conn, resuming=start is not None)
+        opened = await hub.open(conn, since=start)
         await socket.send_text(
             orjson.dumps(
                 {
                     "type": "hello",
                     "user_id": user_id,
                     "connection_id": conn.id,
-                    "unread_count": unread,
+                    "unread_count": opened.unread,
                     "server_time": hub.clock.now().isoformat(),
                     "heartbeat_interval": hub.heartbeat_interval,
                 }
@@ -247,7 +247,7 @@ async def serve_socket(
         )
         conn.start()
         if start is not None:
-            await hub.resume(conn, start)
+            await hub.resume(conn, start, opened)
         elif since is not None:
             conn.offer(_error("bad_since", "since must be a non-negative notification id"), None)
         # This task (Uvicorn's, one per socket) is the reader; writes need no task of their
