@@ -165,7 +165,7 @@ async def test_retention_in_one_wait_removes_the_oldest_and_says_so(
     ]
 
 
-async def test_a_create_that_cannot_be_stored_fails_alone(
+async def test_a_recipient_deleted_before_the_write_fails_its_create_alone_with_422(
     app: Any, client: httpx.AsyncClient, make_user: UserFactory, gate: Gate, backend: str
 ) -> None:
     if backend != "sqlite":
@@ -177,16 +177,74 @@ async def test_a_create_that_cannot_be_stored_fails_alone(
         ({"title": "lost", "user_id": doomed.id}, operator.headers),
         ({"title": "kept 2", "user_id": alice.id}, operator.headers),
     ]
-    # As `wakedock serve` answers: a server error is a 500 answer, not an exception raised here.
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://wakedock.test") as served:
-        async with gate():
-            tasks = await post_all(served, bodies, spacing=0.1)
-            # The recipient is removed after the create was checked, before it is stored.
-            async with app.state.engine.begin() as conn:
-                await conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": doomed.id})
-        kept1, lost, kept2 = [await task for task in tasks]
+    async with gate():
+        tasks = await post_all(client, bodies, spacing=0.1)
+        # The recipient is removed after the create was checked, before it is stored.
+        async with app.state.engine.begin() as conn:
+            await conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": doomed.id})
+    kept1, lost, kept2 = [await task for task in tasks]
     assert kept1.status_code == kept2.status_code == 201
-    assert_error(lost, 500)
+    # As if it came just after the deletion: the user it names is unknown now.
+    error = assert_error(lost, 422, "validation_error")
+    assert error["details"][0]["loc"] == ["body", "user_id"]
+    assert str(doomed.id) in error["message"]
     listed = (await client.get("/api/notifications", headers=alice.headers)).json()["items"]
     assert [n["title"] for n in listed] == ["kept 2", "kept 1"]
+
+
+async def test_a_topic_create_whose_subscriber_is_deleted_before_the_write_reaches_the_rest(
+    app: Any, client: httpx.AsyncClient, make_user: UserFactory, gate: Gate, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL writes each create at once: nothing waits to be grouped")
+    fan, doomed = await make_user(), await make_user()
+    ci = await make_user(role="operator")
+    for user in (fan, doomed):
+        subscribed = await client.post(
+            "/api/notifications/subscriptions", json={"topic": "deployment"}, headers=user.headers
+        )
+        assert subscribed.status_code == 201, subscribed.text
+    body = {"title": "web deployed", "topic": "deployment"}
+    async with gate():
+        (task,) = await post_all(client, [(body, ci.headers)])
+        async with app.state.engine.begin() as conn:
+            await conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": doomed.id})
+    answer = await task
+    assert answer.status_code == 201, answer.text
+    assert [n["user_id"] for n in answer.json()["items"]] == [fan.id]
+    listed = (await client.get("/api/notifications", headers=fan.headers)).json()["items"]
+    assert [n["title"] for n in listed] == ["web deployed"]
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "deploy-42"])
+async def test_a_recipient_deleted_while_its_create_is_written_on_postgresql_answers_422(
+    app: Any,
+    client: httpx.AsyncClient,
+    make_user: UserFactory,
+    backend: str,
+    idempotency_key: str | None,
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("SQLite: the grouped-creates tests above delete between the read and write")
+    alice, doomed = await make_user(), await make_user()
+    operator = await make_user(role="operator")
+    async with app.state.engine.connect() as deleter:
+        # Deleted but not committed: the create still reads the user, then its write waits
+        # for the deleting transaction, which commits.
+        await deleter.execute(text("DELETE FROM users WHERE id = :id"), {"id": doomed.id})
+        lost = asyncio.create_task(
+            client.post(
+                "/api/notifications",
+                json={"title": "lost", "user_id": doomed.id, "idempotency_key": idempotency_key},
+                headers=operator.headers,
+            )
+        )
+        await asyncio.sleep(0.5)
+        assert not lost.done()
+        await deleter.commit()
+    error = assert_error(await lost, 422, "validation_error")
+    assert error["details"][0]["loc"] == ["body", "user_id"]
+    kept = await client.post(
+        "/api/notifications", json={"title": "kept", "user_id": alice.id}, headers=operator.headers
+    )
+    assert kept.status_code == 201, kept.text

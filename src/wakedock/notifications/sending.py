@@ -245,6 +245,14 @@ async def create(
     """
     if body.idempotency_key is None:
         send = await _resolve(session, principal=principal, body=body, now=now)
+        try:
+            return await _CREATES.submit(session, _Create(send, actor, broker))
+        except IntegrityError:
+            await session.rollback()
+        # A recipient or a channel was deleted between the reads and the write (nothing else
+        # can fail a reference): read again, and the create is answered as one that came just
+        # after the deletion (422 for a user it names; a topic goes to the subscribers left).
+        send = await _resolve(session, principal=principal, body=body, now=now)
         return await _CREATES.submit(session, _Create(send, actor, broker))
     async with write_gate(session):
         existing = await service.find_idempotent(
@@ -253,21 +261,25 @@ async def create(
         if existing:
             await session.commit()
             return Created(notifications=existing, replaced=[], live=[], existing=True)
-        send = await _resolve(session, principal=principal, body=body, now=now)
-        try:
-            (created,) = await _store(session, [_Create(send, actor, broker)])
-        except IntegrityError as exc:
-            # A concurrent request with the same idempotency key won: answer with its result.
-            await session.rollback()
-            existing = await service.find_idempotent(
-                session, sender_id=principal.user_id, key=body.idempotency_key, now=now
-            )
-            if not existing:
-                raise Conflict(
-                    "Concurrent request with the same idempotency key",
-                    code="idempotency_conflict",
-                ) from exc
-            return Created(notifications=existing, replaced=[], live=[], existing=True)
+        for attempt in range(2):
+            send = await _resolve(session, principal=principal, body=body, now=now)
+            try:
+                (created,) = await _store(session, [_Create(send, actor, broker)])
+                break
+            except IntegrityError as exc:
+                await session.rollback()
+                # A concurrent request with the same idempotency key won: answer with its
+                # result. Else a recipient or channel was deleted meanwhile, as above.
+                existing = await service.find_idempotent(
+                    session, sender_id=principal.user_id, key=body.idempotency_key, now=now
+                )
+                if existing:
+                    return Created(notifications=existing, replaced=[], live=[], existing=True)
+                if attempt:
+                    raise Conflict(
+                        "Concurrent request with the same idempotency key",
+                        code="idempotency_conflict",
+                    ) from exc
     await publish(broker, created)
     return created
 
