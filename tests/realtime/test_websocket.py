@@ -103,6 +103,24 @@ async def test_resume_returns_exactly_the_missed_ones_in_order(
     assert again == [missed[3], missed[4], live["id"]]
 
 
+async def test_a_caught_up_resume_replays_nothing_then_goes_live(
+    server: Server, sockets: list[Socket]
+) -> None:
+    user = new_user(server.http)
+    user.notify("older")
+    newest = user.notify("newest")
+    sock = await connect(server.ws, user, query=f"&since={newest['id']}")
+    sockets.append(sock)
+    assert (await sock.next("hello"))["unread_count"] == 2
+    assert [m for m in await sock.quiet() if m["type"] == "notification"] == []
+    live = user.notify("live")
+    assert (await sock.next("notification"))["notification"]["id"] == live["id"]
+    await sock.send({"type": "resume", "since": live["id"]})
+    assert [m for m in await sock.quiet() if m["type"] == "notification"] == []
+    after = user.notify("after")
+    assert (await sock.next("notification"))["notification"]["id"] == after["id"]
+
+
 async def test_resume_while_notifications_are_being_created(
     server: Server, sockets: list[Socket]
 ) -> None:

@@ -301,7 +301,9 @@ class Hub:
                     position = standing.newest
                     return
                 last = standing.after
-                while True:
+                # A client already at the newest position (a reload, a brief drop) has every
+                # notification given so far: nothing to list.
+                while last < standing.newest:
                     rows = await service.list_stream(
                         session, user_id=user_id, after_seq=last, limit=REPLAY_PAGE, now=now
                     )
