@@ -17,6 +17,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import event
 
 from tests.conftest import UserFactory, assert_error
 from tests.notifications.conftest import HttpReceiver, Received, SmtpSink
@@ -103,6 +104,56 @@ async def test_email_reaches_a_real_smtp_server(
     assert email["status"] == "succeeded"
     assert email["attempt_log"][0]["outcome"] == "succeeded"
     assert email["attempt_log"][0]["duration_ms"] >= 0
+
+
+async def test_a_create_for_many_queues_every_email_in_one_statement(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    make_user: UserFactory,
+    smtp_server: SmtpSink,
+    app: Any,
+) -> None:
+    await add_channel(
+        client,
+        admin_headers,
+        name="mail",
+        type="email",
+        config={
+            "host": "127.0.0.1",
+            "port": smtp_server.port,
+            "tls_mode": "none",
+            "from_address": "wakedock@example.com",
+        },
+    )
+    operator = await make_user(role="operator")
+    team = [await make_user() for _ in range(5)]
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO NOTIFICATION_QUEUE"):
+            statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        created = await client.post(
+            "/api/notifications",
+            json={"title": "Disk full on db1", "user_ids": [u.id for u in team]},
+            headers=operator.headers,
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert created.status_code == 201, created.text
+    assert len(statements) == 1
+    assert await app.state.worker.drain() == 5
+    assert sorted(rcpts[0] for _, rcpts, _ in smtp_server.messages) == sorted(
+        f"{u.username}@example.com" for u in team
+    )
+    for user, item in zip(team, created.json()["items"], strict=True):
+        timeline = (
+            await client.get(f"/api/notifications/{item['id']}/deliveries", headers=user.headers)
+        ).json()
+        assert [(d["channel_type"], d["status"]) for d in timeline] == [("email", "succeeded")]
 
 
 async def test_email_preferences_and_template_parts(

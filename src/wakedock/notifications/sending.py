@@ -202,6 +202,7 @@ async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Cre
             (uid, p.max_notifications) for uid, p in send.known.prefs.items() if p.max_notifications
         )
         metrics.NOTIFICATIONS_CREATED.labels(content.type, content.priority).inc(len(notifications))
+    await queue.enqueue(session, [job for plan in plans for job in plan.jobs])
     removed = await service.enforce_retention(session, caps=caps)
     # As if one after the other: each removal is reported by the last create concerning its
     # user, whose events are published after the others'. Its own notifications are that

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.notifications.models import (
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 @dataclass
 class DeliveryPlan:
     live: list[Notification] = field(default_factory=list)
-    jobs: list[Delivery] = field(default_factory=list)
+    jobs: list[dict[str, Any]] = field(default_factory=list)  # queue rows, for ``enqueue``
 
 
 def next_digest_time(kind: str, now: datetime) -> datetime:
@@ -73,7 +73,8 @@ async def plan(
     email_parts: dict[str, str] | None = None,
     known: Recipients | None = None,
 ) -> DeliveryPlan:
-    """Decide every channel of every notification; queue rows are added to the session.
+    """Decide every channel of every notification: the live ones, and the queue rows for
+    ``enqueue``.
 
     ``known``: the recipients as ``preferences.recipients`` read them in this transaction
     (the e-mail channel id, who has push subscriptions): no need to ask again."""
@@ -133,8 +134,18 @@ async def plan(
 
         for channel in named_channels:
             result.jobs.append(_job(notification, channel.type, channel_id=channel.id, now=now))
-    session.add_all(result.jobs)
     return result
+
+
+_DELIVERIES = Delivery.metadata.tables[Delivery.__tablename__]
+
+
+async def enqueue(session: AsyncSession, jobs: Sequence[dict[str, Any]]) -> None:
+    """Insert queue rows (from ``plan``), all in one statement. Not as ORM objects: the ORM
+    reads each new row's id back, which on SQLite is one INSERT per row (100 rows: ~14 ms of
+    CPU instead of ~2)."""
+    if jobs:
+        await session.execute(insert(_DELIVERIES), list(jobs))
 
 
 def _job(
@@ -146,15 +157,15 @@ def _job(
     digest_key: str | None = None,
     target: dict[str, Any] | None = None,
     now: datetime,
-) -> Delivery:
-    job = Delivery(
-        notification_id=notification.id,
-        user_id=notification.user_id,
-        channel_type=channel_type,
-        channel_id=channel_id,
-        digest_key=digest_key,
-        target=target or {},
-        run_at=run_at or now,
-        created_at=now,
-    )
-    return job
+) -> dict[str, Any]:
+    """One queue row (every row has the same keys: they are inserted in one statement)."""
+    return {
+        "notification_id": notification.id,
+        "user_id": notification.user_id,
+        "channel_type": channel_type,
+        "channel_id": channel_id,
+        "digest_key": digest_key,
+        "target": target or {},
+        "run_at": run_at or now,
+        "created_at": now,
+    }
