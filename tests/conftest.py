@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -17,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from wakedock.db import migrate
@@ -227,6 +228,24 @@ def make_user(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> UserF
         )
 
     return factory
+
+
+@contextlib.contextmanager
+def statements_sent(app: Any, prefix: str) -> Iterator[list[str]]:
+    """Every SQL statement the app sends while inside that starts with ``prefix`` (any case)."""
+    seen: list[str] = []
+    wanted = prefix.upper()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith(wanted):
+            seen.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:

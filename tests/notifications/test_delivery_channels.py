@@ -17,9 +17,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import event
 
-from tests.conftest import UserFactory, assert_error
+from tests.conftest import UserFactory, assert_error, statements_sent
 from tests.notifications.conftest import HttpReceiver, Received, SmtpSink
 from wakedock.clock import FrozenClock
 
@@ -31,6 +30,30 @@ async def add_channel(
     assert response.status_code == 201, response.text
     data: dict[str, Any] = response.json()
     return data
+
+
+async def add_mail_channel(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    smtp: SmtpSink,
+    *,
+    from_address: str = "wd@example.com",
+    **config: Any,
+) -> dict[str, Any]:
+    """The e-mail channel "mail", sending through the test's SMTP server without TLS."""
+    return await add_channel(
+        client,
+        headers,
+        name="mail",
+        type="email",
+        config={
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "tls_mode": "none",
+            "from_address": from_address,
+            **config,
+        },
+    )
 
 
 async def deliveries(
@@ -57,19 +80,13 @@ async def test_email_reaches_a_real_smtp_server(
     smtp_server: SmtpSink,
     app: Any,
 ) -> None:
-    await add_channel(
+    await add_mail_channel(
         client,
         admin_headers,
-        name="mail",
-        type="email",
-        config={
-            "host": "127.0.0.1",
-            "port": smtp_server.port,
-            "tls_mode": "none",
-            "from_address": "wakedock@example.com",
-            "password": "smtp-secret-pw",
-            "username": "wd",
-        },
+        smtp_server,
+        from_address="wakedock@example.com",
+        password="smtp-secret-pw",
+        username="wd",
     )
     user = await make_user()
     created = await client.post(
@@ -113,36 +130,15 @@ async def test_a_create_for_many_queues_every_email_in_one_statement(
     smtp_server: SmtpSink,
     app: Any,
 ) -> None:
-    await add_channel(
-        client,
-        admin_headers,
-        name="mail",
-        type="email",
-        config={
-            "host": "127.0.0.1",
-            "port": smtp_server.port,
-            "tls_mode": "none",
-            "from_address": "wakedock@example.com",
-        },
-    )
+    await add_mail_channel(client, admin_headers, smtp_server, from_address="wakedock@example.com")
     operator = await make_user(role="operator")
     team = [await make_user() for _ in range(5)]
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO NOTIFICATION_QUEUE"):
-            statements.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(app, "INSERT INTO notification_queue") as statements:
         created = await client.post(
             "/api/notifications",
             json={"title": "Disk full on db1", "user_ids": [u.id for u in team]},
             headers=operator.headers,
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert created.status_code == 201, created.text
     assert len(statements) == 1
     assert await app.state.worker.drain() == 5
@@ -163,18 +159,7 @@ async def test_email_preferences_and_template_parts(
     smtp_server: SmtpSink,
     app: Any,
 ) -> None:
-    await add_channel(
-        client,
-        admin_headers,
-        name="mail",
-        type="email",
-        config={
-            "host": "127.0.0.1",
-            "port": smtp_server.port,
-            "tls_mode": "none",
-            "from_address": "wd@example.com",
-        },
-    )
+    await add_mail_channel(client, admin_headers, smtp_server)
     await client.post(
         "/api/notifications/templates",
         json={
@@ -352,19 +337,12 @@ async def test_channel_admin_secrets_and_validation(
 ) -> None:
     user = await make_user(role="operator")
     assert_error(await client.get("/api/notifications/channels", headers=user.headers), 403)
-    created = await add_channel(
+    created = await add_mail_channel(
         client,
         admin_headers,
-        name="mail",
-        type="email",
-        config={
-            "host": "127.0.0.1",
-            "port": smtp_server.port,
-            "tls_mode": "none",
-            "from_address": "wd@example.com",
-            "username": "wd",
-            "password": "very-secret-smtp",
-        },
+        smtp_server,
+        username="wd",
+        password="very-secret-smtp",
     )
     patched = await client.patch(
         f"/api/notifications/channels/{created['id']}",

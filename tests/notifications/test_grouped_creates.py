@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
-from tests.conftest import UserFactory, assert_error
+from tests.conftest import UserFactory, assert_error, statements_sent
 from tests.notifications.test_quiet_hours import Listener, replayed
 from wakedock.db.engine import write_gate
 
@@ -24,16 +24,8 @@ Gate = Callable[[], AbstractAsyncContextManager[None]]
 @pytest.fixture
 def inserts(app: Any) -> Iterator[list[str]]:
     """Every INSERT INTO notifications statement the app sends."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO NOTIFICATIONS "):
-            seen.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
+    with statements_sent(app, "INSERT INTO notifications ") as seen:
+        yield seen
 
 
 @pytest.fixture
