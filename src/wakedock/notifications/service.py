@@ -493,11 +493,7 @@ def _standing_statement() -> Any:
     unread = (
         select(func.count())
         .select_from(_notifications)
-        .where(
-            notes.user_id == user_id,
-            notes.read.is_(False),
-            or_(notes.expires_at.is_(None), notes.expires_at > now),
-        )
+        .where(notes.user_id == user_id, notes.read.is_(False), visible(now))
         .scalar_subquery()
     )
     newest = select(_states.c.last_seq).where(_states.c.user_id == user_id).scalar_subquery()
