@@ -4,11 +4,9 @@ its own result, a write that cannot be stored fails alone, and PostgreSQL writes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -18,15 +16,6 @@ from wakedock.db.engine import create_engine, create_sessionmaker, write_gate
 from wakedock.db.group_commit import GroupCommit
 
 Item = tuple[str, str | None]  # (name, separate key)
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'group.db'}")
-    async with engine.begin() as conn:
-        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
-    yield engine
-    await engine.dispose()
 
 
 def commits(engine: AsyncEngine) -> list[int]:

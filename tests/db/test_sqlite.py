@@ -3,26 +3,13 @@ stock aiosqlite (rows, row counts, ids, errors, streaming)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from wakedock.db.engine import create_engine
 from wakedock.db.sqlite import OneTripConnection
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'one-trip.db'}")
-    async with engine.begin() as conn:
-        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture
