@@ -159,6 +159,8 @@ def non_global_reason(address: IPAddress) -> str | None:
         return _v4_reason(address)
     if address.ipv4_mapped is not None:
         return _embedded(address.ipv4_mapped, "IPv4-mapped")
+    if address.is_loopback:
+        return "a loopback address"
     if address in _IPV4_COMPATIBLE:
         return "an IPv4-compatible or unspecified IPv6 address"
     if address in _NAT64:

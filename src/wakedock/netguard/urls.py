@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import httpx
+
 
 def http_target(url: str, *, schemes: tuple[str, ...] = ("http", "https")) -> tuple[str, int]:
     """The host and port of an absolute URL with one of ``schemes``; ``ValueError`` with a
@@ -11,7 +13,8 @@ def http_target(url: str, *, schemes: tuple[str, ...] = ("http", "https")) -> tu
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError:
+        httpx.URL(url)  # what the client will send to must parse there too (0177.0.0.1 does not)
+    except (ValueError, httpx.InvalidURL):
         raise ValueError("the URL is not valid") from None
     if parts.scheme not in schemes or not parts.hostname:
         raise ValueError(f"the URL must be an absolute {' or '.join(schemes)} URL with a host")

@@ -29,7 +29,7 @@ def check_url_syntax(url: str) -> tuple[str, int]:
     try:
         host, port = http_target(url)
     except ValueError as exc:
-        raise SourceError("invalid_url", f"The URL is not valid: {exc}") from None
+        raise SourceError("invalid_url", str(exc).capitalize()) from None
     parts = urlsplit(url)
     if parts.username or parts.password:
         raise SourceError("invalid_url", "Put credentials in headers, not in the URL")
