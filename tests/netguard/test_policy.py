@@ -8,9 +8,11 @@ carrying a private IPv4 address passed the old guards as public.
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from wakedock.netguard import NetPolicy, TargetRefused
+from wakedock.netguard import NetPolicy, TargetRefused, policy_for
 from wakedock.netguard.policy import non_global_reason, parse_address, parse_literal
+from wakedock.settings import Settings
 
 GUARD_ON = NetPolicy()
 
@@ -186,3 +188,21 @@ def test_the_refusal_names_the_address_the_reason_and_the_setting() -> None:
     assert "private" in message
     assert "WAKEDOCK_ALLOWED_NETWORKS" in message
     assert isinstance(caught.value, PermissionError)
+
+
+def test_the_policy_comes_from_one_setting_and_its_deprecated_alias(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WAKEDOCK_ALLOWED_NETWORKS", "10.0.0.0/8, 127.0.0.1/32")
+    monkeypatch.setenv("WAKEDOCK_DASHBOARDS_ALLOWED_NETWORKS", "192.168.0.0/16")
+    policy = policy_for(Settings())
+    assert policy.allow_all is False
+    for address in ("10.1.2.3", "127.0.0.1", "192.168.1.1", "8.8.8.8"):
+        assert policy.refusal(parse_address(address)) is None, address
+    for address in ("127.0.0.2", "172.16.0.1", "::1"):
+        assert policy.refusal(parse_address(address)) is not None, address
+    monkeypatch.setenv("WAKEDOCK_ALLOW_PRIVATE_TARGETS", "true")
+    assert policy_for(Settings()).allow_all is True
+    monkeypatch.setenv("WAKEDOCK_ALLOWED_NETWORKS", "10.0.0.0/8,not-a-network")
+    with pytest.raises(ValidationError, match="not an IP network"):
+        Settings()
