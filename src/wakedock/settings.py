@@ -60,22 +60,29 @@ class Settings(BaseSettings):
     worker_batch_size: int = Field(default=50, ge=1, le=1000)
     worker_poll_interval_seconds: float = Field(default=1.0, gt=0, le=60)
     delivery_lease_seconds: int = Field(default=60, ge=5)
+    # Outbound network guard (wakedock.netguard): every webhook, push, SMTP, Apprise and data
+    # source connection. allow_private_targets turns it off; allowed_networks are CIDRs allowed
+    # although not public.
     allow_private_targets: bool = False
+    allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Dashboards: outbound calls of the prometheus and http_json data sources.
+    # Deprecated alias of allowed_networks (both lists apply, to every outbound call).
     dashboards_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
     dashboards_upstream_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     dashboards_cache_max_entries: int = Field(default=4096, ge=16)
     dashboards_error_ttl_seconds: float = Field(default=5.0, ge=0)
 
-    @field_validator("cors_origins", "dashboards_allowed_networks", mode="before")
+    @field_validator(
+        "cors_origins", "allowed_networks", "dashboards_allowed_networks", mode="before"
+    )
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("dashboards_allowed_networks")
+    @field_validator("allowed_networks", "dashboards_allowed_networks")
     @classmethod
     def _check_networks(cls, value: list[str]) -> list[str]:
         for item in value:

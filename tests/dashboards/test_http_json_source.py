@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import UserFactory, assert_error, make_settings
 from tests.dashboards.conftest import Route, Upstream, add_widget, create_layout, create_source
-from wakedock.dashboards.datasources import guard
+from wakedock.dashboards.datasources import outbound
 from wakedock.dashboards.datasources.base import SourceError
 
 STATUS = {
@@ -227,26 +227,26 @@ async def test_ssrf_guard_refuses_private_targets_unless_allowed(tmp_path: Any) 
         "http://0.0.0.0/x",
     ):
         with pytest.raises(SourceError) as caught:
-            await guard.check_target(url, closed)
+            await outbound.check_target(url, closed)
         assert caught.value.code == "target_refused", url
     for url in ("ftp://example.com/x", "http:///x", "http://user:pw@example.com/"):
         with pytest.raises(SourceError) as caught:
-            await guard.check_target(url, closed)
+            await outbound.check_target(url, closed)
         assert caught.value.code == "invalid_url", url
-    await guard.check_target("http://93.184.215.14/x", closed)  # a public address literal
+    await outbound.check_target("http://93.184.215.14/x", closed)  # a public address literal
     opened = make_settings(
         tmp_path / "b",
         "sqlite+aiosqlite:///:memory:",
         dashboards_allowed_networks=["127.0.0.0/8"],
         allow_private_targets=False,
     )
-    await guard.check_target("http://127.0.0.1:8080/x", opened)
+    await outbound.check_target("http://127.0.0.1:8080/x", opened)
     with pytest.raises(SourceError):
-        await guard.check_target("http://10.1.2.3/x", opened)
+        await outbound.check_target("http://10.1.2.3/x", opened)
     guard_off = make_settings(
         tmp_path / "c", "sqlite+aiosqlite:///:memory:", allow_private_targets=True
     )
-    await guard.check_target("http://10.1.2.3/x", guard_off)
+    await outbound.check_target("http://10.1.2.3/x", guard_off)
 
 
 async def test_creating_a_source_on_a_refused_target_is_422(

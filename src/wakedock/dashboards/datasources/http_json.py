@@ -14,7 +14,7 @@ from jsonpath_ng import JSONPath
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse
 
-from wakedock.dashboards.datasources import guard
+from wakedock.dashboards.datasources import outbound
 from wakedock.dashboards.datasources.base import FetchContext, SourceError
 from wakedock.settings import Settings
 
@@ -40,7 +40,7 @@ MAX_MATCHES = 1000
 
 
 async def check_config(config: dict[str, Any], settings: Settings) -> None:
-    await guard.check_target(str(config["url"]), settings)
+    await outbound.check_target(str(config["url"]), settings)
 
 
 @lru_cache(maxsize=512)
@@ -62,7 +62,7 @@ def select(document: Any, selector: str) -> list[Any]:
 
 
 async def fetch(config: dict[str, Any], query: dict[str, Any], ctx: FetchContext) -> Any:
-    answer = await guard.get_json(
+    answer = await outbound.get_json(
         str(config["url"]),
         settings=ctx.settings,
         headers=dict(config.get("headers") or {}),

@@ -12,7 +12,7 @@ import math
 import time
 from typing import Any
 
-from wakedock.dashboards.datasources import guard
+from wakedock.dashboards.datasources import outbound
 from wakedock.dashboards.datasources.base import FetchContext, SourceError
 from wakedock.settings import Settings
 
@@ -43,7 +43,7 @@ MAX_POINTS = 1000  # per series: the step grows to stay under it
 
 
 async def check_config(config: dict[str, Any], settings: Settings) -> None:
-    await guard.check_target(str(config["url"]), settings)
+    await outbound.check_target(str(config["url"]), settings)
 
 
 def _number(raw: Any) -> float | None:
@@ -90,7 +90,7 @@ async def fetch(config: dict[str, Any], query: dict[str, Any], ctx: FetchContext
         url, params = f"{base}/api/v1/query_range", _range_params(query)
     else:
         url, params = f"{base}/api/v1/query", {"query": query["query"]}
-    answer = await guard.get_json(
+    answer = await outbound.get_json(
         url,
         settings=ctx.settings,
         params=params,

@@ -1,20 +1,25 @@
-"""Apprise channel: one URL reaches Slack, Discord, Telegram, Matrix, ntfy, Gotify and ~100 more."""
+"""Apprise channel: one URL reaches Slack, Discord, Telegram, Matrix, ntfy, Gotify and ~100 more.
+
+Apprise's plugins connect with requests, smtplib and raw sockets, follow redirects, and learn
+further hosts from API answers, so no URL parsing can say where a send will go. The send runs
+instead under ``netguard.threads.run_guarded``: in one worker thread (plugins sequential,
+``async_mode=False``) whose every ``socket.connect`` is checked against the outbound policy as
+it happens; a refused connect fails the delivery permanently with the guard's reason.
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import apprise as apprise_lib
 from pydantic import BaseModel, ConfigDict, SecretStr, StringConstraints
 
 from wakedock.errors import ValidationFailed
+from wakedock.netguard.threads import run_guarded
 from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
-from wakedock.notifications.channels.netguard import ensure_public_host
 
 SECRET_FIELDS = ("url",)
-# Schemes whose URL names an arbitrary HTTP host: these get the SSRF guard.
-_HTTP_LIKE = {"json", "jsons", "xml", "xmls", "form", "forms", "ntfy", "ntfys", "gotify", "gotifys"}
 _TYPES = {
     "error": apprise_lib.NotifyType.FAILURE,
     "security": apprise_lib.NotifyType.FAILURE,
@@ -39,22 +44,22 @@ def validate(config: dict[str, Any]) -> None:
 
 async def send(config: dict[str, Any], message: OutgoingMessage, *, context: SendContext) -> None:
     parsed = AppriseConfig.model_validate(config)
-    url = parsed.url.get_secret_value()
-    parts = urlsplit(url)
-    if parts.scheme in _HTTP_LIKE and parts.hostname:
-        await ensure_public_host(
-            parts.hostname, parts.port, allow_private=context.allow_private_targets
-        )
-    instance = apprise_lib.Apprise()
-    if not instance.add(url):
+    # Sequential plugins: each one runs in the guarded thread (or a pool Apprise copies its
+    # context into), never in a thread the guard cannot see.
+    instance = apprise_lib.Apprise(asset=apprise_lib.AppriseAsset(async_mode=False))
+    if not instance.add(parsed.url.get_secret_value()):
         raise DeliveryError("invalid Apprise URL", permanent=True)
     body = message.body or message.title
     if message.url:
         body += f"\n{message.url}"
-    ok = await instance.async_notify(
-        body=body,
-        title=message.title,
-        notify_type=_TYPES.get(message.type, apprise_lib.NotifyType.INFO),
+    ok = await run_guarded(
+        context.policy,
+        partial(
+            instance.notify,
+            body=body,
+            title=message.title,
+            notify_type=_TYPES.get(message.type, apprise_lib.NotifyType.INFO),
+        ),
     )
     if not ok:
         raise DeliveryError("the Apprise service did not accept the message")

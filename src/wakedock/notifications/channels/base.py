@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from wakedock.netguard import NetPolicy
+
 
 class DeliveryError(Exception):
     """A failed attempt. ``permanent`` failures are not retried; ``retry_after`` (seconds)
@@ -47,7 +49,9 @@ class SendContext:
     delivery_id: int
     attempt: int
     channel_name: str
-    allow_private_targets: bool = False
+    policy: NetPolicy = field(
+        default_factory=NetPolicy
+    )  # where outbound connections may go (wakedock.netguard)
     timeout: float = 10.0
     extra: dict[str, Any] = field(default_factory=dict)
 

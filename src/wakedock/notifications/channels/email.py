@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -11,8 +12,9 @@ from typing import Annotated, Any
 import aiosmtplib
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, StringConstraints
 
+from wakedock.netguard import TargetRefused
+from wakedock.netguard.resolve import open_socket
 from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
-from wakedock.notifications.channels.netguard import ensure_public_host
 
 SECRET_FIELDS = ("password",)
 
@@ -82,13 +84,23 @@ async def send(config: dict[str, Any], message: OutgoingMessage, *, context: Sen
     parsed = EmailConfig.model_validate(config)
     if not message.recipient_email:
         raise DeliveryError("the recipient has no e-mail address", permanent=True)
-    await ensure_public_host(parsed.host, parsed.port, allow_private=context.allow_private_targets)
     mail = build(parsed, message)
+    try:
+        # Connected here, to an address the guard checked; aiosmtplib keeps the host name for
+        # TLS (SNI and certificate checks) and owns the socket from then on.
+        async with asyncio.timeout(parsed.timeout_seconds):
+            sock = await open_socket(parsed.host, parsed.port, context.policy)
+    except TimeoutError:
+        raise DeliveryError(f"SMTP failure: connecting to {parsed.host} timed out") from None
+    except OSError as exc:
+        if isinstance(exc, TargetRefused):
+            raise
+        raise DeliveryError(f"SMTP failure: cannot connect ({type(exc).__name__})") from None
     try:
         await aiosmtplib.send(
             mail,
             hostname=parsed.host,
-            port=parsed.port,
+            sock=sock,
             username=parsed.username,
             password=parsed.password.get_secret_value() if parsed.password else None,
             use_tls=parsed.tls_mode == TlsMode.TLS,

@@ -1,4 +1,9 @@
-"""Channel types by name: a new channel is one new module listed here."""
+"""Channel types by name: a new channel is one new module listed here.
+
+Every sender is wrapped so that a target the outbound guard refuses (``TargetRefused``) ends as a
+permanent ``DeliveryError`` — a dead letter or a failed "Send test" with the guard's reason —
+whichever channel raised it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from wakedock.netguard import TargetRefused
 from wakedock.notifications.channels import apprise, email, webhook, webpush
-from wakedock.notifications.channels.base import OutgoingMessage, SendContext
+from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
 
 
 @dataclass(frozen=True)
@@ -19,8 +25,20 @@ class ChannelType:
     send: Callable[..., Awaitable[None]]
 
 
+def _guarded(send: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    async def guarded_send(
+        config: dict[str, Any], message: OutgoingMessage, *, context: SendContext
+    ) -> None:
+        try:
+            await send(config, message, context=context)
+        except TargetRefused as exc:
+            raise DeliveryError(str(exc), permanent=True) from None
+
+    return guarded_send
+
+
 def _from(name: str, module: ModuleType) -> ChannelType:
-    return ChannelType(name, tuple(module.SECRET_FIELDS), module.validate, module.send)
+    return ChannelType(name, tuple(module.SECRET_FIELDS), module.validate, _guarded(module.send))
 
 
 CHANNEL_TYPES: dict[str, ChannelType] = {

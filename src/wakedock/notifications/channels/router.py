@@ -9,9 +9,10 @@ from wakedock.audit import service as audit
 from wakedock.auth import service as users
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.dependencies import AppSettings, DbSession
-from wakedock.errors import ERROR_RESPONSES, NotFound
+from wakedock.errors import ERROR_RESPONSES, NotFound, ValidationFailed
+from wakedock.netguard import policy_for
+from wakedock.netguard.urls import http_target
 from wakedock.notifications.channels import service
-from wakedock.notifications.channels.netguard import check_url_syntax
 from wakedock.notifications.channels.schemas import (
     ChannelIn,
     ChannelOut,
@@ -109,7 +110,7 @@ async def test_channel(
         channel_id=channel_id,
         recipient_email=account.email,
         recipient_name=account.username,
-        allow_private=settings.allow_private_targets,
+        policy=policy_for(settings),
         extra=extra,
     )
 
@@ -129,7 +130,10 @@ async def vapid_public_key(_: Reader, db: DbSession, settings: AppSettings) -> V
 async def add_push_subscription(
     body: PushSubscriptionIn, principal: Reader, db: DbSession, meta: RequestMeta
 ) -> PushSubscriptionOut:
-    check_url_syntax(body.endpoint, field="endpoint", schemes=("https", "http"))
+    try:
+        http_target(body.endpoint)
+    except ValueError as exc:
+        raise ValidationFailed(f"endpoint: {exc}", field="body.endpoint") from None
     row = (
         await db.scalars(select(PushSubscription).where(PushSubscription.endpoint == body.endpoint))
     ).first()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
 from wakedock.errors import Conflict, NotFound, ValidationFailed
+from wakedock.netguard import NetPolicy
 from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
 from wakedock.notifications.channels.registry import CHANNEL_TYPES
 from wakedock.notifications.channels.schemas import (
@@ -155,7 +156,7 @@ async def send_test(
     channel_id: int,
     recipient_email: str,
     recipient_name: str,
-    allow_private: bool,
+    policy: NetPolicy,
     extra: dict[str, Any] | None = None,
 ) -> ChannelTestResult:
     """Send a test message now (not through the queue) and report the outcome."""
@@ -171,7 +172,7 @@ async def send_test(
         delivery_id=0,
         attempt=1,
         channel_name=row.name,
-        allow_private_targets=allow_private,
+        policy=policy,
         extra=extra or {},
     )
     started = time.perf_counter()

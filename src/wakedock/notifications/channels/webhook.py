@@ -15,13 +15,15 @@ import httpx
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
+from wakedock.errors import ValidationFailed
+from wakedock.netguard import http as guarded_http
+from wakedock.netguard.urls import http_target
 from wakedock.notifications.channels.base import (
     DeliveryError,
     OutgoingMessage,
     SendContext,
     http_failure,
 )
-from wakedock.notifications.channels.netguard import ensure_public_url
 
 SECRET_FIELDS = ("secret",)
 _FORBIDDEN_HEADERS = {"host", "content-length", "content-type", "transfer-encoding"}
@@ -44,24 +46,22 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def validate(config: dict[str, Any]) -> None:
-    from wakedock.notifications.channels.netguard import check_url_syntax
-
     parsed = WebhookConfig.model_validate(config)
-    check_url_syntax(parsed.url, field="config.url")
+    try:
+        http_target(parsed.url)
+    except ValueError as exc:
+        raise ValidationFailed(f"config.url: {exc}", field="body.config.url") from None
     bad = sorted(
         h
         for h in parsed.headers
         if h.lower() in _FORBIDDEN_HEADERS or h.lower().startswith("x-wakedock-")
     )
     if bad:
-        from wakedock.errors import ValidationFailed
-
         raise ValidationFailed(f"config.headers may not set {bad}", field="body.config.headers")
 
 
 async def send(config: dict[str, Any], message: OutgoingMessage, *, context: SendContext) -> None:
     parsed = WebhookConfig.model_validate(config)
-    await ensure_public_url(parsed.url, allow_private=context.allow_private_targets)
     body = orjson.dumps(
         {
             "event": message.event,
@@ -90,9 +90,7 @@ async def send(config: dict[str, Any], message: OutgoingMessage, *, context: Sen
             parsed.secret.get_secret_value(), timestamp, body
         )
     try:
-        async with httpx.AsyncClient(
-            timeout=parsed.timeout_seconds, follow_redirects=False
-        ) as client:
+        async with guarded_http.client(context.policy, timeout=parsed.timeout_seconds) as client:
             response = await client.post(parsed.url, content=body, headers=headers)
     except httpx.HTTPError as exc:
         raise DeliveryError(f"webhook request failed: {type(exc).__name__}") from None

@@ -12,13 +12,13 @@ from py_vapid import Vapid02
 from pydantic import BaseModel, ConfigDict, SecretStr, StringConstraints
 from pywebpush import WebPusher
 
+from wakedock.netguard import http as guarded_http
 from wakedock.notifications.channels.base import (
     DeliveryError,
     OutgoingMessage,
     SendContext,
     http_failure,
 )
-from wakedock.notifications.channels.netguard import ensure_public_url
 
 SECRET_FIELDS = ("vapid_private_key",)
 
@@ -64,7 +64,6 @@ async def send(config: dict[str, Any], message: OutgoingMessage, *, context: Sen
     parsed = WebPushConfig.model_validate(config)
     subscription = context.extra["subscription"]
     endpoint: str = subscription["endpoint"]
-    await ensure_public_url(endpoint, allow_private=context.allow_private_targets)
     payload = orjson.dumps(
         {
             "title": message.title,
@@ -95,7 +94,7 @@ async def send(config: dict[str, Any], message: OutgoingMessage, *, context: Sen
         "Urgency": {"urgent": "high", "high": "high", "low": "low"}.get(message.priority, "normal"),
     }
     try:
-        async with httpx.AsyncClient(timeout=context.timeout, follow_redirects=False) as client:
+        async with guarded_http.client(context.policy, timeout=context.timeout) as client:
             response = await client.post(endpoint, content=encoded["body"], headers=headers)
     except httpx.HTTPError as exc:
         raise DeliveryError(f"push request failed: {type(exc).__name__}") from None

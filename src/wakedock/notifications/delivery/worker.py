@@ -25,6 +25,7 @@ from wakedock.auth.models import User
 from wakedock.broker import Broker
 from wakedock.clock import Clock
 from wakedock.db.engine import write_gate
+from wakedock.netguard import policy_for
 from wakedock.notifications import events, metrics, service
 from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
 from wakedock.notifications.channels.registry import CHANNEL_TYPES
@@ -319,7 +320,7 @@ class DeliveryWorker:
             delivery_id=job.id,
             attempt=job.attempts,
             channel_name=channel.name,
-            allow_private_targets=self.settings.allow_private_targets,
+            policy=policy_for(self.settings),
             extra=extra,
         )
         await CHANNEL_TYPES[channel.type].send(channel.config, message, context=context)
