@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import ADMIN_PASSWORD, assert_error, make_settings
+from tests.conftest import ADMIN_PASSWORD, UserFactory, assert_error, make_settings
 from wakedock.main import create_app
 
 
@@ -54,3 +54,73 @@ async def test_per_ip_limit_covers_many_usernames(tmp_path: Path, database_url: 
             "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
         )
         assert ok.status_code == 200
+
+
+async def test_the_per_account_limit_counts_every_spelling_of_the_account(
+    client: httpx.AsyncClient, make_user: UserFactory, admin_headers: dict[str, str]
+) -> None:
+    """Issue 17 (7): after 5 failures as ``victim2``, ``VICTIM2@EXAMPLE.COM`` and
+    ``Victim2@example.com`` each still got 401 (their own counters), and the right password
+    through a case variant logged in. Failures count toward the account they resolve to."""
+    victim = await make_user(username="victim2")
+    spellings = [
+        "victim2",
+        "VICTIM2@EXAMPLE.COM",
+        "Victim2@example.com",
+        "victim2@Example.Com",
+        "victim2@example.com",
+    ]
+    for name in spellings:
+        assert_error(
+            await client.post("/api/auth/login", json={"username": name, "password": "wrong"}),
+            401,
+        )
+    for name in [*spellings, "vIcTiM2@eXaMpLe.CoM"]:
+        assert_error(
+            await client.post(
+                "/api/auth/login", json={"username": name, "password": victim.password}
+            ),
+            429,
+            "rate_limited",
+        )
+    # The audit names the account, and the spelling that was tried.
+    events = (
+        await client.get(
+            "/api/audit?action=auth.login&success=false&actor_name=victim2", headers=admin_headers
+        )
+    ).json()["items"]
+    assert len(events) == 5
+    assert {e["details"].get("login") for e in events} == {None, *spellings[1:]}
+    # Another account is not affected.
+    assert (await client.post("/api/auth/login", json=_admin())).status_code == 200
+
+
+async def test_spellings_of_an_unknown_name_share_a_counter(client: httpx.AsyncClient) -> None:
+    for name in ("Ghost", "GHOST", " ghost ", "gHoSt", "ghost"):
+        assert_error(
+            await client.post("/api/auth/login", json={"username": name, "password": "x"}), 401
+        )
+    assert_error(
+        await client.post("/api/auth/login", json={"username": "GhOsT", "password": "x"}),
+        429,
+        "rate_limited",
+    )
+    # A long unknown name (beyond the audit column) is counted too, and answers 401, not 500.
+    long_name = "n" * 200 + "@example.com"
+    for _ in range(5):
+        assert_error(
+            await client.post("/api/auth/login", json={"username": long_name, "password": "x"}),
+            401,
+        )
+    assert_error(
+        await client.post("/api/auth/login", json={"username": long_name.upper(), "password": "x"}),
+        429,
+    )
+    other_long = "n" * 200 + "@example.org"  # the same first 64 characters, another name
+    assert_error(
+        await client.post("/api/auth/login", json={"username": other_long, "password": "x"}), 401
+    )
+
+
+def _admin() -> dict[str, str]:
+    return {"username": "admin", "password": ADMIN_PASSWORD}

@@ -30,7 +30,7 @@ async def test_plain_user_gets_403_on_user_admin(
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("user", {"notifications:read", "dashboards:read", "dashboards:write"}),
+        ("user", {"notifications:read", "dashboards:read", "dashboards:write", "account:manage"}),
         (
             "operator",
             {
@@ -39,6 +39,7 @@ async def test_plain_user_gets_403_on_user_admin(
                 "dashboards:read",
                 "dashboards:write",
                 "audit:read",
+                "account:manage",
             },
         ),
     ],

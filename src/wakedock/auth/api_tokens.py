@@ -1,8 +1,13 @@
-"""Long-lived API tokens for scripts: hashed at rest, optionally scoped, shown once."""
+"""Long-lived API tokens for scripts: hashed at rest, optionally scoped, shown once.
+
+A token never mints a wider one: a create that an API token makes stays within that token's
+permissions and expiry (a login session may create any token within the owner's roles).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
@@ -12,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
 from wakedock.auth.models import ApiToken, User, UserRole
-from wakedock.auth.permissions import Permission, permissions_for
+from wakedock.auth.permissions import Permission, permissions_for, token_permissions
 from wakedock.auth.principal import Principal
 from wakedock.auth.tokens import API_TOKEN_PREFIX, new_opaque_token, sha256
 from wakedock.db.base import utcnow
 from wakedock.db.engine import write_gate
-from wakedock.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from wakedock.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 
 # Writing last_used_at on every request would turn reads into writes; once a minute is plenty.
 _LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -26,6 +31,54 @@ _LAST_USED_RESOLUTION = timedelta(seconds=60)
 # stale; only one of them writes it.
 _touched: dict[str, datetime] = {}
 _TOUCHED_MAX = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class CallerToken:
+    """The API token a create request came with: the new token stays within it."""
+
+    permissions: frozenset[Permission]
+    expires_at: datetime | None
+
+
+async def caller_token(session: AsyncSession, principal: Principal) -> CallerToken | None:
+    """The limits of the API token ``principal`` authenticated with (None for a login session)."""
+    if principal.api_token_id is None:
+        return None
+    expires_at = await session.scalar(
+        select(ApiToken.expires_at).where(ApiToken.id == principal.api_token_id)
+    )
+    return CallerToken(permissions=principal.permissions, expires_at=expires_at)
+
+
+def _within_caller(
+    caller: CallerToken | None,
+    scopes: Sequence[Permission] | None,
+    expires_at: datetime | None,
+) -> tuple[Sequence[Permission] | None, datetime | None]:
+    """The scopes and expiry of a token created by ``caller``: never wider, never longer-lived.
+    Like Vault's child tokens: asking for no scopes inherits the caller's, asking for more is
+    refused (403 naming them); no expiry inherits the caller's, a later one is a 422."""
+    if caller is None:
+        return scopes, expires_at
+    if scopes is None:
+        scopes = sorted(caller.permissions)
+    beyond = sorted(str(scope) for scope in set(scopes) - caller.permissions)
+    if beyond:
+        raise Forbidden(
+            f"Scopes beyond the calling token's: {', '.join(beyond)}",
+            code="missing_permission",
+            details={"missing": beyond},
+        )
+    if caller.expires_at is not None:
+        if expires_at is None:
+            expires_at = caller.expires_at
+        elif expires_at > caller.expires_at:
+            raise ValidationFailed(
+                f"expires_at is after the calling token's expiry ({caller.expires_at.isoformat()})",
+                field="body.expires_at",
+            )
+    return scopes, expires_at
 
 
 async def create(
@@ -37,9 +90,11 @@ async def create(
     name: str,
     scopes: Sequence[Permission] | None = None,
     expires_at: datetime | None = None,
+    caller: CallerToken | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token; returns the row and the plain token (the only time it exists). Its scopes
-    may only narrow what the owner's roles grant (not what the calling token may do)."""
+    may only narrow what the owner's roles grant (beyond them: 422) and, when an API token asks
+    (``caller``), what that token may do (see ``_within_caller``)."""
     owned = permissions_for(roles)
     if scopes is not None:
         extra = sorted(str(scope) for scope in set(scopes) - owned)
@@ -52,6 +107,7 @@ async def create(
             raise ValidationFailed("expires_at needs a time zone offset", field="body.expires_at")
         if expires_at <= utcnow():
             raise ValidationFailed("expires_at is in the past", field="body.expires_at")
+    scopes, expires_at = _within_caller(caller, scopes, expires_at)
     existing = await session.scalar(
         select(ApiToken.id).where(ApiToken.user_id == user_id, ApiToken.name == name)
     )
@@ -78,7 +134,12 @@ async def create(
         action="api_token.create",
         resource_type="api_token",
         resource_id=token.id,
-        details={"name": name, "scopes": token.scopes, "owner_id": user_id},
+        details={
+            "name": name,
+            "scopes": token.scopes,
+            "owner_id": user_id,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
     )
     await session.commit()
     return token, plain
@@ -152,10 +213,8 @@ async def authenticate(session: AsyncSession, *, token: str) -> Principal:
     if not is_active:
         raise Unauthorized("User is disabled", code="user_disabled")
     roles = tuple(sorted(row[-1] for row in rows if row[-1] is not None))
-    permissions = permissions_for(roles)
-    if scopes is not None:
-        # Scopes only ever narrow: a demoted owner's token loses what the owner lost.
-        permissions = permissions & frozenset(p for p in Permission if p.value in scopes)
+    # Scopes only ever narrow: a demoted owner's token loses what the owner lost.
+    permissions = token_permissions(roles, scopes)
     if _due_for_touch(token_hash, last_used_at, now):
         # Through the write gate: on SQLite a write outside it would wait in SQLite's busy
         # handler, holding a pooled connection, while creates hold the write lock.

@@ -55,6 +55,23 @@ def check_permissions(principal: Principal, needed: Iterable[Permission]) -> Pri
     return principal
 
 
+async def account_manager(principal: CurrentPrincipal) -> Principal:
+    """The caller, if it may change its own account and tokens: a login session, or an API
+    token whose scopes name account:manage (an unscoped token does not imply it)."""
+    if not principal.has(Permission.ACCOUNT_MANAGE):
+        missing = [Permission.ACCOUNT_MANAGE.value]
+        raise Forbidden(
+            "Managing the account and its tokens needs a login session or an API token "
+            "with the account:manage scope",
+            code="missing_permission",
+            details={"missing": missing},
+        )
+    return principal
+
+
+AccountManager = Annotated[Principal, Depends(account_manager)]
+
+
 async def request_meta(request: Request) -> AuditActor:
     """Where a request comes from, as an anonymous audit actor (``Principal.acting`` names it)."""
     return anonymous_actor(request)

@@ -1,8 +1,16 @@
-"""Roles and the permissions (``resource:action``) they grant."""
+"""Roles and the permissions (``resource:action``) they grant, and what an API token holds.
+
+A login session holds every permission of its user's roles. An API token holds its scopes (each
+within the owner's *current* roles), or, unscoped, the roles' permissions except the
+``EXPLICIT_ONLY`` ones: a token handed to a script must not be able to change the account, its
+password or e-mail, or mint and revoke tokens unless it was created for that (issue 17: a
+``dashboards:read`` token changed the e-mail and revoked other tokens; a scoped token minted an
+unscoped one).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from enum import StrEnum
 
 
@@ -16,6 +24,9 @@ class Permission(StrEnum):
     DASHBOARDS_ADMIN = "dashboards:admin"
     USERS_ADMIN = "users:admin"
     AUDIT_READ = "audit:read"
+    # The caller's own account: e-mail, time zone, password, and its API tokens. Every role has
+    # it; an API token only when its scopes name it (``EXPLICIT_ONLY``).
+    ACCOUNT_MANAGE = "account:manage"
 
 
 class Role(StrEnum):
@@ -25,7 +36,12 @@ class Role(StrEnum):
 
 
 _USER = frozenset(
-    {Permission.NOTIFICATIONS_READ, Permission.DASHBOARDS_READ, Permission.DASHBOARDS_WRITE}
+    {
+        Permission.NOTIFICATIONS_READ,
+        Permission.DASHBOARDS_READ,
+        Permission.DASHBOARDS_WRITE,
+        Permission.ACCOUNT_MANAGE,
+    }
 )
 _OPERATOR = _USER | {Permission.NOTIFICATIONS_SEND, Permission.AUDIT_READ}
 
@@ -45,3 +61,18 @@ def permissions_for(roles: Iterable[str]) -> frozenset[Permission]:
         except ValueError:
             continue
     return frozenset(granted)
+
+
+# Held by an API token only when its scopes list them: never implied by an unscoped token.
+EXPLICIT_ONLY: frozenset[Permission] = frozenset({Permission.ACCOUNT_MANAGE})
+
+
+def token_permissions(
+    roles: Iterable[str], scopes: Collection[str] | None
+) -> frozenset[Permission]:
+    """What an API token may do: its scopes within the owner's current roles (so demoting the
+    owner narrows the token), or without scopes the roles' permissions but ``EXPLICIT_ONLY``."""
+    owned = permissions_for(roles)
+    if scopes is None:
+        return owned - EXPLICIT_ONLY
+    return frozenset(p for p in owned if p.value in scopes)

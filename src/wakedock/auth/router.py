@@ -1,4 +1,9 @@
-"""/api/auth: login, token refresh, logout, the caller's own account and API tokens."""
+"""/api/auth: login, token refresh, logout, the caller's own account and API tokens.
+
+Changing the account (``PATCH /me``) and listing, creating or revoking API tokens need
+account:manage (``AccountManager``): every login session has it, an API token only when its
+scopes name it. Reading ``/me`` and logging out stay open to any caller, and a token may always
+revoke itself: none of these can widen what a credential does."""
 
 from __future__ import annotations
 
@@ -8,7 +13,12 @@ from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from wakedock.auth import api_tokens, service, sessions
-from wakedock.auth.dependencies import CurrentPrincipal, RequestMeta
+from wakedock.auth.dependencies import (
+    AccountManager,
+    CurrentPrincipal,
+    RequestMeta,
+    account_manager,
+)
 from wakedock.auth.models import ApiToken, User
 from wakedock.auth.passwords import verify_password
 from wakedock.auth.principal import Principal
@@ -101,7 +111,7 @@ async def me(principal: CurrentPrincipal, db: DbSession) -> Me:
 
 @router.patch("/me", summary="Change the caller's e-mail, time zone or password")
 async def update_me(
-    body: MeUpdate, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta, broker: AppBroker
+    body: MeUpdate, principal: AccountManager, db: DbSession, meta: RequestMeta, broker: AppBroker
 ) -> Me:
     user = await service.get_or_raise(db, user_id=principal.user_id)
     if body.new_password is not None:
@@ -133,7 +143,7 @@ async def update_me(
 
 
 @router.get("/api-tokens", summary="List the caller's API tokens (never the tokens themselves)")
-async def list_api_tokens(principal: CurrentPrincipal, db: DbSession) -> list[ApiTokenOut]:
+async def list_api_tokens(principal: AccountManager, db: DbSession) -> list[ApiTokenOut]:
     return [_token_out(t) for t in await api_tokens.list_for_user(db, user_id=principal.user_id)]
 
 
@@ -143,8 +153,10 @@ async def list_api_tokens(principal: CurrentPrincipal, db: DbSession) -> list[Ap
     summary="Create an API token for scripts; the token is shown only once",
 )
 async def create_api_token(
-    body: ApiTokenCreate, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta
+    body: ApiTokenCreate, principal: AccountManager, db: DbSession, meta: RequestMeta
 ) -> ApiTokenCreated:
+    """Within the caller's permissions: from an API token, within that token's scopes (none
+    asked: the same scopes) and expiry."""
     token, plain = await api_tokens.create(
         db,
         actor=principal.acting(meta),
@@ -153,6 +165,7 @@ async def create_api_token(
         name=body.name,
         scopes=body.scopes,
         expires_at=body.expires_at,
+        caller=await api_tokens.caller_token(db, principal),
     )
     return ApiTokenCreated(**_token_out(token).model_dump(), token=plain)
 
@@ -165,6 +178,8 @@ async def create_api_token(
 async def delete_api_token(
     token_id: int, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta
 ) -> Response:
+    if token_id != principal.api_token_id:  # a token revoking itself needs nothing more
+        await account_manager(principal)
     await api_tokens.delete(
         db, actor=principal.acting(meta), user_id=principal.user_id, token_id=token_id
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, or_, select
 from sqlalchemy import update as sql_update
@@ -62,6 +62,19 @@ async def ids_with_roles(session: AsyncSession, *, roles: Sequence[str]) -> Sequ
         .order_by(User.id)
     )
     return (await session.scalars(query)).all()
+
+
+async def roles_of(session: AsyncSession, *, user_ids: Collection[int]) -> dict[int, list[str]]:
+    """Each given user's roles (a user without any is left out)."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(UserRole.user_id, UserRole.role).where(UserRole.user_id.in_(list(user_ids)))
+    )
+    roles: dict[int, list[str]] = {}
+    for user_id, role in rows:
+        roles.setdefault(user_id, []).append(role)
+    return roles
 
 
 async def _ensure_unique(

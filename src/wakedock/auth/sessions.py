@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
@@ -33,20 +34,41 @@ from wakedock.settings import Settings
 LOGIN_ACTION = "auth.login"
 
 
+def throttle_key(login: str, user: User | None) -> str:
+    """Whose failures a login attempt counts toward: the account the name or e-mail resolves to
+    (its username: usernames never change, one per account), else the typed name normalised
+    (NFKC, trimmed, case-folded) so the spellings of one unknown name share a counter too.
+
+    Issue 17: counting the typed name let ``VICTIM2@EXAMPLE.COM`` and ``Victim2@example.com``
+    each try 5 passwords after ``victim2`` was blocked, and log in with the right one. The key
+    is stored as the failed event's ``actor_name``, whose (actor_name, at) index serves the
+    count; a key longer than the column keeps a prefix and a hash of the rest."""
+    if user is not None:
+        return user.username
+    key = unicodedata.normalize("NFKC", login).strip().casefold()
+    if len(key) > _KEY_MAX:
+        key = key[: _KEY_MAX - 9] + "~" + sha256(key)[:8]
+    return key
+
+
+_KEY_MAX = 64  # audit_events.actor_name
+
+
 async def _check_throttle(
-    session: AsyncSession, settings: Settings, *, login: str, ip: str | None
+    session: AsyncSession, settings: Settings, *, key: str, ip: str | None
 ) -> None:
-    """Refuse a login when too many recent failures came for this name or from this address."""
+    """Refuse a login when too many recent failures came for this account or from this
+    address."""
     window = timedelta(seconds=settings.login_failure_window_seconds)
     now = utcnow()
     checks: list[tuple[dict[str, str], int]] = [
-        ({"actor_name": login}, settings.login_max_failures_per_user)
+        ({"actor_name": key}, settings.login_max_failures_per_user)
     ]
     if ip:
         checks.append(({"ip": ip}, settings.login_max_failures_per_ip))
-    for key, limit in checks:
+    for filters, limit in checks:
         failures, oldest = await audit.count_failures_since(
-            session, action=LOGIN_ACTION, since=now - window, **key
+            session, action=LOGIN_ACTION, since=now - window, **filters
         )
         if failures >= limit and oldest is not None:
             retry_after = max(1, math.ceil((oldest + window - now).total_seconds()))
@@ -88,9 +110,11 @@ def _issue_pair(
 async def login(
     session: AsyncSession, settings: Settings, *, login: str, password: str, meta: AuditActor
 ) -> TokenPair:
-    """Check the password and open a session. Every outcome is audited."""
-    await _check_throttle(session, settings, login=login, ip=meta.ip)
+    """Check the password and open a session. Every outcome is audited; failures count toward
+    the resolved account (``throttle_key``) and the address."""
     user = await get_by_login(session, login=login)
+    key = throttle_key(login, user)
+    await _check_throttle(session, settings, key=key, ip=meta.ip)
     ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         reason = "unknown_user" if user is None else ("bad_password" if not ok else "disabled")
@@ -98,7 +122,7 @@ async def login(
             session,
             actor=AuditActor(
                 user_id=user.id if user else None,
-                username=login,
+                username=key,
                 ip=meta.ip,
                 user_agent=meta.user_agent,
             ),
@@ -106,7 +130,8 @@ async def login(
             resource_type="user",
             resource_id=user.id if user else None,
             success=False,
-            details={"reason": reason},
+            # The spelling tried, when it is not the key itself.
+            details={"reason": reason, **({"login": login} if login != key else {})},
         )
         await session.commit()
         raise Unauthorized("Invalid username or password", code="invalid_credentials")

@@ -3,7 +3,7 @@ transaction, then publish the live events after the commit."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +26,7 @@ from wakedock.notifications.preferences import service as preferences
 from wakedock.notifications.preferences.policy import Preferences, decide
 from wakedock.notifications.schemas import NotificationCreate, Priority
 from wakedock.notifications.service import Content, Created
+from wakedock.notifications.subscriptions import channels as subscription_channels
 from wakedock.notifications.templates import service as templates
 
 
@@ -78,9 +79,10 @@ async def content_from_request(
 
 async def topic_subscribers(
     session: AsyncSession, *, topic: str, resource_id: str | None, type: str, priority: str
-) -> tuple[list[int], set[str]]:
+) -> tuple[list[int], dict[int, set[str]]]:
     """Active subscribers matching the topic (and resource), type and priority threshold;
-    plus the channel names their subscriptions ask for."""
+    plus, per subscriber, the channel names their matching subscriptions ask for (for their
+    own copy only: see ``subscriptions.channels``)."""
     from sqlalchemy import or_
 
     from wakedock.auth.models import User
@@ -104,7 +106,7 @@ async def topic_subscribers(
             )
         )
     users: set[int] = set()
-    channels: set[str] = set()
+    channels: dict[int, set[str]] = {}
     rank = Priority(priority).rank
     for sub in (await session.scalars(query)).all():
         if sub.notification_types is not None and type not in sub.notification_types:
@@ -112,7 +114,8 @@ async def topic_subscribers(
         if rank < Priority(sub.priority_threshold).rank:
             continue
         users.add(sub.user_id)
-        channels.update(sub.channels or ())
+        if sub.channels:
+            channels.setdefault(sub.user_id, set()).update(sub.channels)
     return sorted(users), channels
 
 
@@ -128,6 +131,8 @@ class Send:
     named_channels: Sequence[NotificationChannel] = ()
     idempotency_key: str | None = None
     broadcast_id: int | None = None
+    # Channels a recipient's own topic subscriptions add to their copy, by user id.
+    channels_for: Mapping[int, Sequence[NotificationChannel]] | None = None
 
 
 async def deliver(
@@ -194,6 +199,7 @@ async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Cre
             preferences=send.known.prefs,
             now=send.now,
             named_channels=send.named_channels,
+            channels_for=send.channels_for,
             email_parts=email_parts,
             known=send.known,
         )
@@ -320,6 +326,7 @@ async def _resolve(
             code="missing_permission",
             details={"missing": [Permission.NOTIFICATIONS_SEND.value]},
         )
+    channels_for: dict[int, list[NotificationChannel]] | None = None
     if body.topic is not None:
         user_ids, sub_channels = await topic_subscribers(
             session,
@@ -328,7 +335,7 @@ async def _resolve(
             type=content.type,
             priority=content.priority,
         )
-        channel_names = list(dict.fromkeys([*channel_names, *sorted(sub_channels)]))
+        channels_for = await subscription_channels.reached(session, sub_channels)
         known = await preferences.recipients(session, user_ids=user_ids)
     else:
         if body.user_ids is not None:
@@ -353,6 +360,7 @@ async def _resolve(
         now,
         named,
         idempotency_key=body.idempotency_key,
+        channels_for=channels_for,
     )
 
 
@@ -374,6 +382,7 @@ async def _store(session: AsyncSession, creates: Sequence[_Create]) -> list[Crea
                     "priority": c.send.content.priority,
                     "topic": c.send.content.topic,
                     "channels": [channel.name for channel in c.send.named_channels],
+                    **_subscription_channels(c.send),
                 },
             )
             for c, done in zip(creates, created, strict=True)
@@ -381,6 +390,14 @@ async def _store(session: AsyncSession, creates: Sequence[_Create]) -> list[Crea
     )
     await session.commit()
     return created
+
+
+def _subscription_channels(send: Send) -> dict[str, list[str]]:
+    """The audit detail naming the channels subscriptions added (when any)."""
+    if not send.channels_for:
+        return {}
+    names = {channel.name for chans in send.channels_for.values() for channel in chans}
+    return {"subscription_channels": sorted(names)}
 
 
 async def _publish(create: _Create, created: Created) -> None:

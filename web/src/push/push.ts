@@ -66,15 +66,36 @@ export async function subscribe(): Promise<PushSubscription> {
   if (!key) throw new PushSetupError("no-key", "The server has no web push key configured.");
   const reg = await registration();
   await navigator.serviceWorker.ready;
-  let sub: PushSubscription;
+  const applicationServerKey = urlBase64ToUint8Array(key);
+  let sub = await browserSubscribe(reg, applicationServerKey);
   try {
-    sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: urlBase64ToUint8Array(key) });
+    await register(sub);
+  } catch (error) {
+    // This browser's endpoint belongs to another account (someone else used push on this
+    // browser profile): the server never moves it. A fresh subscription has a new endpoint.
+    if (!(error instanceof ApiError && error.status === 409 && error.code === "push_endpoint_taken")) throw error;
+    await sub.unsubscribe();
+    sub = await browserSubscribe(reg, applicationServerKey);
+    await register(sub);
+  }
+  return sub;
+}
+
+async function browserSubscribe(
+  reg: ServiceWorkerRegistration,
+  applicationServerKey: Uint8Array<ArrayBuffer>,
+): Promise<PushSubscription> {
+  try {
+    return await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey });
   } catch (error) {
     throw new PushSetupError(
       "failed",
       `This browser could not subscribe to its push service: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+}
+
+async function register(sub: PushSubscription): Promise<void> {
   const json = sub.toJSON();
   await unwrap(
     api.POST("/api/notifications/push-subscriptions", {
@@ -85,7 +106,6 @@ export async function subscribe(): Promise<PushSubscription> {
       },
     }),
   );
-  return sub;
 }
 
 /** Remove the subscription from the server and from the browser. */

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from wakedock.audit import service as audit
 from wakedock.auth import service as users
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.dependencies import AppSettings, DbSession
-from wakedock.errors import ERROR_RESPONSES, NotFound, ValidationFailed
+from wakedock.errors import ERROR_RESPONSES, Conflict, NotFound, ValidationFailed
 from wakedock.netguard import policy_for
 from wakedock.netguard.urls import http_target
 from wakedock.notifications.channels import service
@@ -146,9 +147,27 @@ async def add_push_subscription(
             user_agent=meta.user_agent,
         )
         db.add(row)
-    else:  # the same browser re-subscribing (possibly after another user logged in on it)
-        row.user_id, row.p256dh, row.auth = principal.user_id, body.keys.p256dh, body.keys.auth
-    await db.flush()
+    elif row.user_id != principal.user_id:
+        # An endpoint is one browser profile's push channel; it belongs to whoever registered
+        # it first. Moving it would let anyone who learns an endpoint take over (and silence)
+        # another user's pushes (issue 17). Two accounts on one browser: the second unsubscribes
+        # the browser and subscribes again, which yields a new endpoint (the web UI does this
+        # on this 409); the first's row then ends at the push service's 404/410.
+        raise Conflict(
+            "This push endpoint is registered to another account; unsubscribe this browser "
+            "and subscribe again",
+            code="push_endpoint_taken",
+        )
+    else:  # the same user's browser re-subscribing: its keys may have changed
+        row.p256dh, row.auth = body.keys.p256dh, body.keys.auth
+    try:
+        await db.flush()
+    except IntegrityError:  # registered concurrently
+        await db.rollback()
+        raise Conflict(
+            "This push endpoint was registered concurrently; try again",
+            code="push_endpoint_taken",
+        ) from None
     audit.record(
         db,
         actor=principal.acting(meta),

@@ -4,7 +4,7 @@ written in the same transaction as the notification (a crash loses nothing)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -72,12 +72,14 @@ async def plan(
     named_channels: Sequence[NotificationChannel] = (),
     email_parts: dict[str, str] | None = None,
     known: Recipients | None = None,
+    channels_for: Mapping[int, Sequence[NotificationChannel]] | None = None,
 ) -> DeliveryPlan:
     """Decide every channel of every notification: the live ones, and the queue rows for
     ``enqueue``.
 
     ``known``: the recipients as ``preferences.recipients`` read them in this transaction
-    (the e-mail channel id, who has push subscriptions): no need to ask again."""
+    (the e-mail channel id, who has push subscriptions): no need to ask again.
+    ``channels_for``: channels a recipient's own topic subscriptions add, to their copy only."""
     result = DeliveryPlan()
     if not notifications:
         return result
@@ -88,6 +90,7 @@ async def plan(
         email_channel_id = known.email_channel_id
         push_users = [n.user_id for n in notifications if n.user_id in known.with_push]
     pushes = await push_subscriptions(session, user_ids=push_users) if push_users else {}
+    named_ids = {channel.id for channel in named_channels}
     for notification in notifications:
         prefs = preferences.get(notification.user_id, Preferences())
         kind = {"type": notification.type, "priority": notification.priority, "now": now}
@@ -132,7 +135,8 @@ async def plan(
                     )
                 )
 
-        for channel in named_channels:
+        own = channels_for.get(notification.user_id, ()) if channels_for else ()
+        for channel in [*named_channels, *(c for c in own if c.id not in named_ids)]:
             result.jobs.append(_job(notification, channel.type, channel_id=channel.id, now=now))
     return result
 

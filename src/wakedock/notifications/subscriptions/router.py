@@ -30,9 +30,7 @@ async def list_subscriptions(principal: Reader, db: DbSession) -> list[Subscript
 async def create_subscription(
     body: SubscriptionIn, principal: Reader, db: DbSession, meta: RequestMeta
 ) -> SubscriptionOut:
-    row = await service.create(
-        db, actor=principal.acting(meta), user_id=principal.user_id, data=body
-    )
+    row = await service.create(db, actor=principal.acting(meta), principal=principal, data=body)
     return SubscriptionOut.model_validate(row)
 
 
@@ -47,7 +45,7 @@ async def update_subscription(
     row = await service.update(
         db,
         actor=principal.acting(meta),
-        user_id=principal.user_id,
+        principal=principal,
         subscription_id=subscription_id,
         changes=body,
     )

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
+from wakedock.auth.principal import Principal
 from wakedock.errors import Conflict, NotFound
 from wakedock.notifications.models import NotificationSubscription
-from wakedock.notifications.service import channels_by_name
+from wakedock.notifications.subscriptions import channels
 from wakedock.notifications.subscriptions.schemas import SubscriptionIn, SubscriptionPatch
 
 
@@ -41,10 +42,12 @@ def _types(values: list[object] | None) -> list[str] | None:
 
 
 async def create(
-    session: AsyncSession, *, actor: AuditActor, user_id: int, data: SubscriptionIn
+    session: AsyncSession, *, actor: AuditActor, principal: Principal, data: SubscriptionIn
 ) -> NotificationSubscription:
+    """Subscribe the caller; the channels it names must be ones it may name (``channels``)."""
+    user_id = principal.user_id
     if data.channels:
-        await channels_by_name(session, data.channels)
+        await channels.check_nameable(session, data.channels, principal=principal)
     duplicate = await session.scalar(
         select(NotificationSubscription.id).where(
             NotificationSubscription.user_id == user_id,
@@ -93,14 +96,14 @@ async def update(
     session: AsyncSession,
     *,
     actor: AuditActor,
-    user_id: int,
+    principal: Principal,
     subscription_id: int,
     changes: SubscriptionPatch,
 ) -> NotificationSubscription:
-    row = await get_own(session, user_id=user_id, subscription_id=subscription_id)
+    row = await get_own(session, user_id=principal.user_id, subscription_id=subscription_id)
     given = changes.model_dump(exclude_unset=True)
     if given.get("channels"):
-        await channels_by_name(session, given["channels"])
+        await channels.check_nameable(session, given["channels"], principal=principal)
     if "notification_types" in given:
         row.notification_types = _types(given["notification_types"])
     if given.get("priority_threshold") is not None:
