@@ -101,6 +101,7 @@ class Keyring:
         self._stamp: tuple[int, int, int] | None = None
         self._keys: list[str] = []
         self._fernet: MultiFernet | None = None
+        self._primary: Fernet | None = None
         if keys is not None:
             self._load(list(keys))
 
@@ -122,7 +123,9 @@ class Keyring:
             except ValueError as exc:
                 raise KeyringError(f"key {number} in {self.source} is {exc}") from None
         self._keys = keys
-        self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
+        fernets = [Fernet(key.encode()) for key in keys]
+        self._primary = fernets[0]
+        self._fernet = MultiFernet(fernets)
 
     def _current(self) -> MultiFernet:
         if self.path is None:
@@ -160,8 +163,9 @@ class Keyring:
     def primary_opens(self, token: bytes) -> bool:
         """True when the primary key alone opens ``token`` (it needs no older key)."""
         self._current()
+        assert self._primary is not None
         try:
-            Fernet(self._keys[0].encode()).decrypt(token)
+            self._primary.decrypt(token)
         except InvalidToken:
             return False
         return True

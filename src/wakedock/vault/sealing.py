@@ -63,11 +63,12 @@ def _map(value: Any, func: Any) -> Any:
 
 
 def seal_fields(keyring: Keyring, config: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
-    """A copy of a plaintext ``config`` with every secret field sealed."""
+    """A copy of a plaintext ``config`` with every secret field sealed (empty ones stay empty:
+    answers list a secret as set when its stored value is not empty)."""
     sealed = dict(config)
     for field in fields:
         if field in sealed:
-            sealed[field] = _map(sealed[field], lambda text: seal(keyring, text))
+            sealed[field] = _map(sealed[field], lambda text: seal(keyring, text) if text else text)
     return sealed
 
 
@@ -93,6 +94,8 @@ def reseal_fields(
 
     def one(text: str, field: str) -> str:
         nonlocal changed
+        if not text:
+            return text
         if not is_sealed(text):
             changed += 1
             return seal(keyring, text)
