@@ -6,6 +6,8 @@ import json
 import os
 import re
 import signal
+import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -13,8 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.conftest import free_port
+from wakedock.vault.keys import parse_keys
 
 WAKEDOCK = [sys.executable, "-m", "wakedock"]
 
@@ -219,3 +223,68 @@ def test_vapid_generate_and_worker_burst(cli_env: dict[str, str]) -> None:
     burst = run(cli_env, "worker", "--burst")
     assert burst.returncode == 0, burst.stderr
     assert "processed 0 deliveries" in burst.stdout
+
+
+def test_secrets_rotate_retire_and_clear_errors_for_bad_keys(cli_env: dict[str, str]) -> None:
+    """The VAPID key `vapid generate` stores is sealed; `secrets rotate` moves it to a new key,
+    `secrets retire` drops the old one; a lost or broken key is reported by name, not echoed."""
+    data = Path(cli_env["WAKEDOCK_DATA_DIR"])
+    keys_file = data / "encryption_keys"
+
+    def sealed_private_key() -> str:
+        with sqlite3.connect(data / "wakedock.db") as db:
+            (config,) = db.execute(
+                "SELECT config FROM notification_channels WHERE type = 'webpush'"
+            ).fetchone()
+        value: str = json.loads(config)["vapid_private_key"]
+        assert value.startswith("enc:v1:")
+        return value.removeprefix("enc:v1:")
+
+    assert run(cli_env, "vapid", "generate").returncode == 0
+    assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
+    [first] = parse_keys(keys_file.read_text())
+    before = sealed_private_key()
+    private = Fernet(first.encode()).decrypt(before.encode())
+    check = run(cli_env, "secrets", "check")
+    assert check.returncode == 0, check.stderr
+    assert "1 sealed, 0 plaintext, 0 under an older key, 0 unreadable; 1 key(s)" in check.stdout
+
+    rotated = run(cli_env, "secrets", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "1 secret value(s) re-encrypted" in rotated.stdout
+    new, old = parse_keys(keys_file.read_text())
+    assert old == first
+    after = sealed_private_key()
+    assert after != before
+    assert Fernet(new.encode()).decrypt(after.encode()) == private
+    retired = run(cli_env, "secrets", "retire")
+    assert retired.returncode == 0, retired.stderr
+    assert parse_keys(keys_file.read_text()) == [new]
+    assert run(cli_env, "secrets", "check").returncode == 0
+
+    # The same keys from the setting: rotate re-seals under its first key, the file untouched.
+    third = Fernet.generate_key().decode()
+    env = {**cli_env, "WAKEDOCK_ENCRYPTION_KEYS": f"{third},{new}"}
+    assert run(env, "secrets", "retire").returncode == 1  # the value still needs `new`
+    assert run(env, "secrets", "rotate").returncode == 0
+    assert Fernet(third.encode()).decrypt(sealed_private_key().encode()) == private
+    assert "the others can be removed" in run(env, "secrets", "retire").stdout
+    assert parse_keys(keys_file.read_text()) == [new]
+
+    # A lost key: named per secret, and retire refuses.
+    lost = run(cli_env, "secrets", "check")
+    assert lost.returncode == 1
+    assert "unreadable: channel 1 (webpush): vapid_private_key" in lost.stderr
+    assert run(cli_env, "secrets", "retire").returncode == 1
+
+    # A broken keys file or setting stops the commands (and the server) without echoing it.
+    keys_file.write_text("garbage-key-hidden\n")
+    for args in (("secrets", "check"), ("serve", "--port", str(free_port()))):
+        broken = run(cli_env, *args)
+        assert broken.returncode == 2, broken.stderr
+        assert "key 1 in the keys file" in broken.stderr
+        assert "garbage" not in broken.stderr + broken.stdout
+    bad = run({**cli_env, "WAKEDOCK_ENCRYPTION_KEYS": "hidden-bad-key"}, "migrate")
+    assert bad.returncode == 2
+    assert "not a Fernet key" in bad.stderr
+    assert "hidden-bad-key" not in bad.stderr

@@ -28,6 +28,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 vapid_app = typer.Typer(help="Web push (VAPID) keys.", no_args_is_help=True)
 app.add_typer(vapid_app, name="vapid")
+secrets_app = typer.Typer(help="Encryption of stored secrets: keys and rotation.")
+app.add_typer(secrets_app, name="secrets")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -52,7 +54,7 @@ def _run_db(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
     from wakedock.db import migrate
     from wakedock.db.engine import create_engine, create_sessionmaker
 
-    migrate.upgrade(settings.resolved_database_url)
+    migrate.upgrade(settings.resolved_database_url, keyring=settings.keyring)
 
     async def runner() -> T:
         engine = create_engine(settings.resolved_database_url)
@@ -80,7 +82,7 @@ def migrate() -> None:
     from wakedock.db import migrate as migrations
 
     settings = _settings()
-    migrations.upgrade(settings.resolved_database_url)
+    migrations.upgrade(settings.resolved_database_url, keyring=settings.keyring)
     console.print("database is up to date")
 
 
@@ -99,10 +101,15 @@ def serve(
 
     from wakedock.db import migrate as migrations
     from wakedock.log import configure_logging
+    from wakedock.vault.keys import KeyringError
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
-    migrations.upgrade(settings.resolved_database_url)
+    try:
+        settings.keyring.keys()  # create the keys once, before workers race for them
+    except KeyringError as exc:
+        raise _fail(str(exc), 2) from None
+    migrations.upgrade(settings.resolved_database_url, keyring=settings.keyring)
     _ = settings.resolved_secret_key  # create the key once, before workers race for it
     uvicorn.run(
         "wakedock.main:serve_app",
@@ -276,7 +283,7 @@ def worker(
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
-    migrations.upgrade(settings.resolved_database_url)
+    migrations.upgrade(settings.resolved_database_url, keyring=settings.keyring)
 
     async def run() -> int:
         engine = create_engine(settings.resolved_database_url)
@@ -315,6 +322,7 @@ def vapid_generate(
 
     from wakedock.notifications.channels.webpush import generate_vapid_keys
     from wakedock.notifications.models import NotificationChannel
+    from wakedock.vault.sealing import seal_fields
 
     settings = _settings()
     public, private = generate_vapid_keys()
@@ -333,7 +341,11 @@ def vapid_generate(
                     .order_by(NotificationChannel.id)
                 )
             ).first()
-            config = {"vapid_public_key": public, "vapid_private_key": private, "subject": contact}
+            config = seal_fields(
+                settings.keyring,
+                {"vapid_public_key": public, "vapid_private_key": private, "subject": contact},
+                ["vapid_private_key"],
+            )
             if row is None:
                 row = NotificationChannel(name="webpush", type="webpush", config=config)
                 session.add(row)
@@ -354,6 +366,91 @@ def vapid_generate(
     print(f"public key: {public}")
     if not save:
         print(f"private key: {private}")
+
+
+@secrets_app.command("new-key")
+def secrets_new_key() -> None:
+    """Print a fresh encryption key (for WAKEDOCK_ENCRYPTION_KEYS)."""
+    from wakedock.vault.keys import new_key
+
+    print(new_key())
+
+
+def _secrets_report(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    from wakedock.vault.keys import KeyringError
+
+    try:
+        settings.keyring.keys()
+    except KeyringError as exc:
+        raise _fail(str(exc), 2) from None
+    return _run_db(settings, work)
+
+
+@secrets_app.command("check")
+def secrets_check() -> None:
+    """Count stored secrets; fail when one cannot be decrypted or needs an older key."""
+    from wakedock.vault import stored
+
+    settings = _settings()
+    report = _secrets_report(settings, lambda s: stored.check(s, settings.keyring))
+    keys = len(settings.keyring.keys())
+    console.print(
+        f"{report.sealed} sealed, {report.plaintext} plaintext, {report.stale} under an older"
+        f" key, {len(report.unreadable)} unreadable; {keys} key(s) from {settings.keyring.source}"
+    )
+    for label in report.unreadable:
+        err_console.print(f"[red]unreadable:[/red] {label}")
+    if report.unreadable or report.plaintext:
+        raise typer.Exit(1)
+
+
+@secrets_app.command("rotate")
+def secrets_rotate() -> None:
+    """Make a new primary key (keys file) and re-encrypt every stored secret with it.
+
+    With WAKEDOCK_ENCRYPTION_KEYS, put the new key (`wakedock secrets new-key`) first in the
+    setting yourself, restart, then run this to re-encrypt under it.
+    """
+    from wakedock.vault import stored
+    from wakedock.vault.keys import new_key, replace_keys_file
+
+    settings = _settings()
+    keyring = settings.keyring
+    _secrets_report(settings, lambda s: stored.check(s, keyring))  # keys usable, db migrated
+    if keyring.path is not None:
+        replace_keys_file(keyring.path, [new_key(), *keyring.keys()])
+        console.print(f"new primary key added to {keyring.path}")
+    report = _run_db(settings, lambda s: stored.reseal_all(s, keyring))
+    console.print(f"{report.resealed} secret value(s) re-encrypted with the primary key")
+    for label in report.unreadable:
+        err_console.print(f"[red]unreadable, left as it is:[/red] {label}")
+    if report.unreadable:
+        raise typer.Exit(1)
+
+
+@secrets_app.command("retire")
+def secrets_retire() -> None:
+    """Drop every key but the primary from the keys file, once no stored secret needs one."""
+    from wakedock.vault import stored
+    from wakedock.vault.keys import replace_keys_file
+
+    settings = _settings()
+    keyring = settings.keyring
+    report = _secrets_report(settings, lambda s: stored.check(s, keyring))
+    if report.unreadable or report.stale or report.plaintext:
+        raise _fail(
+            f"{report.stale + report.plaintext} secret(s) not yet under the primary key and"
+            f" {len(report.unreadable)} unreadable: run `wakedock secrets rotate` first"
+        )
+    keys = keyring.keys()
+    if keyring.path is None:
+        console.print(
+            f"every stored secret opens with the first key of {keyring.source}:"
+            " the others can be removed from the setting"
+        )
+        return
+    replace_keys_file(keyring.path, keys[:1])
+    console.print(f"{len(keys) - 1} older key(s) removed from {keyring.path}")
 
 
 def main() -> None:

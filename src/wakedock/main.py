@@ -43,6 +43,7 @@ from wakedock.realtime.websocket import router as websocket_router
 from wakedock.settings import Settings
 from wakedock.system.metrics import MetricsMiddleware
 from wakedock.system.router import router as system_router
+from wakedock.vault.stored import check_at_startup as check_stored_secrets
 from wakedock.web.spa import mount_ui
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await ensure_admin(app.state.sessionmaker, settings)
             await ensure_dashboard_builtins(app.state.sessionmaker)
+            await check_stored_secrets(app.state.sessionmaker, settings.keyring)
             async with (
                 broker.lifespan(),
                 _background(hub.run()),

@@ -17,11 +17,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from wakedock.vault.keys import Keyring, check_key, keyring_for
+
 SECRET_KEY_FILE = "secret_key"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WAKEDOCK_", extra="ignore")
+    # Errors never echo the input: it may be a key or a password.
+    model_config = SettingsConfigDict(
+        env_prefix="WAKEDOCK_", extra="ignore", hide_input_in_errors=True
+    )
 
     data_dir: Path = Path("./data")
     database_url: str | None = None
@@ -72,6 +77,32 @@ class Settings(BaseSettings):
     dashboards_upstream_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     dashboards_cache_max_entries: int = Field(default=4096, ge=16)
     dashboards_error_ttl_seconds: float = Field(default=5.0, ge=0)
+
+    # Secrets at rest: Fernet keys sealing stored secrets, first is primary (else the data
+    # dir's generated encryption_keys file).
+    encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+
+    @field_validator("encryption_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _check_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for number, key in enumerate(value, 1):
+            try:
+                check_key(key.get_secret_value())
+            except ValueError as exc:
+                raise ValueError(f"key {number} is {exc}") from None
+        return value
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        """The keys sealing stored secrets (lazy: the keys file is read on first use)."""
+        return keyring_for(self.data_dir, [k.get_secret_value() for k in self.encryption_keys])
 
     @field_validator(
         "cors_origins", "allowed_networks", "dashboards_allowed_networks", mode="before"

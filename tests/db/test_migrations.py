@@ -9,15 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
 from tests.conftest import require_pg, run_sync
 from wakedock.db import migrate
 from wakedock.db.engine import create_engine
 from wakedock.db.models import Base
+from wakedock.vault.keys import Keyring, new_key
+from wakedock.vault.sealing import PREFIX, unseal_fields
 
 
 async def _diff_and_tables(url: str) -> tuple[list[Any], set[str]]:
@@ -133,3 +137,121 @@ def test_existing_notifications_join_their_users_live_stream_in_id_order(
         _execute(url, "SELECT user_id, last_seq FROM notification_user_state ORDER BY user_id")
     )
     assert [tuple(row) for row in state] == [(1, 3), (2, 1)]
+
+
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+CHANNELS = sa.table(
+    "notification_channels",
+    *(sa.column(c) for c in ("id", "name", "type", "is_active", "created_at", "updated_at")),
+    sa.column("config", JSON),
+)
+SOURCES = sa.table(
+    "widget_data_sources",
+    *(sa.column(c) for c in ("id", "uid", "name", "kind", "description", "builtin")),
+    *(sa.column(c) for c in ("refresh_interval_seconds", "created_at", "updated_at")),
+    sa.column("config", JSON),
+)
+PLAIN_CHANNELS = {
+    1: ("email", {"host": "smtp.example.com", "username": "wd", "password": "pw-plain-1"}),
+    2: ("webhook", {"url": "https://example.com/h", "secret": "hook-plain-2", "headers": {}}),
+    3: ("webhook", {"url": "https://example.com/unsigned"}),
+    4: ("webpush", {"vapid_public_key": "pub", "vapid_private_key": "priv-plain-4"}),
+    5: ("apprise", {"url": "json://example.com/tok-plain-5"}),
+}
+PLAIN_SOURCES = {
+    1: ("http_json", {"url": "https://example.com/a", "headers": {"Authorization": "Bearer p-6"}}),
+    2: ("system", {"disk_paths": ["/"]}),
+}
+SECRET_VALUES = ("pw-plain-1", "hook-plain-2", "priv-plain-4", "tok-plain-5", "Bearer p-6")
+
+
+async def _configs(url: str) -> tuple[dict[int, Any], dict[int, Any]]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            channels = await conn.execute(sa.select(CHANNELS.c.id, CHANNELS.c.config))
+            sources = await conn.execute(sa.select(SOURCES.c.id, SOURCES.c.config))
+            return {i: c for i, c in channels}, {i: c for i, c in sources}
+    finally:
+        await engine.dispose()
+
+
+async def _insert_plain(url: str) -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                CHANNELS.insert(),
+                [
+                    {"id": i, "name": f"c{i}", "type": kind, "config": config, "is_active": True,
+                     "created_at": now, "updated_at": now}
+                    for i, (kind, config) in PLAIN_CHANNELS.items()
+                ],
+            )  # fmt: skip
+            await conn.execute(
+                SOURCES.insert(),
+                [
+                    {"id": i, "uid": f"s{i}", "name": f"s{i}", "kind": kind, "description": "",
+                     "builtin": False, "refresh_interval_seconds": 30, "config": config,
+                     "created_at": now, "updated_at": now}
+                    for i, (kind, config) in PLAIN_SOURCES.items()
+                ],
+            )  # fmt: skip
+    finally:
+        await engine.dispose()
+
+
+def test_0005_seals_plaintext_secrets_in_place_and_its_downgrade_opens_them(
+    empty_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Secrets stored in clear before 0005 are sealed by it with the app's keys (here from
+    WAKEDOCK_ENCRYPTION_KEYS in the environment, as `alembic` run by hand would find them);
+    everything else in the rows stays as it was; downgrading to 0004 gives the plaintext back."""
+    url = empty_database
+    migrate.upgrade(url, "0004_live_stream_seq")
+    asyncio.run(_insert_plain(url))
+    key = new_key()
+    monkeypatch.setenv("WAKEDOCK_ENCRYPTION_KEYS", key)
+    monkeypatch.setenv("WAKEDOCK_DATA_DIR", str(tmp_path / "unused"))
+    migrate.upgrade(url)
+
+    channels, sources = asyncio.run(_configs(url))
+    stored_text = repr((channels, sources))
+    assert not any(secret in stored_text for secret in SECRET_VALUES)
+    assert not (tmp_path / "unused").exists()  # the setting's key, no generated file
+    ring = Keyring(keys=[key])
+    every = ("password", "secret", "vapid_private_key", "url", "headers")  # plaintext passes
+    for plain, now_stored in ((PLAIN_CHANNELS, channels), (PLAIN_SOURCES, sources)):
+        for row_id, (_kind, config) in plain.items():
+            assert unseal_fields(ring, now_stored[row_id], every) == config
+    assert channels[3] == PLAIN_CHANNELS[3][1]  # nothing secret: untouched
+    assert channels[2]["url"] == "https://example.com/h"
+    assert channels[2]["secret"].startswith(PREFIX)
+    assert sources[1]["headers"]["Authorization"].startswith(PREFIX)
+    assert sources[2] == PLAIN_SOURCES[2][1]
+
+    migrate.downgrade(url, "0004_live_stream_seq", keyring=ring)
+    channels, sources = asyncio.run(_configs(url))
+    assert channels == {i: config for i, (_k, config) in PLAIN_CHANNELS.items()}
+    assert sources == {i: config for i, (_k, config) in PLAIN_SOURCES.items()}
+
+
+def test_0005_with_a_key_file_from_the_caller_creates_it_only_when_there_is_a_secret(
+    empty_database: str, tmp_path: Path
+) -> None:
+    """A new database needs no key; the caller's keyring (`wakedock migrate` passes the
+    settings') seals what there is, creating the data dir's keys file then."""
+    url = empty_database
+    ring = Keyring(path=tmp_path / "data" / "encryption_keys")
+    migrate.upgrade(url, "0004_live_stream_seq", keyring=ring)
+    migrate.upgrade(url, keyring=ring)
+    assert ring.path is not None
+    assert not ring.path.exists()
+    migrate.downgrade(url, "0004_live_stream_seq", keyring=ring)
+    asyncio.run(_insert_plain(url))
+    migrate.upgrade(url, keyring=ring)
+    assert ring.path.exists()
+    channels, _ = asyncio.run(_configs(url))
+    assert unseal_fields(ring, channels[1], ["password"])["password"] == "pw-plain-1"
+    assert "pw-plain-1" not in repr(channels)

@@ -124,7 +124,10 @@ async def widget_data(
         now=now,
         user_id=viewer_id if kind.personal else None,
     )
-    config = dict(source.config)
+    try:
+        config = sources.plain_config(source, runtime.settings)
+    except SourceError as exc:
+        return _error(widget, exc, **extra)
     result = await runtime.cache.get_or_fetch(
         cache_key(source, query, viewer_id),
         ttl=source.refresh_interval_seconds,

@@ -1,4 +1,9 @@
-"""Widget data sources (dashboards:admin manages them): built-in and upstream ones."""
+"""Widget data sources (dashboards:admin manages them): built-in and upstream ones.
+
+The secret keys of a source's config (each kind's ``secret_keys``, e.g. request headers) are
+sealed with the keyring before the row is written and opened only to validate or fetch
+(``plain_config``); answers show them masked.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from wakedock.dashboards.models import DashboardWidget, WidgetDataSource
 from wakedock.db.base import utcnow
 from wakedock.errors import Conflict, NotFound, ValidationFailed
 from wakedock.settings import Settings
+from wakedock.vault.sealing import SecretUnreadable, seal_fields, unseal_fields
 
 MASK = "********"
 BUILTINS: tuple[dict[str, Any], ...] = (
@@ -74,6 +80,28 @@ async def get_by_uid(session: AsyncSession, *, uid: str) -> WidgetDataSource | N
     ).first()
 
 
+def _secret_keys(kind: str) -> tuple[str, ...]:
+    return KINDS[kind].secret_keys if kind in KINDS else ()
+
+
+def plain_config(source: WidgetDataSource, settings: Settings) -> dict[str, Any]:
+    """The config with its secrets opened; ``SourceError`` when a key to open them is missing."""
+    try:
+        return unseal_fields(settings.keyring, source.config, _secret_keys(source.kind))
+    except SecretUnreadable as exc:
+        raise SourceError("secret_unreadable", str(exc)) from None
+
+
+def _kept(source: WidgetDataSource, settings: Settings, key: str) -> Any:
+    """A stored secret kept by an update, opened (409 when no key opens it)."""
+    try:
+        return unseal_fields(settings.keyring, source.config, [key])[key]
+    except SecretUnreadable as exc:
+        raise Conflict(
+            f"{exc} (send config.{key} again)", code="secret_unreadable", details={"field": key}
+        ) from None
+
+
 def masked_config(source: WidgetDataSource) -> dict[str, Any]:
     """The config with every secret value replaced by a mask (safe to show an admin)."""
     secret_keys = KINDS[source.kind].secret_keys if source.kind in KINDS else ()
@@ -120,6 +148,7 @@ async def create(
     refresh_interval_seconds: int,
 ) -> WidgetDataSource:
     config = await _validated(kind, config, settings, field="body.config")
+    config = seal_fields(settings.keyring, config, _secret_keys(kind))
     if await get_by_uid(session, uid=uid) is not None:
         raise Conflict(f"A data source with uid {uid!r} exists", code="data_source_exists")
     source = WidgetDataSource(
@@ -164,16 +193,30 @@ async def update(
         new = dict(changes["config"])
         if source.builtin and source.kind != "system":
             raise ValidationFailed("This built-in source has no settings", field="body.config")
-        for key in KINDS[source.kind].secret_keys:
+        secret_keys = _secret_keys(source.kind)
+        for key in secret_keys:
             if key not in new and key in source.config:
-                new[key] = source.config[key]
-            elif isinstance(new.get(key), dict) and isinstance(source.config.get(key), dict):
+                new[key] = _kept(source, settings, key)
+            elif (
+                isinstance(new.get(key), dict)
+                and isinstance(source.config.get(key), dict)
+                and MASK in new[key].values()
+            ):
                 # A masked value sent back unchanged keeps the stored secret.
+                stored = _kept(source, settings, key)
                 new[key] = {
-                    name: source.config[key].get(name, value) if value == MASK else value
+                    name: stored.get(name, value) if value == MASK else value
                     for name, value in new[key].items()
                 }
-        changes["config"] = await _validated(source.kind, new, settings, field="body.config")
+        new = await _validated(source.kind, new, settings, field="body.config")
+        try:
+            unchanged = new == plain_config(source, settings)
+        except SourceError:
+            unchanged = False
+        if unchanged:  # sealing again would only change the ciphertext
+            del changes["config"]
+        else:
+            changes["config"] = seal_fields(settings.keyring, new, secret_keys)
     changed = sorted(k for k, v in changes.items() if getattr(source, k) != v)
     for key in changed:
         setattr(source, key, changes[key])

@@ -125,7 +125,7 @@ async def test_source(
         user_id=principal.user_id,
     )
     try:
-        await kind.fetch(dict(source.config), query, ctx)
+        await kind.fetch(sources.plain_config(source, runtime.settings), query, ctx)
     except SourceError as exc:
         return DataSourceTest(status="error", error=DataError(**exc.as_dict()))
     except Exception as exc:  # the test reports any failure; it never answers 500

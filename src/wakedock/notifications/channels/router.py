@@ -40,9 +40,15 @@ async def list_channels(_: NotificationsAdmin, db: DbSession) -> list[ChannelOut
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Configure a delivery channel")
 async def create_channel(
-    body: ChannelIn, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
+    body: ChannelIn,
+    admin: NotificationsAdmin,
+    db: DbSession,
+    meta: RequestMeta,
+    settings: AppSettings,
 ) -> ChannelOut:
-    return service.to_out(await service.create(db, actor=admin.acting(meta), data=body))
+    return service.to_out(
+        await service.create(db, actor=admin.acting(meta), data=body, keyring=settings.keyring)
+    )
 
 
 @router.get("/{channel_id:int}", summary="Get a channel")
@@ -52,19 +58,41 @@ async def get_channel(channel_id: int, _: NotificationsAdmin, db: DbSession) -> 
 
 @router.patch("/{channel_id:int}", summary="Change a channel (omitted secrets are kept)")
 async def update_channel(
-    channel_id: int, body: ChannelPatch, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
+    channel_id: int,
+    body: ChannelPatch,
+    admin: NotificationsAdmin,
+    db: DbSession,
+    meta: RequestMeta,
+    settings: AppSettings,
 ) -> ChannelOut:
     return service.to_out(
-        await service.update(db, actor=admin.acting(meta), channel_id=channel_id, changes=body)
+        await service.update(
+            db,
+            actor=admin.acting(meta),
+            channel_id=channel_id,
+            changes=body,
+            keyring=settings.keyring,
+        )
     )
 
 
 @router.put("/{channel_id:int}", summary="Replace a channel's settings (omitted secrets are kept)")
 async def put_channel(
-    channel_id: int, body: ChannelPatch, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
+    channel_id: int,
+    body: ChannelPatch,
+    admin: NotificationsAdmin,
+    db: DbSession,
+    meta: RequestMeta,
+    settings: AppSettings,
 ) -> ChannelOut:
     return service.to_out(
-        await service.update(db, actor=admin.acting(meta), channel_id=channel_id, changes=body)
+        await service.update(
+            db,
+            actor=admin.acting(meta),
+            channel_id=channel_id,
+            changes=body,
+            keyring=settings.keyring,
+        )
     )
 
 
@@ -112,13 +140,16 @@ async def test_channel(
         recipient_email=account.email,
         recipient_name=account.username,
         policy=policy_for(settings),
+        keyring=settings.keyring,
         extra=extra,
     )
 
 
 @push_router.get("/push/vapid-public-key", summary="The VAPID public key browsers subscribe with")
 async def vapid_public_key(_: Reader, db: DbSession, settings: AppSettings) -> VapidKey:
-    row = await service.webpush_channel(db, subject=f"mailto:{settings.admin_email}")
+    row = await service.webpush_channel(
+        db, subject=f"mailto:{settings.admin_email}", keyring=settings.keyring
+    )
     assert row is not None
     return VapidKey(public_key=str(row.config["vapid_public_key"]))
 

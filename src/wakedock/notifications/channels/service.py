@@ -1,4 +1,9 @@
-"""Configured delivery channels: CRUD with write-only secrets, tests, VAPID keys."""
+"""Configured delivery channels: CRUD with write-only secrets, tests, VAPID keys.
+
+Secret fields (each channel module's ``SECRET_FIELDS``) are sealed with the keyring before a
+row is written and opened only to validate or send (``plain_config``): the table never holds
+them in clear, answers show only which ones are set, and the channel modules get plaintext.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ from wakedock.notifications.channels.schemas import (
 )
 from wakedock.notifications.channels.webpush import generate_vapid_keys
 from wakedock.notifications.models import NotificationChannel
+from wakedock.vault.keys import Keyring
+from wakedock.vault.sealing import SecretUnreadable, seal_fields, unseal_fields
 
 
 def to_out(row: NotificationChannel) -> ChannelOut:
@@ -39,6 +46,15 @@ def to_out(row: NotificationChannel) -> ChannelOut:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def plain_config(row: NotificationChannel, keyring: Keyring) -> dict[str, Any]:
+    """The row's config with its secrets opened (``SecretUnreadable`` when a key is missing)."""
+    return unseal_fields(keyring, row.config, CHANNEL_TYPES[row.type].secret_fields)
+
+
+def _sealed(kind: str, config: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
+    return seal_fields(keyring, config, CHANNEL_TYPES[kind].secret_fields)
 
 
 def _validate(kind: str, config: dict[str, Any]) -> None:
@@ -74,7 +90,7 @@ async def get_or_raise(session: AsyncSession, *, channel_id: int) -> Notificatio
 
 
 async def create(
-    session: AsyncSession, *, actor: AuditActor, data: ChannelIn
+    session: AsyncSession, *, actor: AuditActor, data: ChannelIn, keyring: Keyring
 ) -> NotificationChannel:
     _validate(data.type, data.config)
     if await session.scalar(
@@ -82,7 +98,10 @@ async def create(
     ):
         raise Conflict(f"A channel named {data.name!r} exists", code="channel_exists")
     row = NotificationChannel(
-        name=data.name, type=data.type, config=data.config, is_active=data.is_active
+        name=data.name,
+        type=data.type,
+        config=_sealed(data.type, data.config, keyring),
+        is_active=data.is_active,
     )
     session.add(row)
     try:
@@ -103,7 +122,12 @@ async def create(
 
 
 async def update(
-    session: AsyncSession, *, actor: AuditActor, channel_id: int, changes: ChannelPatch
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    channel_id: int,
+    changes: ChannelPatch,
+    keyring: Keyring,
 ) -> NotificationChannel:
     row = await get_or_raise(session, channel_id=channel_id)
     given = changes.model_dump(exclude_unset=True)
@@ -111,9 +135,17 @@ async def update(
         config = dict(given["config"])
         for secret in CHANNEL_TYPES[row.type].secret_fields:
             if secret not in config and row.config.get(secret):
-                config[secret] = row.config[secret]  # write-only: keep what was stored
+                # write-only: keep what was stored (opened to validate, sealed again below)
+                try:
+                    config[secret] = unseal_fields(keyring, row.config, [secret])[secret]
+                except SecretUnreadable as exc:
+                    raise Conflict(
+                        f"{exc} (send config.{secret} again)",
+                        code="secret_unreadable",
+                        details={"field": secret},
+                    ) from None
         _validate(row.type, config)
-        row.config = config
+        row.config = _sealed(row.type, config, keyring)
     if given.get("name") is not None and given["name"] != row.name:
         if await session.scalar(
             select(NotificationChannel.id).where(NotificationChannel.name == given["name"])
@@ -157,6 +189,7 @@ async def send_test(
     recipient_email: str,
     recipient_name: str,
     policy: NetPolicy,
+    keyring: Keyring,
     extra: dict[str, Any] | None = None,
 ) -> ChannelTestResult:
     """Send a test message now (not through the queue) and report the outcome."""
@@ -178,8 +211,8 @@ async def send_test(
     started = time.perf_counter()
     error: str | None = None
     try:
-        await CHANNEL_TYPES[row.type].send(row.config, message, context=context)
-    except DeliveryError as exc:
+        await CHANNEL_TYPES[row.type].send(plain_config(row, keyring), message, context=context)
+    except (DeliveryError, SecretUnreadable) as exc:
         error = str(exc)
     duration = int((time.perf_counter() - started) * 1000)
     audit.record(
@@ -196,7 +229,7 @@ async def send_test(
 
 
 async def webpush_channel(
-    session: AsyncSession, *, subject: str, create_missing: bool = True
+    session: AsyncSession, *, subject: str, keyring: Keyring, create_missing: bool = True
 ) -> NotificationChannel | None:
     """The active web push channel; created with fresh VAPID keys on first use."""
     query = (
@@ -211,7 +244,11 @@ async def webpush_channel(
     row = NotificationChannel(
         name="webpush",
         type="webpush",
-        config={"vapid_public_key": public, "vapid_private_key": private, "subject": subject},
+        config=_sealed(
+            "webpush",
+            {"vapid_public_key": public, "vapid_private_key": private, "subject": subject},
+            keyring,
+        ),
     )
     session.add(row)
     try:

@@ -27,6 +27,7 @@ from wakedock.clock import Clock
 from wakedock.db.engine import write_gate
 from wakedock.netguard import policy_for
 from wakedock.notifications import events, metrics, service
+from wakedock.notifications.channels import service as channel_service
 from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
 from wakedock.notifications.channels.registry import CHANNEL_TYPES
 from wakedock.notifications.delivery import broadcasts
@@ -39,6 +40,7 @@ from wakedock.notifications.models import (
 )
 from wakedock.notifications.preferences import service as preferences
 from wakedock.settings import Settings
+from wakedock.vault.sealing import SecretUnreadable
 
 logger = logging.getLogger(__name__)
 
@@ -323,14 +325,20 @@ class DeliveryWorker:
             policy=policy_for(self.settings),
             extra=extra,
         )
-        await CHANNEL_TYPES[channel.type].send(channel.config, message, context=context)
+        try:
+            config = channel_service.plain_config(channel, self.settings.keyring)
+        except SecretUnreadable as exc:  # retried: restoring the key lets it through
+            raise DeliveryError(str(exc)) from None
+        await CHANNEL_TYPES[channel.type].send(config, message, context=context)
         return siblings
 
     async def _channel(self, session: AsyncSession, job: Delivery) -> NotificationChannel:
         if job.channel_type == "webpush":
-            from wakedock.notifications.channels.service import webpush_channel
-
-            channel = await webpush_channel(session, subject=f"mailto:{self.settings.admin_email}")
+            channel = await channel_service.webpush_channel(
+                session,
+                subject=f"mailto:{self.settings.admin_email}",
+                keyring=self.settings.keyring,
+            )
         else:
             channel = (
                 await session.get(NotificationChannel, job.channel_id) if job.channel_id else None
