@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     dashboards_cache_max_entries: int = Field(default=4096, ge=16)
     dashboards_error_ttl_seconds: float = Field(default=5.0, ge=0)
 
+    # Notification templates: rendered in renderer subprocesses, under these limits.
+    template_render_timeout_ms: int = Field(default=1000, ge=50, le=60_000)
+    template_max_output_chars: int = Field(default=100_000, ge=100, le=10_000_000)
+    template_max_source_chars: int = Field(default=50_000, ge=100, le=1_000_000)
+    template_memory_limit_mb: int = Field(default=256, ge=64, le=65_536)
+    template_renderer_processes: int = Field(default=2, ge=1, le=64)
+
     @field_validator("cors_origins", "dashboards_allowed_networks", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

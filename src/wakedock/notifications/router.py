@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.dependencies import DbSession
@@ -81,6 +81,7 @@ async def create_notification(
     clock: AppClock,
     broker: AppBroker,
     meta: RequestMeta,
+    request: Request,
 ) -> Response:
     created = await sending.create(
         db,
@@ -89,6 +90,7 @@ async def create_notification(
         body=body,
         now=clock.now(),
         broker=broker,
+        renderer=request.app.state.renderer,  # used only if a template is named
     )
     return created_response(created, body)
 

@@ -33,7 +33,12 @@ async def broadcast(
     request: Request,
 ) -> BroadcastAccepted:
     row = await service.create(
-        db, actor=principal.acting(meta), sender_id=principal.user_id, body=body, now=clock.now()
+        db,
+        actor=principal.acting(meta),
+        sender_id=principal.user_id,
+        body=body,
+        now=clock.now(),
+        renderer=request.app.state.renderer,
     )
     worker = getattr(request.app.state, "worker", None)
     if worker is not None:
