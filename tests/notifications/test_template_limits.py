@@ -187,18 +187,13 @@ async def test_a_heavy_template_in_a_broadcast_is_refused_and_nothing_is_stored(
         ("{{ '{0} {1}'.format(1) }}", "needs more values"),
         ("{{ '%99999999999d' % 1 }}", "% format width or precision"),
         ("{{ '%*d'|format(999999999, 1) }}", "% format width 999999999"),
-        ("{{ '{:.5000f}'.format(1.5) }}", None),
         ("{{ 10 ** (10 ** 9) }}", "too large to print"),
-        ("{{ 1 / 0 }}", "division by zero"),
     ],
 )
 async def test_odd_format_strings_and_arithmetic_are_422_not_500(
-    client: httpx.AsyncClient, admin_headers: dict[str, str], source: str, says: str | None
+    client: httpx.AsyncClient, admin_headers: dict[str, str], source: str, says: str
 ) -> None:
     response = await preview(client, admin_headers, message_template=source)
-    if says is None:  # within the limits: rendered
-        assert response.status_code == 200, response.text
-        return
     error = assert_error(response, 422, "validation_error")
     assert says in error["message"], error
 
@@ -224,15 +219,16 @@ async def test_printing_an_object_never_shows_its_memory_address(
     assert error["message"].startswith("message_template: not allowed in a template: ")
 
 
-async def test_values_still_print(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
-    response = await preview(
-        client,
-        admin_headers,
-        {"n": 3, "tags": ["a", "b"], "meta": {"k": None}, "ok": True, "f": 1.5},
-        message_template="{{ n }} {{ tags }} {{ meta }} {{ ok }} {{ f }} {{ tags|join(',') }}",
-    )
+async def test_values_print_and_objects_do_not(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    values = {"n": 3, "tags": ["a", "b"], "meta": {"k": None}, "ok": True, "f": 1.5}
+    source = "{{ n }} {{ tags }} {{ meta }} {{ ok }} {{ f }} {{ tags|join(',') }} {{ '%.2f' % f }}"
+    response = await preview(client, admin_headers, values, message_template=source)
     assert response.status_code == 200, response.text
-    assert response.json()["message"] == "3 ['a', 'b'] {'k': None} True 1.5 a,b"
+    assert response.json()["message"] == "3 ['a', 'b'] {'k': None} True 1.5 a,b 1.50"
+    objects = await preview(client, admin_headers, values, message_template=source + "{{ f.hex }}")
+    assert "cannot print a function or method" in assert_error(objects, 422)["message"]
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from wakedock.notifications.schemas import (
     StatsOut,
 )
 from wakedock.notifications.service import Created
+from wakedock.notifications.templates.dependencies import RENDERERS_BUSY
 from wakedock.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"], responses=ERROR_RESPONSES)
@@ -72,7 +73,10 @@ async def list_notifications(
     status_code=status.HTTP_201_CREATED,
     summary="Create a notification (for yourself, users, or a topic's subscribers)",
     response_model=NotificationOut | NotificationItems,
-    responses={200: {"description": "Idempotent replay: the original result, nothing created"}},
+    responses={
+        200: {"description": "Idempotent replay: the original result, nothing created"},
+        **RENDERERS_BUSY,
+    },
 )
 async def create_notification(
     body: NotificationCreate,

@@ -9,7 +9,7 @@ from wakedock.dependencies import DbSession
 from wakedock.errors import ERROR_RESPONSES
 from wakedock.notifications.dependencies import NotificationsAdmin
 from wakedock.notifications.templates import service
-from wakedock.notifications.templates.dependencies import Renderer
+from wakedock.notifications.templates.dependencies import RENDERERS_BUSY, Renderer
 from wakedock.notifications.templates.schemas import (
     DraftPreviewRequest,
     PreviewRequest,
@@ -20,7 +20,9 @@ from wakedock.notifications.templates.schemas import (
 )
 
 router = APIRouter(
-    prefix="/api/notifications/templates", tags=["templates"], responses=ERROR_RESPONSES
+    prefix="/api/notifications/templates",
+    tags=["templates"],
+    responses={**ERROR_RESPONSES, **RENDERERS_BUSY},
 )
 
 
