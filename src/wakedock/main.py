@@ -36,6 +36,7 @@ from wakedock.notifications.delivery.worker import DeliveryWorker
 from wakedock.notifications.preferences.router import router as preferences_router
 from wakedock.notifications.router import router as notifications_router
 from wakedock.notifications.subscriptions.router import router as subscriptions_router
+from wakedock.notifications.templates.pool import RenderLimits, TemplateRenderer
 from wakedock.notifications.templates.router import router as templates_router
 from wakedock.realtime.hub import Hub
 from wakedock.realtime.sse import router as sse_router
@@ -114,6 +115,16 @@ def build_routes(app: FastAPI) -> None:
         app.url_path_for("wakedock:build-routes")
 
 
+def render_limits(settings: Settings) -> RenderLimits:
+    return RenderLimits(
+        timeout_ms=settings.template_render_timeout_ms,
+        max_output_chars=settings.template_max_output_chars,
+        max_source_chars=settings.template_max_source_chars,
+        memory_mb=settings.template_memory_limit_mb,
+        processes=settings.template_renderer_processes,
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -139,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_queue=settings.socket_queue_size,
         )
         app.state.hub = hub
+        app.state.renderer = TemplateRenderer(render_limits(settings))  # processes start lazily
         try:
             await ensure_admin(app.state.sessionmaker, settings)
             await ensure_dashboard_builtins(app.state.sessionmaker)
@@ -153,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 yield
                 hub.close_all(1001, "server shutting down")
         finally:
+            await app.state.renderer.aclose()
             await engine.dispose()
 
     app = FastAPI(

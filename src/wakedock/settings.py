@@ -78,34 +78,23 @@ class Settings(BaseSettings):
     dashboards_cache_max_entries: int = Field(default=4096, ge=16)
     dashboards_error_ttl_seconds: float = Field(default=5.0, ge=0)
 
+    # Notification templates: rendered in renderer subprocesses, under these limits.
+    template_render_timeout_ms: int = Field(default=1000, ge=50, le=60_000)
+    template_max_output_chars: int = Field(default=100_000, ge=100, le=10_000_000)
+    template_max_source_chars: int = Field(default=50_000, ge=100, le=1_000_000)
+    template_memory_limit_mb: int = Field(default=256, ge=64, le=65_536)
+    template_renderer_processes: int = Field(default=2, ge=1, le=64)
+
     # Secrets at rest: Fernet keys sealing stored secrets, first is primary (else the data
     # dir's generated encryption_keys file).
     encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 
-    @field_validator("encryption_keys", mode="before")
-    @classmethod
-    def _split_keys(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
-
-    @field_validator("encryption_keys")
-    @classmethod
-    def _check_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
-        for number, key in enumerate(value, 1):
-            try:
-                check_key(key.get_secret_value())
-            except ValueError as exc:
-                raise ValueError(f"key {number} is {exc}") from None
-        return value
-
-    @cached_property
-    def keyring(self) -> Keyring:
-        """The keys sealing stored secrets (lazy: the keys file is read on first use)."""
-        return keyring_for(self.data_dir, [k.get_secret_value() for k in self.encryption_keys])
-
     @field_validator(
-        "cors_origins", "allowed_networks", "dashboards_allowed_networks", mode="before"
+        "cors_origins",
+        "allowed_networks",
+        "dashboards_allowed_networks",
+        "encryption_keys",
+        mode="before",
     )
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -121,6 +110,16 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item, strict=False)
             except ValueError as exc:
                 raise ValueError(f"not an IP network: {item!r} (use CIDR like 10.0.0.0/8)") from exc
+        return value
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _check_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for number, key in enumerate(value, 1):
+            try:
+                check_key(key.get_secret_value())
+            except ValueError as exc:
+                raise ValueError(f"key {number} is {exc}") from None
         return value
 
     @field_validator("log_level", mode="before")
@@ -143,6 +142,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'wakedock.db').resolve()}"
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        """The keys sealing stored secrets (lazy: the keys file is read on first use)."""
+        return keyring_for(self.data_dir, [k.get_secret_value() for k in self.encryption_keys])
 
     @cached_property
     def resolved_secret_key(self) -> str:

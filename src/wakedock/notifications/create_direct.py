@@ -123,6 +123,7 @@ async def serve(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> Non
                     body=request,
                     now=state.clock.now(),
                     broker=getattr(state, "broker", None),
+                    renderer=state.renderer,
                 )
             response = created_response(created, request)
         except WakeDockError as exc:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.dependencies import DbSession
@@ -26,6 +26,7 @@ from wakedock.notifications.schemas import (
     StatsOut,
 )
 from wakedock.notifications.service import Created
+from wakedock.notifications.templates.dependencies import RENDERERS_BUSY
 from wakedock.pagination import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"], responses=ERROR_RESPONSES)
@@ -72,7 +73,10 @@ async def list_notifications(
     status_code=status.HTTP_201_CREATED,
     summary="Create a notification (for yourself, users, or a topic's subscribers)",
     response_model=NotificationOut | NotificationItems,
-    responses={200: {"description": "Idempotent replay: the original result, nothing created"}},
+    responses={
+        200: {"description": "Idempotent replay: the original result, nothing created"},
+        **RENDERERS_BUSY,
+    },
 )
 async def create_notification(
     body: NotificationCreate,
@@ -81,6 +85,7 @@ async def create_notification(
     clock: AppClock,
     broker: AppBroker,
     meta: RequestMeta,
+    request: Request,
 ) -> Response:
     created = await sending.create(
         db,
@@ -89,6 +94,7 @@ async def create_notification(
         body=body,
         now=clock.now(),
         broker=broker,
+        renderer=request.app.state.renderer,  # used only if a template is named
     )
     return created_response(created, body)
 

@@ -18,7 +18,7 @@ from wakedock.auth.principal import Principal
 from wakedock.broker import Broker
 from wakedock.db.engine import write_gate
 from wakedock.db.group_commit import GroupCommit
-from wakedock.errors import Conflict, Forbidden, ValidationFailed
+from wakedock.errors import Conflict, Forbidden, ValidationFailed, WakeDockError
 from wakedock.notifications import events, metrics, service
 from wakedock.notifications.delivery import queue
 from wakedock.notifications.models import NotificationChannel, NotificationSubscription
@@ -28,17 +28,39 @@ from wakedock.notifications.schemas import NotificationCreate, Priority
 from wakedock.notifications.service import Content, Created
 from wakedock.notifications.subscriptions import channels as subscription_channels
 from wakedock.notifications.templates import service as templates
+from wakedock.notifications.templates.pool import TemplateRenderer
+from wakedock.notifications.templates.schemas import Rendered
+
+
+async def render_named(
+    session: AsyncSession, *, body: NotificationCreate, renderer: TemplateRenderer | None
+) -> Rendered | None:
+    """The template the request names, rendered with its variables (None: it names none)."""
+    if body.template is None:
+        return None
+    if renderer is None:
+        raise RuntimeError("rendering a template needs the app's renderer")
+    row = await templates.get_or_raise(session, name=body.template)
+    return await templates.render_template(renderer, row, body.variables)
 
 
 async def content_from_request(
-    session: AsyncSession, *, body: NotificationCreate, now: datetime, source: str
+    session: AsyncSession,
+    *,
+    body: NotificationCreate,
+    now: datetime,
+    source: str,
+    renderer: TemplateRenderer | None = None,
+    rendered: Rendered | None = None,
 ) -> tuple[Content, list[str]]:
-    """Build the content (rendering the template if one is named); returns it and its channels."""
+    """Build the content (rendering the template if one is named and ``rendered`` is not
+    given); returns it and its channels."""
     ttl = body.ttl_seconds
     email_subject = email_html = None
     if body.template is not None:
-        row = await templates.get_or_raise(session, name=body.template)
-        rendered = templates.render_template(row, body.variables)
+        if rendered is None:
+            rendered = await render_named(session, body=body, renderer=renderer)
+            assert rendered is not None
         title, message, action_url = (
             rendered.title,
             rendered.message,
@@ -240,6 +262,7 @@ async def create(
     body: NotificationCreate,
     now: datetime,
     broker: Broker | None,
+    renderer: TemplateRenderer | None = None,
 ) -> Created:
     """POST /api/notifications: resolve the target, store, plan deliveries, commit, publish.
 
@@ -248,10 +271,12 @@ async def create(
     are written together (``db.group_commit``). A user disabled or a preference changed
     between the read and the write is the same as a create that came just before that change.
     With an idempotency key, everything stays inside the gate: a repeated request answers with
-    the original result before anything else is checked again.
+    the original result before anything else is checked again. A named template is rendered
+    before the gate (a render may take up to its deadline: writers must not wait for it), and
+    a failure to render is reported only once the request is known not to be a replay.
     """
     if body.idempotency_key is None:
-        send = await _resolve(session, principal=principal, body=body, now=now)
+        send = await _resolve(session, principal=principal, body=body, now=now, renderer=renderer)
         try:
             return await _CREATES.submit(session, _Create(send, actor, broker))
         except IntegrityError:
@@ -259,8 +284,14 @@ async def create(
         # A recipient or a channel was deleted between the reads and the write (nothing else
         # can fail a reference): read again, and the create is answered as one that came just
         # after the deletion (422 for a user it names; a topic goes to the subscribers left).
-        send = await _resolve(session, principal=principal, body=body, now=now)
+        send = await _resolve(session, principal=principal, body=body, now=now, renderer=renderer)
         return await _CREATES.submit(session, _Create(send, actor, broker))
+    rendered: Rendered | None = None
+    failure: WakeDockError | None = None
+    try:
+        rendered = await render_named(session, body=body, renderer=renderer)
+    except WakeDockError as exc:
+        failure = exc
     async with write_gate(session):
         existing = await service.find_idempotent(
             session, sender_id=principal.user_id, key=body.idempotency_key, now=now
@@ -268,8 +299,12 @@ async def create(
         if existing:
             await session.commit()
             return Created(notifications=existing, replaced=[], live=[], existing=True)
+        if failure is not None:
+            raise failure
         for attempt in range(2):
-            send = await _resolve(session, principal=principal, body=body, now=now)
+            send = await _resolve(
+                session, principal=principal, body=body, now=now, rendered=rendered
+            )
             try:
                 (created,) = await _store(session, [_Create(send, actor, broker)])
                 break
@@ -301,13 +336,24 @@ class _Create:
 
 
 async def _resolve(
-    session: AsyncSession, *, principal: Principal, body: NotificationCreate, now: datetime
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    body: NotificationCreate,
+    now: datetime,
+    renderer: TemplateRenderer | None = None,
+    rendered: Rendered | None = None,
 ) -> Send:
-    """Render the content, check the caller may send it, find the recipients and the channels
-    it names (reads only)."""
+    """Render the content (unless given), check the caller may send it, find the recipients
+    and the channels it names (reads only)."""
     sender_id = principal.user_id
     content, channel_names = await content_from_request(
-        session, body=body, now=now, source=body.source or principal.username
+        session,
+        body=body,
+        now=now,
+        source=body.source or principal.username,
+        renderer=renderer,
+        rendered=rendered,
     )
     targets_others = (
         body.topic is not None

@@ -18,12 +18,18 @@ from wakedock.notifications.broadcast.schemas import (
     BroadcastOut,
 )
 from wakedock.notifications.dependencies import AppClock, Broadcaster
+from wakedock.notifications.templates.dependencies import RENDERERS_BUSY
 from wakedock.pagination import decode_cursor
 
 router = APIRouter(prefix="/api/notifications", tags=["broadcast"], responses=ERROR_RESPONSES)
 
 
-@router.post("/broadcast", status_code=status.HTTP_202_ACCEPTED, summary="Broadcast a notification")
+@router.post(
+    "/broadcast",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Broadcast a notification",
+    responses=RENDERERS_BUSY,
+)
 async def broadcast(
     body: BroadcastIn,
     principal: Broadcaster,
@@ -33,7 +39,12 @@ async def broadcast(
     request: Request,
 ) -> BroadcastAccepted:
     row = await service.create(
-        db, actor=principal.acting(meta), sender_id=principal.user_id, body=body, now=clock.now()
+        db,
+        actor=principal.acting(meta),
+        sender_id=principal.user_id,
+        body=body,
+        now=clock.now(),
+        renderer=request.app.state.renderer,
     )
     worker = getattr(request.app.state, "worker", None)
     if worker is not None:

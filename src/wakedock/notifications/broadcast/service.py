@@ -17,6 +17,7 @@ from wakedock.notifications.models import Broadcast, Delivery, Notification
 from wakedock.notifications.schemas import Priority
 from wakedock.notifications.service import channels_by_name
 from wakedock.notifications.templates import service as templates
+from wakedock.notifications.templates.pool import TemplateRenderer
 
 
 def stored_target(audience: Audience) -> dict[str, Any]:
@@ -44,12 +45,18 @@ async def count_audience(session: AsyncSession, target: dict[str, Any]) -> int:
 
 
 async def create(
-    session: AsyncSession, *, actor: AuditActor, sender_id: int, body: BroadcastIn, now: datetime
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    sender_id: int,
+    body: BroadcastIn,
+    now: datetime,
+    renderer: TemplateRenderer,
 ) -> Broadcast:
     """Render, resolve the audience size, store the broadcast and its fan-out job; commit."""
     if body.template is not None:
-        rendered = templates.render_template(
-            await templates.get_or_raise(session, name=body.template), body.variables
+        rendered = await templates.render_template(
+            renderer, await templates.get_or_raise(session, name=body.template), body.variables
         )
         title, message = rendered.title, rendered.message
         kind = body.type.value if body.type else rendered.type

@@ -9,6 +9,7 @@ from wakedock.dependencies import DbSession
 from wakedock.errors import ERROR_RESPONSES
 from wakedock.notifications.dependencies import NotificationsAdmin
 from wakedock.notifications.templates import service
+from wakedock.notifications.templates.dependencies import RENDERERS_BUSY, Renderer
 from wakedock.notifications.templates.schemas import (
     DraftPreviewRequest,
     PreviewRequest,
@@ -19,7 +20,9 @@ from wakedock.notifications.templates.schemas import (
 )
 
 router = APIRouter(
-    prefix="/api/notifications/templates", tags=["templates"], responses=ERROR_RESPONSES
+    prefix="/api/notifications/templates",
+    tags=["templates"],
+    responses={**ERROR_RESPONSES, **RENDERERS_BUSY},
 )
 
 
@@ -30,14 +33,22 @@ async def list_templates(_: NotificationsAdmin, db: DbSession) -> list[TemplateO
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a template")
 async def create_template(
-    body: TemplateIn, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
+    body: TemplateIn,
+    admin: NotificationsAdmin,
+    db: DbSession,
+    meta: RequestMeta,
+    renderer: Renderer,
 ) -> TemplateOut:
-    return TemplateOut.model_validate(await service.create(db, actor=admin.acting(meta), data=body))
+    return TemplateOut.model_validate(
+        await service.create(db, actor=admin.acting(meta), data=body, renderer=renderer)
+    )
 
 
 @router.post("/preview", summary="Render an unsaved template (the editor's live preview)")
-async def preview_draft(body: DraftPreviewRequest, _: NotificationsAdmin) -> Rendered:
-    return service.render_draft(body.template, body.variables)
+async def preview_draft(
+    body: DraftPreviewRequest, _: NotificationsAdmin, renderer: Renderer
+) -> Rendered:
+    return await service.render_draft(renderer, body.template, body.variables)
 
 
 @router.get("/{name}", summary="Get a template by name")
@@ -47,19 +58,33 @@ async def get_template(name: str, _: NotificationsAdmin, db: DbSession) -> Templ
 
 @router.put("/{name}", summary="Replace a template")
 async def put_template(
-    name: str, body: TemplateIn, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
+    name: str,
+    body: TemplateIn,
+    admin: NotificationsAdmin,
+    db: DbSession,
+    meta: RequestMeta,
+    renderer: Renderer,
 ) -> TemplateOut:
     return TemplateOut.model_validate(
-        await service.update(db, actor=admin.acting(meta), name=name, changes=body)
+        await service.update(
+            db, actor=admin.acting(meta), name=name, changes=body, renderer=renderer
+        )
     )
 
 
 @router.patch("/{name}", summary="Change part of a template")
 async def patch_template(
-    name: str, body: TemplatePatch, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
+    name: str,
+    body: TemplatePatch,
+    admin: NotificationsAdmin,
+    db: DbSession,
+    meta: RequestMeta,
+    renderer: Renderer,
 ) -> TemplateOut:
     return TemplateOut.model_validate(
-        await service.update(db, actor=admin.acting(meta), name=name, changes=body)
+        await service.update(
+            db, actor=admin.acting(meta), name=name, changes=body, renderer=renderer
+        )
     )
 
 
@@ -73,6 +98,7 @@ async def delete_template(
 
 @router.post("/{name}/preview", summary="Render a template with the given variables")
 async def preview_template(
-    name: str, body: PreviewRequest, _: NotificationsAdmin, db: DbSession
+    name: str, body: PreviewRequest, _: NotificationsAdmin, db: DbSession, renderer: Renderer
 ) -> Rendered:
-    return service.render_template(await service.get_or_raise(db, name=name), body.variables)
+    row = await service.get_or_raise(db, name=name)
+    return await service.render_template(renderer, row, body.variables)

@@ -10,7 +10,8 @@ from wakedock.notifications.schemas import NotificationType, Priority
 TemplateName = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ]
-Source = Annotated[str, StringConstraints(max_length=50_000)]
+# The ceiling; WAKEDOCK_TEMPLATE_MAX_SOURCE_CHARS (default 50,000) is the limit applied.
+Source = Annotated[str, StringConstraints(max_length=1_000_000)]
 
 
 class TemplateDraft(BaseModel):

@@ -1,4 +1,11 @@
-"""Notification templates: CRUD by unique name, sandboxed rendering, preview."""
+"""Notification templates: CRUD by unique name, sandboxed rendering, preview.
+
+Every render goes through the renderer pool (``pool.py``: subprocesses, a deadline, memory and
+output limits). Saving a template (create, replace, change) runs a trial render of the parts
+it sets under the same limits, with no variables (an undefined name is empty there), so a
+template that is too slow or too large on its own (a loop of 10^10 steps) is refused when
+saved, not found out when sent. What depends on the variables is caught at every render.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
-from wakedock.errors import Conflict, NotFound
+from wakedock.errors import Conflict, NotFound, ValidationFailed
 from wakedock.notifications.models import NotificationTemplate
-from wakedock.notifications.templates.rendering import check_syntax, render
+from wakedock.notifications.templates.pool import Part, TemplateRenderer
 from wakedock.notifications.templates.schemas import (
     Rendered,
     TemplateDraft,
@@ -30,10 +37,13 @@ _SOURCES = (
 )
 
 
-def _check(values: dict[str, Any]) -> None:
-    for field, html in _SOURCES:
-        if values.get(field):
-            check_syntax(values[field], field=field, html=html)
+def _parts(values: dict[str, Any]) -> list[Part]:
+    return [Part(field, values[field], html) for field, html in _SOURCES if values.get(field)]
+
+
+async def _check(renderer: TemplateRenderer, values: dict[str, Any]) -> None:
+    """The trial render of a template being saved: syntax, time, output and memory limits."""
+    await renderer.render(_parts(values), {}, strict=False)
 
 
 def _row(values: dict[str, Any]) -> NotificationTemplate:
@@ -58,10 +68,10 @@ async def get_or_raise(session: AsyncSession, *, name: str) -> NotificationTempl
 
 
 async def create(
-    session: AsyncSession, *, actor: AuditActor, data: TemplateIn
+    session: AsyncSession, *, actor: AuditActor, data: TemplateIn, renderer: TemplateRenderer
 ) -> NotificationTemplate:
     values = data.model_dump()
-    _check(values)
+    await _check(renderer, values)
     if (
         await session.scalars(
             select(NotificationTemplate.id).where(NotificationTemplate.name == data.name)
@@ -87,12 +97,17 @@ async def create(
 
 
 async def update(
-    session: AsyncSession, *, actor: AuditActor, name: str, changes: TemplatePatch | TemplateIn
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    name: str,
+    changes: TemplatePatch | TemplateIn,
+    renderer: TemplateRenderer,
 ) -> NotificationTemplate:
     row = await get_or_raise(session, name=name)
     values = changes.model_dump(exclude_unset=isinstance(changes, TemplatePatch))
     values.pop("name", None)
-    _check(values)
+    await _check(renderer, values)
     for key, value in values.items():
         if key in ("type", "priority"):
             if value is None:
@@ -129,31 +144,28 @@ async def delete(session: AsyncSession, *, actor: AuditActor, name: str) -> None
     await session.commit()
 
 
-def render_draft(draft: TemplateDraft, variables: dict[str, Any]) -> Rendered:
-    """Render an unsaved template: syntax first (422 naming the part), then the variables."""
-    values = draft.model_dump()
-    _check(values)
-    return render_template(_row(values), variables)
+async def render_draft(
+    renderer: TemplateRenderer, draft: TemplateDraft, variables: dict[str, Any]
+) -> Rendered:
+    """Render an unsaved template (the editor's live preview); any problem is a 422."""
+    return await render_template(renderer, _row(draft.model_dump()), variables)
 
 
-def render_template(row: NotificationTemplate, variables: dict[str, Any]) -> Rendered:
+async def render_template(
+    renderer: TemplateRenderer, row: NotificationTemplate, variables: dict[str, Any]
+) -> Rendered:
     """Render every part of a template; any problem is a 422 naming the part."""
-
-    def part(field: str, html: bool = False) -> str | None:
-        source = getattr(row, field)
-        return render(source, variables, field=field, html=html) if source else None
-
-    title = part("title_template") or ""
+    parts = _parts({field: getattr(row, field) for field, _ in _SOURCES})
+    text = await renderer.render(parts, variables)
+    title = text.get("title_template", "")
     if not title.strip():
-        from wakedock.errors import ValidationFailed
-
         raise ValidationFailed("title_template rendered an empty title", field="body.variables")
     return Rendered(
         title=title[:255],
-        message=part("message_template") or "",
-        action_url=part("action_url_template"),
-        email_subject=part("email_subject_template"),
-        email_html=part("email_html_template", html=True),
+        message=text.get("message_template", ""),
+        action_url=text.get("action_url_template"),
+        email_subject=text.get("email_subject_template"),
+        email_html=text.get("email_html_template"),
         type=row.type,
         priority=row.priority,
         ttl_seconds=row.default_ttl_seconds,
