@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     dashboards_cache_max_entries: int = Field(default=4096, ge=16)
     dashboards_error_ttl_seconds: float = Field(default=5.0, ge=0)
 
+    # Trusted proxies: the direct peers whose X-Forwarded-For / X-Forwarded-Proto are believed
+    # (IPs or CIDRs); empty: never believed. Audit and login throttling see the resolved client.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"]
+    )
+
     @field_validator("cors_origins", "dashboards_allowed_networks", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -84,6 +90,29 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"not an IP network: {item!r} (use CIDR like 10.0.0.0/8)") from exc
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        # Uvicorn would take a typo for a literal host name and silently trust nothing: refuse it.
+        networks = []
+        for item in value:
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError as exc:
+                raise ValueError(
+                    f"not an IP address or network: {item!r} (use 10.0.0.5 or 10.0.0.0/8)"
+                ) from exc
+        return [
+            str(net.network_address) if net.num_addresses == 1 else str(net) for net in networks
+        ]
 
     @field_validator("log_level", mode="before")
     @classmethod
