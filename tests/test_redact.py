@@ -38,7 +38,10 @@ CASES = [
     ),
     # Authorization values: as a header line, a repr'd dict, a list of raw pairs.
     ("Authorization: Bearer abc.def.ghi", "Authorization: Bearer ***"),
-    ("{'authorization': 'Basic dXNlcjpwYXNz', 'x': 'y'}", "{'authorization': 'Basic ***', 'x': 'y'}"),
+    (
+        "{'authorization': 'Basic dXNlcjpwYXNz', 'x': 'y'}",
+        "{'authorization': 'Basic ***', 'x': 'y'}",
+    ),
     ("[(b'authorization', b'Bearer zzzzzzzzzz')]", "[(b'authorization', b'Bearer ***')]"),
     ('{"X-Api-Key": "k-123456"}', '{"X-Api-Key": "***"}'),
     ("sent with bearer 0123456789abcdef", "sent with bearer ***"),
