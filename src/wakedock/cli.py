@@ -118,7 +118,10 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_config=None,
-        proxy_headers=True,
+        # X-Forwarded-For / -Proto believed from these peers only (the client becomes the
+        # right-most address not in the list); Uvicorn's FORWARDED_ALLOW_IPS is not read.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies,
         ws_max_size=64 * 1024,
         # Compression costs a zlib context per socket (most of its memory) for small JSON frames.
         ws_per_message_deflate=False,

@@ -1,4 +1,12 @@
-"""Logging set-up: human-readable text or one JSON object per line."""
+"""Logging set-up: human-readable text or one JSON object per line, credentials redacted.
+
+Every line goes through one handler whose formatter passes the finished line (message, extra
+fields, exception text and traceback) through ``redact.redact``: tokens in socket and stream
+URLs, ``Authorization`` values, URL passwords never reach the log, whichever logger wrote them.
+HTTP client libraries log each request's full URL at INFO, and a webhook's URL often is its
+secret (``https://hooks.example/services/T0/B0/<secret>``, in the path where no pattern can
+tell it from an id): their loggers speak only from WARNING up.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,19 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from wakedock.redact import redact
+
 _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
+# Libraries that log every outbound request's URL (webhooks, data sources, push services).
+QUIET_LOGGERS = ("httpx", "httpcore", "urllib3", "requests_oauthlib")
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -24,18 +44,17 @@ class JsonFormatter(logging.Formatter):
                 payload[key] = value
         if record.exc_info:
             payload["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=str)
+        return redact(json.dumps(payload, default=str))
 
 
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     template_memory_limit_mb: int = Field(default=256, ge=64, le=65_536)
     template_renderer_processes: int = Field(default=2, ge=1, le=64)
 
+    # Trusted proxies: the direct peers whose X-Forwarded-For / X-Forwarded-Proto are believed
+    # (IPs or CIDRs); empty: never believed. Audit and login throttling see the resolved client.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"]
+    )
+
     # Secrets at rest: Fernet keys sealing stored secrets, first is primary (else the data
     # dir's generated encryption_keys file).
     encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
@@ -94,6 +100,7 @@ class Settings(BaseSettings):
         "allowed_networks",
         "dashboards_allowed_networks",
         "encryption_keys",
+        "trusted_proxies",
         mode="before",
     )
     @classmethod
@@ -121,6 +128,22 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"key {number} is {exc}") from None
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        # Uvicorn would take a typo for a literal host name and silently trust nothing: refuse it.
+        networks = []
+        for item in value:
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError as exc:
+                raise ValueError(
+                    f"not an IP address or network: {item!r} (use 10.0.0.5 or 10.0.0.0/8)"
+                ) from exc
+        return [
+            str(net.network_address) if net.num_addresses == 1 else str(net) for net in networks
+        ]
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from tests.conftest import REQUIRE_SERVICES, free_port
 from tests.realtime.conftest import Api, Server, admin, new_user, server_env
@@ -97,20 +104,33 @@ def admin_person(ui_server: Server) -> Person:
     return Person(admin(ui_server.http))
 
 
+def is_csp_violation(message: ConsoleMessage) -> bool:
+    """Chromium reports what the Content-Security-Policy blocked on the console."""
+    return "Content Security Policy" in message.text
+
+
 class Pages:
     """Opens logged-in pages: ``pages.open(person)`` in a fresh browser profile, or
-    ``pages.tab(page)`` for a second tab of the same profile (same login, shared storage)."""
+    ``pages.tab(page)`` for a second tab of the same profile (same login, shared storage).
+    Every page's console is watched: a CSP violation fails the test (``pages`` fixture)."""
 
     def __init__(self, browser: Browser, base_url: str) -> None:
         self.browser = browser
         self.base_url = base_url
         self.contexts: list[BrowserContext] = []
+        self.csp_violations: list[str] = []
 
     def context(self) -> BrowserContext:
         context = self.browser.new_context(
             base_url=self.base_url, viewport={"width": 1280, "height": 860}
         )
         context.set_default_timeout(10_000)
+        context.on(
+            "console",
+            lambda message: (
+                self.csp_violations.append(message.text) if is_csp_violation(message) else None
+            ),
+        )
         self.contexts.append(context)
         return context
 
@@ -146,6 +166,7 @@ def pages(browser: Browser, ui_server: Server) -> Iterator[Pages]:
         yield opened
     finally:
         opened.close()
+    assert not opened.csp_violations, "\n".join(opened.csp_violations)
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -24,8 +24,9 @@ def wait_live(page: Page) -> None:
 
 
 def settled(page: Page) -> None:
-    """Entry animations finished (for screenshots)."""
-    page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')")
+    """Entry animations finished (for screenshots). A function, not an expression: Playwright
+    polls an expression with eval, which the page's Content-Security-Policy refuses."""
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
 
 
 def bell(page: Page) -> Locator:

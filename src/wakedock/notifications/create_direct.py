@@ -6,7 +6,7 @@ resolution add ~40% to the CPU a create costs (the main thread's CPU per create,
 ~3.1 ms through the app, ~2.2 ms here, for the same work). This runs the same steps with the
 same code: the bearer token through ``sessions.authenticate``, the permission check of
 ``Reader``, the body through ``NotificationCreate``, ``sending.create``, the route's own
-``created_response``, the app's error answers and its HTTP metrics.
+``created_response``, the app's error answers, its HTTP metrics and its API security headers.
 
 What it does not handle exactly as the app would, it hands to the app, with the body already
 read: no bearer token, a body that is not JSON (or a content type that is not JSON), a body the
@@ -34,6 +34,7 @@ from wakedock.notifications.dependencies import READER_PERMISSIONS
 from wakedock.notifications.router import created_response
 from wakedock.notifications.router import router as notifications_router
 from wakedock.notifications.schemas import NotificationCreate
+from wakedock.security_headers import API_HEADERS
 from wakedock.system.metrics import record_request
 
 PATH = notifications_router.prefix  # the route's path: POST ""
@@ -130,6 +131,7 @@ async def serve(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> Non
             response = error_response(exc)
         except Exception as exc:
             response = unexpected_error_response(scope["method"], scope["path"], exc)
+        response.raw_headers.extend(API_HEADERS)
         status_code = response.status_code
         await response(scope, receive, send)
     finally:

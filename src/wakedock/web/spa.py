@@ -22,7 +22,7 @@ SERVER_PREFIXES = ("/api/", "/ws/", "/metrics", "/docs", "/redoc", "/openapi.jso
 
 NOT_BUILT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>WakeDock</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto">
+<body>
 <h1>WakeDock is running</h1>
 <p>The API answers under <a href="/api/health">/api</a> and its reference is at
 <a href="/docs">/docs</a>, but the web UI has not been built.</p>
