@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from wakedock.bounds import Limits
+
 SECRET_KEY_FILE = "secret_key"
 
 
@@ -68,6 +70,12 @@ class Settings(BaseSettings):
     dashboards_cache_max_entries: int = Field(default=4096, ge=16)
     dashboards_error_ttl_seconds: float = Field(default=5.0, ge=0)
 
+    # Input bounds: request body size (413), depth and encoded size of free-form JSON
+    # (a notification's data, template variables, widget/source/channel config).
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    data_max_depth: int = Field(default=32, ge=1, le=128)
+    data_max_bytes: int = Field(default=64 * 1024, ge=256, le=16 * 1024 * 1024)
+
     @field_validator("cors_origins", "dashboards_allowed_networks", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -98,6 +106,14 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            max_request_bytes=self.max_request_bytes,
+            data_max_depth=self.data_max_depth,
+            data_max_bytes=self.data_max_bytes,
+        )
 
     @cached_property
     def resolved_database_url(self) -> str:
