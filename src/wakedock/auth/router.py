@@ -22,6 +22,7 @@ from wakedock.auth.schemas import (
     RefreshRequest,
     TokenPair,
 )
+from wakedock.bounds import IdParam
 from wakedock.dependencies import AppBroker, AppSettings, DbSession
 from wakedock.errors import ERROR_RESPONSES, ValidationFailed
 from wakedock.realtime.hub import publish_revocation
@@ -163,7 +164,7 @@ async def create_api_token(
     summary="Revoke one of the caller's API tokens",
 )
 async def delete_api_token(
-    token_id: int, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta
+    token_id: IdParam, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta
 ) -> Response:
     await api_tokens.delete(
         db, actor=principal.acting(meta), user_id=principal.user_id, token_id=token_id
