@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from wakedock.system.allow import allowed_methods
+
 logger = logging.getLogger(__name__)
 
 
@@ -179,13 +181,15 @@ async def _handle_validation(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_payload("validation_error", message, details), status_code=422)
 
 
-async def _handle_http(_: Request, exc: Exception) -> JSONResponse:
+async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "error")
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:  # every method of the path, not only the first route's
+        methods = allowed_methods(request.app.router.routes, request.scope)
+        headers = {**(headers or {}), "Allow": ", ".join(methods)}
     return JSONResponse(
-        error_payload(code, str(exc.detail)),
-        status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        error_payload(code, str(exc.detail)), status_code=exc.status_code, headers=headers
     )
 
 

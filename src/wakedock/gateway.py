@@ -8,24 +8,31 @@ under the framework rather than through it.
 - ``POST /api/notifications``, the request scripts and services send most: see
   ``notifications.create_direct`` (same code, without the framework's per-request layers; what
   it does not handle exactly as the app would goes to the app). Not when CORS is configured:
-  browsers' cross-origin answers need the app's CORS middleware.
+  browsers' cross-origin answers need the app's CORS middleware. It runs inside the app's own
+  ``RequestGuard`` (body size, NUL, the app's limits), so it refuses what the app refuses.
 
 Every other request, and any path this does not match, goes to the app unchanged.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from wakedock.notifications import create_direct
 from wakedock.realtime.websocket import serve_socket, socket_user_id
+from wakedock.system.request_guard import RequestGuard
 
 
 class Gateway:
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         self.direct_create = not app.state.settings.cors_origins
+        self.create = RequestGuard(
+            partial(create_direct.serve, app), limits=app.state.settings.limits
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -39,6 +46,6 @@ class Gateway:
             and scope["method"] == "POST"
             and scope["path"] == create_direct.PATH
         ):
-            await create_direct.serve(self.app, scope, receive, send)
+            await self.create(scope, receive, send)
             return
         await self.app(scope, receive, send)

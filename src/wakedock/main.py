@@ -19,6 +19,7 @@ from wakedock.audit.router import router as audit_router
 from wakedock.auth.bootstrap import ensure_admin
 from wakedock.auth.router import router as auth_router
 from wakedock.auth.users_router import router as users_router
+from wakedock.bounds import exact_integer_bounds
 from wakedock.broker import create_broker
 from wakedock.clock import Clock
 from wakedock.dashboards.bootstrap import ensure_builtins as ensure_dashboard_builtins
@@ -44,6 +45,7 @@ from wakedock.realtime.websocket import router as websocket_router
 from wakedock.security_headers import SecurityHeadersMiddleware
 from wakedock.settings import Settings
 from wakedock.system.metrics import MetricsMiddleware
+from wakedock.system.request_guard import RequestGuard
 from wakedock.system.router import router as system_router
 from wakedock.vault.stored import check_at_startup as check_stored_secrets
 from wakedock.web.spa import mount_ui
@@ -180,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Resolve the secret now: a missing data dir or unreadable key fails start-up, not a request.
     _ = settings.resolved_secret_key
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, limits=settings.limits)  # inside CORS: its answers get CORS
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -193,7 +196,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     mount_ui(app, settings.web_dir)  # the router's fallback: never shadows a route
+    _exact_openapi_integers(app)
     return app
+
+
+def _exact_openapi_integers(app: FastAPI) -> None:
+    """The OpenAPI document with integer bounds as integers (see ``bounds``)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            exact_integer_bounds(generate())
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def serve_app() -> Gateway:

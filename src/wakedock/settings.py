@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from wakedock.bounds import Limits
 from wakedock.vault.keys import Keyring, check_key, keyring_for
 
 SECRET_KEY_FILE = "secret_key"
@@ -95,6 +96,12 @@ class Settings(BaseSettings):
     # dir's generated encryption_keys file).
     encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 
+    # Input bounds: request body size (413), depth and encoded size of free-form JSON
+    # (a notification's data, template variables, widget/source/channel config).
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    data_max_depth: int = Field(default=32, ge=1, le=128)
+    data_max_bytes: int = Field(default=64 * 1024, ge=256, le=16 * 1024 * 1024)
+
     @field_validator(
         "cors_origins",
         "allowed_networks",
@@ -158,6 +165,14 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            max_request_bytes=self.max_request_bytes,
+            data_max_depth=self.data_max_depth,
+            data_max_bytes=self.data_max_bytes,
+        )
 
     @cached_property
     def resolved_database_url(self) -> str:

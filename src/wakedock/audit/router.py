@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -12,9 +11,10 @@ from wakedock.audit.schemas import AuditEventOut, AuditPage
 from wakedock.auth.dependencies import require
 from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
+from wakedock.bounds import DateTime, IdParam
 from wakedock.dependencies import DbSession
 from wakedock.errors import ERROR_RESPONSES
-from wakedock.pagination import decode_cursor, encode_cursor
+from wakedock.pagination import Cursor, decode_id_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/audit", tags=["audit"], responses=ERROR_RESPONSES)
 
@@ -24,8 +24,8 @@ async def list_audit_events(
     _: Annotated[Principal, Depends(require(Permission.AUDIT_READ))],
     db: DbSession,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
-    actor_id: int | None = None,
+    cursor: Cursor = None,
+    actor_id: IdParam | None = None,
     actor_name: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[
         str | None, Query(max_length=64, description="exact action, or a prefix ending in '.'")
@@ -33,10 +33,10 @@ async def list_audit_events(
     resource_type: Annotated[str | None, Query(max_length=64)] = None,
     resource_id: Annotated[str | None, Query(max_length=128)] = None,
     success: bool | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: DateTime | None = None,
+    until: DateTime | None = None,
 ) -> AuditPage:
-    before = int(decode_cursor(cursor)["id"]) if cursor else None
+    before = decode_id_cursor(cursor)
     events = await service.list_events(
         db,
         limit=limit + 1,

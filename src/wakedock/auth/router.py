@@ -32,6 +32,7 @@ from wakedock.auth.schemas import (
     RefreshRequest,
     TokenPair,
 )
+from wakedock.bounds import IdParam
 from wakedock.dependencies import AppBroker, AppSettings, DbSession
 from wakedock.errors import ERROR_RESPONSES, ValidationFailed
 from wakedock.realtime.hub import publish_revocation
@@ -176,7 +177,7 @@ async def create_api_token(
     summary="Revoke one of the caller's API tokens",
 )
 async def delete_api_token(
-    token_id: int, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta
+    token_id: IdParam, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta
 ) -> Response:
     if token_id != principal.api_token_id:  # a token revoking itself needs nothing more
         await account_manager(principal)

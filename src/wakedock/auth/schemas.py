@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 
 from wakedock.auth.passwords import MIN_PASSWORD_LENGTH
 from wakedock.auth.permissions import Permission, Role
+from wakedock.bounds import DateTime, StrictBool
 
 
 def _check_timezone(value: str) -> str:
@@ -64,7 +65,7 @@ class MeUpdate(BaseModel):
 
     email: EmailStr | None = None
     timezone: TimeZoneName | None = None
-    current_password: str | None = None
+    current_password: Annotated[str, StringConstraints(max_length=1024)] | None = None
     new_password: Password | None = None
 
 
@@ -96,7 +97,7 @@ class UserUpdate(BaseModel):
 
     email: EmailStr | None = None
     roles: list[Role] | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
     timezone: TimeZoneName | None = None
     password: Password | None = None
 
@@ -111,7 +112,7 @@ class ApiTokenCreate(BaseModel):
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
     scopes: list[Permission] | None = None
-    expires_at: datetime | None = None
+    expires_at: DateTime | None = None
 
 
 class ApiTokenOut(BaseModel):

@@ -11,9 +11,10 @@ from wakedock.auth.dependencies import RequestMeta, require
 from wakedock.auth.permissions import Permission, permissions_for
 from wakedock.auth.principal import Principal
 from wakedock.auth.schemas import UserCreate, UserList, UserOut, UserUpdate
+from wakedock.bounds import IdParam
 from wakedock.dependencies import AppBroker, DbSession
 from wakedock.errors import ERROR_RESPONSES, ValidationFailed
-from wakedock.pagination import decode_cursor, encode_cursor
+from wakedock.pagination import Cursor, decode_id_cursor, encode_cursor
 from wakedock.realtime.hub import publish_revocation
 
 router = APIRouter(prefix="/api/users", tags=["users"], responses=ERROR_RESPONSES)
@@ -25,9 +26,9 @@ async def list_users(
     _: Admin,
     db: DbSession,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> UserList:
-    after = int(decode_cursor(cursor)["id"]) if cursor else None
+    after = decode_id_cursor(cursor)
     users = await service.list_users(db, limit=limit + 1, after_id=after)
     page = list(users[:limit])
     next_cursor = encode_cursor(id=page[-1].id) if len(users) > limit else None
@@ -49,13 +50,13 @@ async def create_user(body: UserCreate, admin: Admin, db: DbSession, meta: Reque
 
 
 @router.get("/{user_id}", summary="Get a user")
-async def get_user(user_id: int, _: Admin, db: DbSession) -> UserOut:
+async def get_user(user_id: IdParam, _: Admin, db: DbSession) -> UserOut:
     return UserOut.model_validate(await service.get_or_raise(db, user_id=user_id))
 
 
 @router.patch("/{user_id}", summary="Change a user's roles, state, e-mail, time zone or password")
 async def update_user(
-    user_id: int,
+    user_id: IdParam,
     body: UserUpdate,
     admin: Admin,
     db: DbSession,
@@ -90,7 +91,7 @@ async def update_user(
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a user")
 async def delete_user(
-    user_id: int, admin: Admin, db: DbSession, meta: RequestMeta, broker: AppBroker
+    user_id: IdParam, admin: Admin, db: DbSession, meta: RequestMeta, broker: AppBroker
 ) -> Response:
     user = await service.get_or_raise(db, user_id=user_id)
     if user.id == admin.user_id:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response, status
 
 from wakedock.auth.dependencies import RequestMeta
+from wakedock.bounds import INT64_MAX, IdParam
 from wakedock.clock import get_clock
 from wakedock.dashboards import actions, data, preferences, service, sharing
 from wakedock.dashboards.dependencies import DataRuntime, Reader, Writer
@@ -42,7 +43,7 @@ from wakedock.notifications.dependencies import AppBroker
 
 router = APIRouter(prefix="/api/dashboards", tags=["dashboards"], responses=ERROR_RESPONSES)
 
-LayoutId = Annotated[int, Path(ge=1)]
+LayoutId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 
 
 def widget_out(widget: DashboardWidget) -> WidgetOut:
@@ -236,7 +237,7 @@ async def create_widget(
 
 @router.patch("/widgets/{widget_id:int}", summary="Change a widget's title, position or config")
 async def update_widget(
-    widget_id: int, body: WidgetUpdate, principal: Writer, db: DbSession, meta: RequestMeta
+    widget_id: IdParam, body: WidgetUpdate, principal: Writer, db: DbSession, meta: RequestMeta
 ) -> WidgetOut:
     widget = await service.get_widget_or_raise(db, user_id=principal.user_id, widget_id=widget_id)
     widget = await service.update_widget(
@@ -254,7 +255,7 @@ async def update_widget(
     "/widgets/{widget_id:int}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a widget"
 )
 async def delete_widget(
-    widget_id: int, principal: Writer, db: DbSession, meta: RequestMeta
+    widget_id: IdParam, principal: Writer, db: DbSession, meta: RequestMeta
 ) -> Response:
     widget = await service.get_widget_or_raise(db, user_id=principal.user_id, widget_id=widget_id)
     await service.delete_widget(db, actor=principal.acting(meta), widget=widget)
@@ -269,7 +270,7 @@ async def delete_widget(
     summary="A widget's current data (an upstream failure is an error state, not an error)",
 )
 async def widget_data(
-    widget_id: int, request: Request, principal: Reader, db: DbSession, runtime: DataRuntime
+    widget_id: IdParam, request: Request, principal: Reader, db: DbSession, runtime: DataRuntime
 ) -> WidgetData:
     widget = await service.get_widget_or_raise(db, user_id=principal.user_id, widget_id=widget_id)
     found = await data.sources_for(db, [widget])
@@ -302,8 +303,8 @@ async def layout_data(
     summary="Run button `index` of a quick_actions widget (server-side actions only)",
 )
 async def run_action(
-    widget_id: int,
-    index: int,
+    widget_id: IdParam,
+    index: Annotated[int, Path(ge=0, le=1000)],
     request: Request,
     principal: Reader,
     db: DbSession,

@@ -5,20 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+
+from wakedock.bounds import Id, JsonObject, StrictBool
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Description = Annotated[str, StringConstraints(max_length=1000)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 WidgetTypeName = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Uid = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
-Columns = Annotated[int, Field(ge=1, le=48)]
-RowHeight = Annotated[int, Field(ge=10, le=1000, description="pixels")]
-Gap = Annotated[int, Field(ge=0, le=100, description="pixels")]
-GridUnit = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]  # range checked by the service
+Columns = Annotated[int, Strict(), Field(ge=1, le=48)]
+RowHeight = Annotated[int, Strict(), Field(ge=10, le=1000, description="pixels")]
+Gap = Annotated[int, Strict(), Field(ge=0, le=100, description="pixels")]
+GridUnit = Annotated[
+    int, Strict(), Field(ge=-1_000_000, le=1_000_000)
+]  # range checked by the service
 
 
-class Strict(BaseModel):
+class Closed(BaseModel):
+    """A request body: unknown fields refused; its ints and booleans are strict types."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -31,26 +37,26 @@ class Grid(BaseModel):
     gap: int
 
 
-class Position(Strict):
+class Position(Closed):
     x: GridUnit
     y: GridUnit
     w: GridUnit
     h: GridUnit
 
 
-class WidgetCreate(Strict):
+class WidgetCreate(Closed):
     type: WidgetTypeName
     title: Title | None = None
     position: Position | None = Field(
         default=None, description="Omit to place it in the first free spot, at its default size"
     )
-    config: dict[str, Any] = Field(default_factory=dict)
+    config: JsonObject = Field(default_factory=dict)
 
 
-class WidgetUpdate(Strict):
+class WidgetUpdate(Closed):
     title: Title | None = None
     position: Position | None = None
-    config: dict[str, Any] | None = Field(
+    config: JsonObject | None = Field(
         default=None, description="Replaces the whole config (defaults fill missing keys)"
     )
 
@@ -64,22 +70,22 @@ class WidgetOut(BaseModel):
     config: dict[str, Any]
 
 
-class LayoutItem(Strict):
-    id: int
+class LayoutItem(Closed):
+    id: Id
     x: GridUnit
     y: GridUnit
     w: GridUnit
     h: GridUnit
 
 
-class LayoutSave(Strict):
+class LayoutSave(Closed):
     widgets: Annotated[list[LayoutItem], Field(max_length=200)]
 
 
 # ---------------------------------------------------------------- layouts
 
 
-class LayoutCreate(Strict):
+class LayoutCreate(Closed):
     name: Name
     description: Description = ""
     columns: Columns = 12
@@ -87,7 +93,7 @@ class LayoutCreate(Strict):
     gap: Gap = 8
 
 
-class LayoutUpdate(Strict):
+class LayoutUpdate(Closed):
     name: Name | None = None
     description: Description | None = None
     columns: Columns | None = None
@@ -95,7 +101,7 @@ class LayoutUpdate(Strict):
     gap: Gap | None = None
 
 
-class DuplicateRequest(Strict):
+class DuplicateRequest(Closed):
     name: Name | None = None
 
 
@@ -203,9 +209,9 @@ class SharedLayout(BaseModel):
 # ---------------------------------------------------------------- preferences
 
 
-class WidgetSize(Strict):
-    w: Annotated[int, Field(ge=1, le=48)]
-    h: Annotated[int, Field(ge=1, le=100)]
+class WidgetSize(Closed):
+    w: Annotated[int, Strict(), Field(ge=1, le=48)]
+    h: Annotated[int, Strict(), Field(ge=1, le=100)]
 
 
 class PreferencesOut(BaseModel):
@@ -219,16 +225,16 @@ class PreferencesOut(BaseModel):
     updated_at: datetime | None
 
 
-class PreferencesUpdate(Strict):
+class PreferencesUpdate(Closed):
     """Fields left out keep their current value."""
 
     theme: Literal["light", "dark", "auto"] | None = None
-    auto_refresh_interval: Annotated[int, Field(ge=0, le=86400)] | None = None
-    show_grid: bool | None = None
-    snap_to_grid: bool | None = None
-    compact_mode: bool | None = None
+    auto_refresh_interval: Annotated[int, Strict(), Field(ge=0, le=86400)] | None = None
+    show_grid: StrictBool | None = None
+    snap_to_grid: StrictBool | None = None
+    compact_mode: StrictBool | None = None
     default_widget_size: WidgetSize | None = None
-    default_layout_id: int | None = None
+    default_layout_id: Id | None = None
 
 
 # ---------------------------------------------------------------- templates
@@ -267,46 +273,46 @@ class TemplateList(BaseModel):
     items: list[TemplateSummary]
 
 
-class TemplateCreate(Strict):
-    layout_id: int
+class TemplateCreate(Closed):
+    layout_id: Id
     name: Name
     description: Description = ""
     category: Annotated[str, StringConstraints(min_length=1, max_length=40)] = "custom"
-    is_public: bool = Field(
+    is_public: StrictBool = Field(
         default=False, description="Publishing to everyone needs dashboards:admin"
     )
 
 
-class TemplateUpdate(Strict):
+class TemplateUpdate(Closed):
     name: Name | None = None
     description: Description | None = None
     category: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
-    is_public: bool | None = None
+    is_public: StrictBool | None = None
 
 
-class ApplyTemplate(Strict):
+class ApplyTemplate(Closed):
     name: Name
 
 
 # ---------------------------------------------------------------- data sources
 
 
-class DataSourceCreate(Strict):
+class DataSourceCreate(Closed):
     uid: Uid
     name: Name
     kind: Literal["prometheus", "http_json"]
     description: Description = ""
-    config: dict[str, Any]
-    refresh_interval_seconds: Annotated[int, Field(ge=1, le=86400)] = 30
+    config: JsonObject
+    refresh_interval_seconds: Annotated[int, Strict(), Field(ge=1, le=86400)] = 30
 
 
-class DataSourceUpdate(Strict):
+class DataSourceUpdate(Closed):
     name: Name | None = None
     description: Description | None = None
-    config: dict[str, Any] | None = Field(
+    config: JsonObject | None = Field(
         default=None, description="Replaces the config; a secret key left out keeps its value"
     )
-    refresh_interval_seconds: Annotated[int, Field(ge=1, le=86400)] | None = None
+    refresh_interval_seconds: Annotated[int, Strict(), Field(ge=1, le=86400)] | None = None
 
 
 class DataSourceOut(BaseModel):

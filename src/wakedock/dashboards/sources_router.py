@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.auth.permissions import Permission
+from wakedock.bounds import IdParam
 from wakedock.clock import get_clock
 from wakedock.dashboards import sources
 from wakedock.dashboards.datasources import KINDS, FetchContext, SourceError
@@ -51,7 +52,7 @@ async def list_sources(principal: Reader, db: DbSession) -> DataSourceList:
 
 
 @router.get("/{source_id:int}", summary="One data source")
-async def get_source(source_id: int, principal: Reader, db: DbSession) -> DataSourceOut:
+async def get_source(source_id: IdParam, principal: Reader, db: DbSession) -> DataSourceOut:
     source = await sources.get_or_raise(db, source_id=source_id)
     return source_out(source, show_config=principal.has(Permission.DASHBOARDS_ADMIN))
 
@@ -76,7 +77,7 @@ async def create_source(
 
 @router.patch("/{source_id:int}", summary="Change a data source")
 async def update_source(
-    source_id: int,
+    source_id: IdParam,
     body: DataSourceUpdate,
     principal: Admin,
     db: DbSession,
@@ -97,7 +98,7 @@ async def update_source(
     summary="Delete a data source no widget uses",
 )
 async def delete_source(
-    source_id: int, principal: Admin, db: DbSession, meta: RequestMeta
+    source_id: IdParam, principal: Admin, db: DbSession, meta: RequestMeta
 ) -> Response:
     source = await sources.get_or_raise(db, source_id=source_id)
     await sources.delete(db, actor=principal.acting(meta), source=source)
@@ -109,7 +110,7 @@ async def delete_source(
     summary="Try the source now, bypassing the cache (like a 'save & test' button)",
 )
 async def test_source(
-    source_id: int, request: Request, principal: Admin, db: DbSession, runtime: DataRuntime
+    source_id: IdParam, request: Request, principal: Admin, db: DbSession, runtime: DataRuntime
 ) -> DataSourceTest:
     source = await sources.get_or_raise(db, source_id=source_id)
     kind = KINDS[source.kind]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.auth.permissions import Permission
+from wakedock.bounds import IdParam
 from wakedock.dashboards import service, templates
 from wakedock.dashboards.dependencies import Reader, Writer
 from wakedock.dashboards.models import DashboardTemplate
@@ -63,7 +64,7 @@ async def list_templates(principal: Reader, db: DbSession) -> TemplateList:
 
 
 @router.get("/{template_id:int}", summary="One template with its widgets")
-async def get_template(template_id: int, principal: Reader, db: DbSession) -> TemplateOut:
+async def get_template(template_id: IdParam, principal: Reader, db: DbSession) -> TemplateOut:
     template = await templates.get_visible_or_raise(
         db, user_id=principal.user_id, template_id=template_id
     )
@@ -97,7 +98,7 @@ async def create_template(
     summary="Change your template, or (dashboards:admin) publish or unpublish one",
 )
 async def update_template(
-    template_id: int, body: TemplateUpdate, principal: Writer, db: DbSession, meta: RequestMeta
+    template_id: IdParam, body: TemplateUpdate, principal: Writer, db: DbSession, meta: RequestMeta
 ) -> TemplateOut:
     is_admin = principal.has(Permission.DASHBOARDS_ADMIN)
     template = await templates.get_editable_or_raise(
@@ -116,7 +117,7 @@ async def update_template(
     summary="Delete your template (dashboards:admin: any published one)",
 )
 async def delete_template(
-    template_id: int, principal: Writer, db: DbSession, meta: RequestMeta
+    template_id: IdParam, principal: Writer, db: DbSession, meta: RequestMeta
 ) -> Response:
     template = await templates.get_editable_or_raise(
         db,
@@ -134,7 +135,7 @@ async def delete_template(
     summary="Create a new dashboard of yours from a template",
 )
 async def apply_template(
-    template_id: int, body: ApplyTemplate, principal: Writer, db: DbSession, meta: RequestMeta
+    template_id: IdParam, body: ApplyTemplate, principal: Writer, db: DbSession, meta: RequestMeta
 ) -> LayoutOut:
     template = await templates.get_visible_or_raise(
         db, user_id=principal.user_id, template_id=template_id

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response, status
 
 from wakedock.auth.dependencies import RequestMeta
+from wakedock.bounds import DateTime, IdParam
 from wakedock.dependencies import DbSession
 from wakedock.errors import ERROR_RESPONSES
 from wakedock.notifications import events, sending, service
@@ -27,7 +27,7 @@ from wakedock.notifications.schemas import (
 )
 from wakedock.notifications.service import Created
 from wakedock.notifications.templates.dependencies import RENDERERS_BUSY
-from wakedock.pagination import decode_cursor, encode_cursor
+from wakedock.pagination import Cursor, decode_id_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"], responses=ERROR_RESPONSES)
 
@@ -38,15 +38,15 @@ async def list_notifications(
     db: DbSession,
     clock: AppClock,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     unread_only: bool = False,
     type: NotificationType | None = None,
     priority: Priority | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: DateTime | None = None,
+    until: DateTime | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> NotificationPage:
-    before = int(decode_cursor(cursor)["id"]) if cursor else None
+    before = decode_id_cursor(cursor)
     now = clock.now()
     rows, more = await service.list_page(
         db,
@@ -149,7 +149,7 @@ async def read_all(
 
 @router.get("/{notification_id:int}", summary="Get one of your notifications")
 async def get_notification(
-    notification_id: int, principal: Reader, db: DbSession, clock: AppClock
+    notification_id: IdParam, principal: Reader, db: DbSession, clock: AppClock
 ) -> NotificationOut:
     row = await service.get_own(
         db, user_id=principal.user_id, notification_id=notification_id, now=clock.now()
@@ -159,7 +159,7 @@ async def get_notification(
 
 @router.put("/{notification_id:int}", summary="Change one of your notifications")
 async def update_notification(
-    notification_id: int,
+    notification_id: IdParam,
     body: NotificationUpdate,
     principal: Reader,
     db: DbSession,
@@ -212,7 +212,7 @@ async def update_notification(
     summary="Delete one of your notifications",
 )
 async def delete_notification(
-    notification_id: int,
+    notification_id: IdParam,
     principal: Reader,
     db: DbSession,
     clock: AppClock,
@@ -238,7 +238,7 @@ async def delete_notification(
 
 
 async def _mark(
-    notification_id: int,
+    notification_id: IdParam,
     read: bool,
     principal: Reader,
     db: DbSession,
@@ -274,7 +274,7 @@ async def _mark(
 
 @router.post("/{notification_id:int}/read", summary="Mark one of your notifications read")
 async def mark_read(
-    notification_id: int,
+    notification_id: IdParam,
     principal: Reader,
     db: DbSession,
     clock: AppClock,
@@ -286,7 +286,7 @@ async def mark_read(
 
 @router.post("/{notification_id:int}/unread", summary="Mark one of your notifications unread")
 async def mark_unread(
-    notification_id: int,
+    notification_id: IdParam,
     principal: Reader,
     db: DbSession,
     clock: AppClock,

@@ -6,7 +6,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from wakedock.bounds import DateTime, Id, JsonObject, StrictBool, json_depth_error
 
 
 class NotificationType(StrEnum):
@@ -41,6 +51,8 @@ Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Key = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 ChannelName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# Deeper than pydantic can serialise (255 levels, with the envelope's own) is never shown.
+OUTPUT_MAX_DEPTH = 200
 
 
 class NotificationOut(BaseModel):
@@ -64,6 +76,15 @@ class NotificationOut(BaseModel):
     created_at: datetime
     expires_at: datetime | None
 
+    @field_validator("data")
+    @classmethod
+    def _servable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """A row stored before requests were bounded may hold ``data`` too deep to serialise
+        (a 300-level one failed every listing of its recipient): shown as a marker instead."""
+        if json_depth_error(value, OUTPUT_MAX_DEPTH) is None:
+            return value
+        return {"_wakedock": "data out of bounds, not shown"}
+
 
 class NotificationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -72,17 +93,17 @@ class NotificationCreate(BaseModel):
     message: Message | None = None
     type: NotificationType | None = None
     priority: Priority | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: JsonObject = Field(default_factory=dict)
     action_url: Url | None = None
     action_label: Label | None = None
-    expires_at: datetime | None = None
-    ttl_seconds: Annotated[int, Field(ge=1, le=366 * 86400)] | None = None
-    user_id: int | None = None
-    user_ids: Annotated[list[int], Field(min_length=1, max_length=1000)] | None = None
+    expires_at: DateTime | None = None
+    ttl_seconds: Annotated[int, Strict(), Field(ge=1, le=366 * 86400)] | None = None
+    user_id: Id | None = None
+    user_ids: Annotated[list[Id], Field(min_length=1, max_length=1000)] | None = None
     topic: Topic | None = None
     resource_id: ResourceId | None = None
     template: Key | None = None
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: JsonObject = Field(default_factory=dict)
     idempotency_key: Key | None = None
     group_key: Key | None = None
     channels: Annotated[list[ChannelName], Field(max_length=20)] = Field(default_factory=list)
@@ -113,11 +134,11 @@ class NotificationUpdate(BaseModel):
     message: Message | None = None
     type: NotificationType | None = None
     priority: Priority | None = None
-    data: dict[str, Any] | None = None
+    data: JsonObject | None = None
     action_url: Url | None = None
     action_label: Label | None = None
-    expires_at: datetime | None = None
-    read: bool | None = None
+    expires_at: DateTime | None = None
+    read: StrictBool | None = None
 
 
 class NotificationPage(BaseModel):

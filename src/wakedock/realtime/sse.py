@@ -16,6 +16,7 @@ import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
+from wakedock.bounds import INT64_MAX
 from wakedock.errors import ERROR_RESPONSES, Unauthorized
 from wakedock.realtime.auth import authorize, expiry, token_from
 from wakedock.realtime.connection import Connection
@@ -33,7 +34,7 @@ _END = object()
 )
 async def stream(
     request: Request,
-    since: Annotated[int | None, Query(ge=0)] = None,
+    since: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
     hub: Hub = request.app.state.hub

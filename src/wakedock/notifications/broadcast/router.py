@@ -19,7 +19,7 @@ from wakedock.notifications.broadcast.schemas import (
 )
 from wakedock.notifications.dependencies import AppClock, Broadcaster
 from wakedock.notifications.templates.dependencies import RENDERERS_BUSY
-from wakedock.pagination import decode_cursor
+from wakedock.pagination import Cursor, decode_id_cursor
 
 router = APIRouter(prefix="/api/notifications", tags=["broadcast"], responses=ERROR_RESPONSES)
 
@@ -65,7 +65,7 @@ async def list_broadcasts(
     _: Broadcaster,
     db: DbSession,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> list[BroadcastOut]:
-    before = int(decode_cursor(cursor)["id"]) if cursor else None
+    before = decode_id_cursor(cursor)
     return await service.list_broadcasts(db, limit=limit, before_id=before)

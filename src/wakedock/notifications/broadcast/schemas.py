@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from wakedock.auth.permissions import Role
+from wakedock.bounds import Id, JsonObject, StrictBool
 from wakedock.notifications.schemas import (
     ChannelName,
     Key,
@@ -21,9 +22,9 @@ from wakedock.notifications.schemas import (
 class Audience(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    all: bool | None = None
+    all: StrictBool | None = None
     roles: Annotated[list[Role], Field(min_length=1)] | None = None
-    user_ids: Annotated[list[int], Field(min_length=1, max_length=100_000)] | None = None
+    user_ids: Annotated[list[Id], Field(min_length=1, max_length=100_000)] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Audience:
@@ -41,13 +42,13 @@ class BroadcastIn(BaseModel):
     title: Title | None = None
     message: Message | None = None
     template: Key | None = None
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: JsonObject = Field(default_factory=dict)
     type: NotificationType | None = None
     priority: Priority | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: JsonObject = Field(default_factory=dict)
     action_url: Url | None = None
     action_label: Label | None = None
-    ttl_seconds: Annotated[int, Field(ge=1, le=366 * 86400)] | None = None
+    ttl_seconds: Annotated[int, Strict(), Field(ge=1, le=366 * 86400)] | None = None
     channels: Annotated[list[ChannelName], Field(max_length=20)] = Field(default_factory=list)
     target: Audience
 

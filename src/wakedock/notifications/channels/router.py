@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from wakedock.audit import service as audit
 from wakedock.auth import service as users
 from wakedock.auth.dependencies import RequestMeta
+from wakedock.bounds import IdParam
 from wakedock.dependencies import AppSettings, DbSession
 from wakedock.errors import ERROR_RESPONSES, Conflict, NotFound, ValidationFailed
 from wakedock.netguard import policy_for
@@ -52,13 +53,13 @@ async def create_channel(
 
 
 @router.get("/{channel_id:int}", summary="Get a channel")
-async def get_channel(channel_id: int, _: NotificationsAdmin, db: DbSession) -> ChannelOut:
+async def get_channel(channel_id: IdParam, _: NotificationsAdmin, db: DbSession) -> ChannelOut:
     return service.to_out(await service.get_or_raise(db, channel_id=channel_id))
 
 
 @router.patch("/{channel_id:int}", summary="Change a channel (omitted secrets are kept)")
 async def update_channel(
-    channel_id: int,
+    channel_id: IdParam,
     body: ChannelPatch,
     admin: NotificationsAdmin,
     db: DbSession,
@@ -78,7 +79,7 @@ async def update_channel(
 
 @router.put("/{channel_id:int}", summary="Replace a channel's settings (omitted secrets are kept)")
 async def put_channel(
-    channel_id: int,
+    channel_id: IdParam,
     body: ChannelPatch,
     admin: NotificationsAdmin,
     db: DbSession,
@@ -100,7 +101,7 @@ async def put_channel(
     "/{channel_id:int}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a channel"
 )
 async def delete_channel(
-    channel_id: int, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
+    channel_id: IdParam, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
 ) -> Response:
     await service.delete(db, actor=admin.acting(meta), channel_id=channel_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -108,7 +109,7 @@ async def delete_channel(
 
 @router.post("/{channel_id:int}/test", summary="Send a test message now and report the outcome")
 async def test_channel(
-    channel_id: int,
+    channel_id: IdParam,
     admin: NotificationsAdmin,
     db: DbSession,
     settings: AppSettings,

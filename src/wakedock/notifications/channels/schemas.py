@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+
+from wakedock.bounds import JsonObject, StrictBool
 
 ChannelTypeName = Literal["email", "webhook", "webpush", "apprise"]
 Name = Annotated[
@@ -16,8 +18,8 @@ class ChannelIn(BaseModel):
 
     name: Name
     type: ChannelTypeName
-    config: dict[str, Any] = Field(default_factory=dict)
-    is_active: bool = True
+    config: JsonObject = Field(default_factory=dict)
+    is_active: StrictBool = True
 
 
 class ChannelPatch(BaseModel):
@@ -26,8 +28,8 @@ class ChannelPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
-    config: dict[str, Any] | None = None
-    is_active: bool | None = None
+    config: JsonObject | None = None
+    is_active: StrictBool | None = None
 
 
 class ChannelOut(BaseModel):
@@ -57,7 +59,7 @@ class PushSubscriptionIn(BaseModel):
 
     endpoint: Annotated[str, StringConstraints(min_length=8, max_length=2048)]
     keys: PushSubscriptionKeys
-    expirationTime: float | None = None
+    expirationTime: Annotated[float, Strict(), Field(ge=0, le=1e15)] | None = None
 
 
 class PushSubscriptionDelete(BaseModel):

@@ -10,13 +10,14 @@ from sqlalchemy import select
 from wakedock.audit import service as audit
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.auth.permissions import Permission
+from wakedock.bounds import IdParam
 from wakedock.dependencies import DbSession
 from wakedock.errors import ERROR_RESPONSES, NotFound, ValidationFailed
 from wakedock.notifications import service as notifications
 from wakedock.notifications.delivery.schemas import DeliveryOut, DeliveryPage
 from wakedock.notifications.dependencies import AppClock, NotificationsAdmin, Reader
 from wakedock.notifications.models import Delivery, Notification
-from wakedock.pagination import decode_cursor, encode_cursor
+from wakedock.pagination import Cursor, decode_id_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/notifications", tags=["deliveries"], responses=ERROR_RESPONSES)
 Status = Literal["pending", "running", "retrying", "succeeded", "dead", "cancelled"]
@@ -29,15 +30,15 @@ async def list_deliveries(
     status: Status | None = None,
     channel_type: Annotated[str | None, Query(max_length=16)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> DeliveryPage:
     query = select(Delivery).order_by(Delivery.id.desc()).limit(limit + 1)
     if status is not None:
         query = query.where(Delivery.status == status)
     if channel_type is not None:
         query = query.where(Delivery.channel_type == channel_type)
-    if cursor:
-        query = query.where(Delivery.id < int(decode_cursor(cursor)["id"]))
+    if (before := decode_id_cursor(cursor)) is not None:
+        query = query.where(Delivery.id < before)
     rows = list((await db.scalars(query)).all())
     page = rows[:limit]
     return DeliveryPage(
@@ -48,7 +49,7 @@ async def list_deliveries(
 
 @router.post("/deliveries/{delivery_id:int}/retry", summary="Retry a dead or failed delivery now")
 async def retry_delivery(
-    delivery_id: int,
+    delivery_id: IdParam,
     admin: NotificationsAdmin,
     db: DbSession,
     clock: AppClock,
@@ -82,7 +83,7 @@ async def retry_delivery(
 
 @router.get("/{notification_id:int}/deliveries", summary="A notification's delivery timeline")
 async def notification_deliveries(
-    notification_id: int, principal: Reader, db: DbSession, clock: AppClock
+    notification_id: IdParam, principal: Reader, db: DbSession, clock: AppClock
 ) -> list[DeliveryOut]:
     if principal.has(Permission.NOTIFICATIONS_ADMIN):
         if await db.get(Notification, notification_id) is None:

@@ -4,9 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
 
 from wakedock.auth.schemas import TimeZoneName
+from wakedock.bounds import StrictBool
 from wakedock.notifications.schemas import NotificationType, Priority
 
 HHMM = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
@@ -38,16 +39,16 @@ class PreferencesPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    websocket_enabled: bool | None = None
-    email_enabled: bool | None = None
-    push_enabled: bool | None = None
+    websocket_enabled: StrictBool | None = None
+    email_enabled: StrictBool | None = None
+    push_enabled: StrictBool | None = None
     quiet_hours_start: HHMM | None = None
     quiet_hours_end: HHMM | None = None
     timezone: TimeZoneName | None = None
     notification_types: list[NotificationType] | None = None
     min_priority: Priority | None = None
-    auto_mark_read: bool | None = None
-    max_notifications: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    auto_mark_read: StrictBool | None = None
+    max_notifications: Annotated[int, Strict(), Field(ge=1, le=1_000_000)] | None = None
     email_digest: EmailDigest | None = None
 
     @model_validator(mode="after")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from wakedock.auth.dependencies import RequestMeta
+from wakedock.bounds import IdParam
 from wakedock.dependencies import DbSession
 from wakedock.errors import ERROR_RESPONSES
 from wakedock.notifications.dependencies import Reader
@@ -36,7 +37,7 @@ async def create_subscription(
 
 @router.patch("/{subscription_id:int}", summary="Change a subscription")
 async def update_subscription(
-    subscription_id: int,
+    subscription_id: IdParam,
     body: SubscriptionPatch,
     principal: Reader,
     db: DbSession,
@@ -56,7 +57,7 @@ async def update_subscription(
     "/{subscription_id:int}", status_code=status.HTTP_204_NO_CONTENT, summary="Unsubscribe"
 )
 async def delete_subscription(
-    subscription_id: int, principal: Reader, db: DbSession, meta: RequestMeta
+    subscription_id: IdParam, principal: Reader, db: DbSession, meta: RequestMeta
 ) -> Response:
     await service.delete(
         db, actor=principal.acting(meta), user_id=principal.user_id, subscription_id=subscription_id

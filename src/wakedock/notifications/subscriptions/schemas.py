@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wakedock.bounds import StrictBool
 from wakedock.notifications.schemas import (
     ChannelName,
     NotificationType,
@@ -22,7 +23,7 @@ class SubscriptionIn(BaseModel):
     notification_types: list[NotificationType] | None = None
     priority_threshold: Priority = Priority.LOW
     channels: Annotated[list[ChannelName], Field(max_length=20)] | None = None
-    is_active: bool = True
+    is_active: StrictBool = True
 
 
 class SubscriptionPatch(BaseModel):
@@ -31,7 +32,7 @@ class SubscriptionPatch(BaseModel):
     notification_types: list[NotificationType] | None = None
     priority_threshold: Priority | None = None
     channels: Annotated[list[ChannelName], Field(max_length=20)] | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class SubscriptionOut(BaseModel):

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
+from wakedock.bounds import JsonObject
 from wakedock.notifications.schemas import NotificationType, Priority
 
 TemplateName = Annotated[
@@ -26,7 +27,7 @@ class TemplateDraft(BaseModel):
     action_url_template: Source | None = None
     email_subject_template: Source | None = None
     email_html_template: Source | None = None
-    default_ttl_seconds: Annotated[int, Field(ge=1, le=366 * 86400)] | None = None
+    default_ttl_seconds: Annotated[int, Strict(), Field(ge=1, le=366 * 86400)] | None = None
 
 
 class TemplateIn(TemplateDraft):
@@ -45,7 +46,7 @@ class TemplatePatch(BaseModel):
     action_url_template: Source | None = None
     email_subject_template: Source | None = None
     email_html_template: Source | None = None
-    default_ttl_seconds: Annotated[int, Field(ge=1, le=366 * 86400)] | None = None
+    default_ttl_seconds: Annotated[int, Strict(), Field(ge=1, le=366 * 86400)] | None = None
 
 
 class TemplateOut(BaseModel):
@@ -69,7 +70,7 @@ class TemplateOut(BaseModel):
 class PreviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: JsonObject = Field(default_factory=dict)
 
 
 class DraftPreviewRequest(PreviewRequest):
