@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             clock=app.state.clock,
             heartbeat_interval=settings.heartbeat_interval_seconds,
             max_queue=settings.socket_queue_size,
+            max_bytes=settings.socket_queue_max_bytes,
         )
         app.state.hub = hub
         try:

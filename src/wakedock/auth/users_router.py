@@ -14,7 +14,6 @@ from wakedock.auth.schemas import UserCreate, UserList, UserOut, UserUpdate
 from wakedock.dependencies import AppBroker, DbSession
 from wakedock.errors import ERROR_RESPONSES, ValidationFailed
 from wakedock.pagination import decode_cursor, encode_cursor
-from wakedock.realtime.hub import publish_revocation
 
 router = APIRouter(prefix="/api/users", tags=["users"], responses=ERROR_RESPONSES)
 Admin = Annotated[Principal, Depends(require(Permission.USERS_ADMIN))]
@@ -82,9 +81,8 @@ async def update_user(
         is_active=body.is_active,
         timezone=body.timezone,
         password=body.password,
+        broker=broker,
     )
-    if body.is_active is False or body.password is not None:
-        await publish_revocation(broker, user_id=user.id, reason="credentials changed")
     return UserOut.model_validate(user)
 
 
@@ -95,6 +93,5 @@ async def delete_user(
     user = await service.get_or_raise(db, user_id=user_id)
     if user.id == admin.user_id:
         raise ValidationFailed("You cannot delete yourself", field="path.user_id")
-    await service.delete(db, actor=admin.acting(meta), user=user)
-    await publish_revocation(broker, user_id=user_id, reason="user deleted")
+    await service.delete(db, actor=admin.acting(meta), user=user, broker=broker)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
