@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import free_port, require_pg, run_sync
-from tests.realtime.conftest import Server, Socket, connect, new_user, server_env
+from tests.realtime.conftest import Server, Socket, admin, connect, new_user, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -275,3 +275,48 @@ async def test_kill_9_loses_nothing_that_was_acknowledged(
         assert set(acknowledged) <= replayed
     finally:
         server.stop()
+
+
+async def test_revocations_reach_sockets_on_the_other_process(
+    cluster: tuple[Server, Server, RedisProcess], sockets: list[Socket]
+) -> None:
+    """Issue 17, finding 6, across processes: changes made through A close or narrow the
+    sockets open on B at once (an auth event on Redis), not at B's next periodic check."""
+    a, b, _ = cluster
+    boss = new_user(a.http, role="admin")
+    bob = new_user(a.http)
+    made = boss.post("/api/auth/api-tokens", {"name": "watch"})
+    assert made.status_code == 201, made.text
+    token = made.json()["token"]
+    doomed = boss.post("/api/auth/api-tokens", {"name": "doomed"}).json()
+    watching = await connect(b.ws, boss, user_id=bob.user_id, token=token)
+    own = await connect(b.ws, boss, token=token)
+    by_doomed = await connect(b.ws, bob, user_id=bob.user_id, token=doomed["token"])
+    sockets.extend([watching, own, by_doomed])
+    for sock in (watching, own, by_doomed):
+        await sock.next("hello")
+
+    async def close_code(sock: Socket) -> int:
+        with pytest.raises(ConnectionClosed) as info:
+            await sock.next(timeout=5)
+        assert info.value.rcvd is not None
+        return info.value.rcvd.code
+
+    deleted = httpx.delete(
+        f"{a.http}/api/auth/api-tokens/{doomed['id']}", headers=boss.headers, timeout=10
+    )
+    assert deleted.status_code == 204
+    assert await close_code(by_doomed) == 4401
+    demoted = admin(a.http).patch(f"/api/users/{boss.user_id}", {"roles": ["user"]})
+    assert demoted.status_code == 200, demoted.text
+    assert await close_code(watching) == 4403
+    await own.send({"type": "ping"})
+    assert await own.next("pong") == {"type": "pong"}  # its own stream: still allowed
+    assert boss.post("/api/auth/logout").status_code == 204
+    await own.send({"type": "ping"})
+    assert await own.next("pong") == {"type": "pong"}  # an API token: not a session
+    session = await connect(b.ws, bob)
+    sockets.append(session)
+    await session.next("hello")
+    assert bob.post("/api/auth/logout").status_code == 204
+    assert await close_code(session) == 4401
