@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -320,3 +321,31 @@ async def test_revocations_reach_sockets_on_the_other_process(
     await session.next("hello")
     assert bob.post("/api/auth/logout").status_code == 204
     assert await close_code(session) == 4401
+
+
+async def test_the_cli_closes_a_disabled_users_sockets_at_once(
+    cluster: tuple[Server, Server, RedisProcess], sockets: list[Socket]
+) -> None:
+    """``wakedock user disable`` with WAKEDOCK_REDIS_URL set publishes the auth event too: the
+    running servers close that user's sockets at once (an API token's included)."""
+    a, b, _ = cluster
+    user = new_user(a.http)
+    token = user.post("/api/auth/api-tokens", {"name": "cli"}).json()["token"]
+    on_a = await connect(a.ws, user)
+    on_b = await connect(b.ws, user, token=token)
+    sockets.extend([on_a, on_b])
+    for sock in (on_a, on_b):
+        await sock.next("hello")
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "wakedock", "user", "disable", user.username],
+        env=a.env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    for sock in (on_a, on_b):
+        with pytest.raises(ConnectionClosed) as info:
+            await sock.next(timeout=5)
+        assert info.value.rcvd is not None
+        assert info.value.rcvd.code == 4401

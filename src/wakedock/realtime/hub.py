@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wakedock.audit.context import AuditActor
 from wakedock.auth import access
 from wakedock.auth import events as auth_events
+from wakedock.auth.permissions import Permission
 from wakedock.broker import Broker, BrokerDisconnected, Subscription
 from wakedock.clock import Clock
 from wakedock.notifications import events, service
@@ -310,9 +311,8 @@ class Hub:
                 if conn.api_token_id == event.api_token_id:
                     conn.shut(UNAUTHORIZED, "API token revoked")
         elif isinstance(event, auth_events.UserDisabled | auth_events.UserDeleted):
-            reason = (
-                "user disabled" if isinstance(event, auth_events.UserDisabled) else ("user deleted")
-            )
+            disabled = isinstance(event, auth_events.UserDisabled)
+            reason = "user disabled" if disabled else "user deleted"
             # Their own sockets, and any watching their stream (as the periodic check does).
             for conn in {*self.watched_by(user_id), *self.connections.get(user_id, ())}:
                 conn.shut(UNAUTHORIZED, reason)
@@ -326,7 +326,7 @@ class Hub:
         hold (4401) or no longer allow watching that stream (4403)."""
         try:
             now = self.clock.now()
-            seen: dict[tuple[int, str | None, int | None], Any] = {}
+            seen: dict[tuple[int, str | None, int | None], frozenset[Permission] | None] = {}
             async with self.sessionmaker() as session:
                 for conn in conns:
                     key = (conn.principal_id, conn.session_id, conn.api_token_id)
