@@ -200,12 +200,20 @@ async def _get_user(session: AsyncSession, username: str) -> User:
 
 def _update_user(username: str, **changes: Any) -> None:
     from wakedock.auth import service
+    from wakedock.broker import create_broker
+
+    settings = _settings()
 
     async def work(session: AsyncSession) -> None:
         user = await _get_user(session, username)
-        await service.update(session, actor=CLI_ACTOR, user=user, **changes)
+        if settings.redis_url is None:  # no broker reaches the server: its periodic check acts
+            await service.update(session, actor=CLI_ACTOR, user=user, **changes)
+            return
+        # With Redis, the running servers hear of it (their sockets close) at once.
+        async with create_broker(settings.redis_url).lifespan() as broker:
+            await service.update(session, actor=CLI_ACTOR, user=user, broker=broker, **changes)
 
-    _run_db(_settings(), work)
+    _run_db(settings, work)
 
 
 @user_app.command("set-password")

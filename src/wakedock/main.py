@@ -151,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             clock=app.state.clock,
             heartbeat_interval=settings.heartbeat_interval_seconds,
             max_queue=settings.socket_queue_size,
+            max_bytes=settings.socket_queue_max_bytes,
         )
         app.state.hub = hub
         app.state.renderer = TemplateRenderer(render_limits(settings))  # processes start lazily

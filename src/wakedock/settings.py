@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     heartbeat_interval_seconds: float = Field(default=25.0, gt=0, le=300)
     socket_queue_size: int = Field(default=1000, ge=10, le=100_000)
+    # Real-time sockets: the outbox bounded in bytes too (a slow reader is closed with 4408).
+    socket_queue_max_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=1024**3)
     ws_implementation: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"
 
     # The built web UI; unset means the copy built into the package by `make web`.

@@ -33,9 +33,9 @@ async def test_a_client_that_cannot_keep_up_is_closed_with_4408() -> None:
         conn.offer(f"m{i}", i)
     await asyncio.sleep(0)
     assert closed == [(TOO_SLOW, "too slow: resume with since")]
-    assert len(conn.outbox) == 2  # memory stays bounded
+    assert len(conn.outbox) == 0  # what it held is dropped with the close
     conn.offer("m4", 4)
-    assert len(conn.outbox) == 2
+    assert len(conn.outbox) == 0
 
 
 def live(seq: int) -> Message:
@@ -108,8 +108,8 @@ async def test_a_socket_that_holds_too_much_behind_a_gap_is_closed_with_4408() -
     conn.offer(live(4))
     await asyncio.sleep(0)
     assert closed == [(TOO_SLOW, "too slow: resume with since")]
-    assert conn.ahead is not None
-    assert len(conn.ahead) == 2
+    assert conn.ahead is None  # what it held is dropped with the close
+    assert conn.pending_bytes == 0
 
 
 async def test_direct_writes_keep_order_behind_a_waiting_outbox() -> None:
@@ -223,3 +223,98 @@ async def test_a_batch_falls_back_to_one_message_at_a_time_when_it_must() -> Non
     assert slow_writes == []
     await asyncio.sleep(0)
     assert sent == ["x", "y"]
+
+
+def sized(text: str, seq: int | None = None) -> Message:
+    return Message(text, seq + 100 if seq is not None else None, seq)
+
+
+async def test_the_outbox_is_bounded_in_bytes_not_only_in_messages() -> None:
+    """Finding 8: a socket that did not read held 60 notifications of 4 MB (+280 MiB) because
+    only the number of messages was bounded. Bytes are bounded too; one message alone never
+    closes a socket, however large (it could not be sent at all otherwise)."""
+    closed: list[tuple[int, str]] = []
+
+    async def send(text: str, _: int | None) -> None:
+        await asyncio.Event().wait()  # a socket that never becomes writable
+
+    async def close(code: int, reason: str) -> None:
+        closed.append((code, reason))
+
+    conn = Connection(user_id=1, send=send, close=close, max_queue=1000, max_bytes=100)
+    conn.offer(sized("x" * 250, 1))  # alone, larger than the bound: waits, no 4408
+    await asyncio.sleep(0)
+    assert (closed, conn.pending_bytes, len(conn.outbox)) == ([], 250, 1)
+    conn.offer(sized("y" * 10, 2))  # behind it: over the bound
+    await asyncio.sleep(0)
+    assert closed == [(TOO_SLOW, "too slow: resume with since")]
+    assert (conn.pending_bytes, len(conn.outbox)) == (0, 0)  # dropped at once
+    await conn.stop()
+
+    conn = Connection(user_id=1, send=send, close=close, max_queue=1000, max_bytes=100)
+    closed.clear()
+    for seq in range(1, 4):
+        conn.offer(sized("z" * 30, seq))  # 30, 60, 90 bytes: within the bound
+    await asyncio.sleep(0)
+    assert (closed, conn.pending_bytes) == ([], 90)
+    conn.offer(sized("z" * 11, 4))  # 101
+    await asyncio.sleep(0)
+    assert closed == [(TOO_SLOW, "too slow: resume with since")]
+    await conn.stop()
+
+
+async def test_bytes_held_anywhere_count_and_are_released_when_sent() -> None:
+    """The replay buffer and the notifications held back for a missing position count
+    towards the bound like the outbox; what is sent no longer counts."""
+    conn, closed, sent = make(max_queue=1000)
+    conn.max_bytes = 100
+    conn.replaying = True
+    conn.offer(sized("a" * 40, 1))
+    conn.offer(sized("b" * 40, 2))
+    assert conn.pending_bytes == 80
+    conn.finish_replay(0)  # into the outbox, then sent
+    assert conn.pending_bytes == 80
+    await asyncio.sleep(0)
+    assert sent == ["a" * 40, "b" * 40]
+    assert conn.pending_bytes == 0
+    conn.offer(sized("d" * 60, 4))  # 3 is missing: held back
+    assert conn.pending_bytes == 60
+    conn.offer(sized("c" * 30, 3))
+    await asyncio.sleep(0)
+    assert sent[2:] == ["c" * 30, "d" * 60]
+    assert conn.pending_bytes == 0
+    conn.offer(sized("f" * 60, 6))
+    conn.offer(sized("g" * 60, 7))  # 120 held behind missing 5
+    await asyncio.sleep(0)
+    assert closed == [(TOO_SLOW, "too slow: resume with since")]
+    assert conn.pending_bytes == 0
+
+
+async def test_a_replay_waits_for_room_in_bytes() -> None:
+    """A replay never closes the socket: it waits until the outbox has room (in bytes too)."""
+    gate = asyncio.Event()
+    sent: list[str] = []
+
+    async def send(text: str, _: int | None) -> None:
+        await gate.wait()
+        sent.append(text)
+
+    async def close(code: int, reason: str) -> None:
+        raise AssertionError(f"closed {code}")
+
+    conn = Connection(user_id=1, send=send, close=close, max_queue=1000, max_bytes=100)
+
+    async def replay() -> None:
+        for seq in range(1, 6):
+            await conn.put(sized(str(seq) * 60, seq))
+
+    task = asyncio.create_task(replay())
+    await asyncio.sleep(0.01)
+    assert conn.pending_bytes <= 100 + 60
+    assert not task.done()
+    gate.set()
+    await asyncio.wait_for(task, 5)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert sent == [str(seq) * 60 for seq in range(1, 6)]
+    assert conn.pending_bytes == 0

@@ -10,6 +10,7 @@ from typing import cast
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from wakedock.auth import events as auth_events
 from wakedock.broker.backends.memory import MemoryBroker
 from wakedock.clock import Clock
 from wakedock.realtime import hub as hub_module
@@ -56,15 +57,16 @@ def frames(*ids: int) -> bytes:
 
 async def test_a_batch_keeps_each_users_order_and_writes_once_per_run() -> None:
     hub = make_hub()
-    _, one_writes, one_closed = socket_of(hub, 1)
+    one, one_writes, one_closed = socket_of(hub, 1)
+    one.session_id = "s1"
     _, two_writes, _ = socket_of(hub, 2)
-    revoke = orjson.dumps({"type": "_revoke", "reason": "session revoked"})
+    revoke = auth_events.encode(auth_events.SessionsRevoked(user_id=1, reason="session revoked"))
     await hub.dispatch(
         [
             ("user:1", event(10)),
             ("user:2", event(11)),
             ("user:1", event(12)),
-            ("user:1", revoke),
+            ("auth", revoke),
             ("user:1", event(13)),  # after the revocation: never reaches the closed socket
             ("user:3", event(14)),  # nobody connected
             ("nonsense", b"{}"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from sqlalchemy.engine import make_url
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import free_port, require_pg, run_sync
-from tests.realtime.conftest import Server, Socket, connect, new_user, server_env
+from tests.realtime.conftest import Server, Socket, admin, connect, new_user, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -275,3 +276,76 @@ async def test_kill_9_loses_nothing_that_was_acknowledged(
         assert set(acknowledged) <= replayed
     finally:
         server.stop()
+
+
+async def test_revocations_reach_sockets_on_the_other_process(
+    cluster: tuple[Server, Server, RedisProcess], sockets: list[Socket]
+) -> None:
+    """Issue 17, finding 6, across processes: changes made through A close or narrow the
+    sockets open on B at once (an auth event on Redis), not at B's next periodic check."""
+    a, b, _ = cluster
+    boss = new_user(a.http, role="admin")
+    bob = new_user(a.http)
+    made = boss.post("/api/auth/api-tokens", {"name": "watch"})
+    assert made.status_code == 201, made.text
+    token = made.json()["token"]
+    doomed = boss.post("/api/auth/api-tokens", {"name": "doomed"}).json()
+    watching = await connect(b.ws, boss, user_id=bob.user_id, token=token)
+    own = await connect(b.ws, boss, token=token)
+    by_doomed = await connect(b.ws, bob, user_id=bob.user_id, token=doomed["token"])
+    sockets.extend([watching, own, by_doomed])
+    for sock in (watching, own, by_doomed):
+        await sock.next("hello")
+
+    async def close_code(sock: Socket) -> int:
+        with pytest.raises(ConnectionClosed) as info:
+            await sock.next(timeout=5)
+        assert info.value.rcvd is not None
+        return info.value.rcvd.code
+
+    deleted = httpx.delete(
+        f"{a.http}/api/auth/api-tokens/{doomed['id']}", headers=boss.headers, timeout=10
+    )
+    assert deleted.status_code == 204
+    assert await close_code(by_doomed) == 4401
+    demoted = admin(a.http).patch(f"/api/users/{boss.user_id}", {"roles": ["user"]})
+    assert demoted.status_code == 200, demoted.text
+    assert await close_code(watching) == 4403
+    await own.send({"type": "ping"})
+    assert await own.next("pong") == {"type": "pong"}  # its own stream: still allowed
+    assert boss.post("/api/auth/logout").status_code == 204
+    await own.send({"type": "ping"})
+    assert await own.next("pong") == {"type": "pong"}  # an API token: not a session
+    session = await connect(b.ws, bob)
+    sockets.append(session)
+    await session.next("hello")
+    assert bob.post("/api/auth/logout").status_code == 204
+    assert await close_code(session) == 4401
+
+
+async def test_the_cli_closes_a_disabled_users_sockets_at_once(
+    cluster: tuple[Server, Server, RedisProcess], sockets: list[Socket]
+) -> None:
+    """``wakedock user disable`` with WAKEDOCK_REDIS_URL set publishes the auth event too: the
+    running servers close that user's sockets at once (an API token's included)."""
+    a, b, _ = cluster
+    user = new_user(a.http)
+    token = user.post("/api/auth/api-tokens", {"name": "cli"}).json()["token"]
+    on_a = await connect(a.ws, user)
+    on_b = await connect(b.ws, user, token=token)
+    sockets.extend([on_a, on_b])
+    for sock in (on_a, on_b):
+        await sock.next("hello")
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "wakedock", "user", "disable", user.username],
+        env=a.env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    for sock in (on_a, on_b):
+        with pytest.raises(ConnectionClosed) as info:
+            await sock.next(timeout=5)
+        assert info.value.rcvd is not None
+        assert info.value.rcvd.code == 4401

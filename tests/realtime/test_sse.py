@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -55,3 +57,45 @@ async def test_sse_stream_and_last_event_id_resume(server: Server) -> None:
         ) as response:
             events = await asyncio.wait_for(read_events(response, 3), 10)
         assert [e[0] for e in events[1:]] == [str(second["id"]), str(third["id"])]
+
+
+async def test_sse_stream_ends_at_once_when_its_credentials_are_revoked(server: Server) -> None:
+    """A deleted API token or a logout ends the stream within a broker round trip (before,
+    at the next periodic check, up to 30 s later), with the WebSocket's close code as the
+    last event."""
+    user = new_user(server.http)
+    made = user.post("/api/auth/api-tokens", {"name": "sse"})
+    assert made.status_code == 201, made.text
+    token_id, token = made.json()["id"], made.json()["token"]
+
+    async def stream_until_closed(token: str, revoke: Callable[[], int]) -> list[Any]:
+        async with (
+            httpx.AsyncClient(timeout=10) as client,
+            client.stream(
+                "GET",
+                f"{server.http}/api/notifications/stream",
+                headers={"Authorization": f"Bearer {token}"},
+            ) as response,
+        ):
+            reader = asyncio.create_task(read_events(response, 10))  # returns at the end
+            await asyncio.sleep(0.5)  # the hello is out
+            assert await asyncio.to_thread(revoke) == 204
+            events = await asyncio.wait_for(reader, 5)
+        assert events[0][1] == "hello"
+        return events[1:]
+
+    def delete_token() -> int:
+        return httpx.delete(
+            f"{server.http}/api/auth/api-tokens/{token_id}", headers=user.headers
+        ).status_code
+
+    ended = await stream_until_closed(token, delete_token)
+    assert ended == [
+        (None, "close", {"type": "close", "code": 4401, "reason": "API token revoked"})
+    ]
+
+    def logout() -> int:
+        return user.post("/api/auth/logout").status_code
+
+    ended = await stream_until_closed(user.token, logout)
+    assert ended == [(None, "close", {"type": "close", "code": 4401, "reason": "logged out"})]

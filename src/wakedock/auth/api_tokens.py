@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
+from wakedock.auth import events
 from wakedock.auth.models import ApiToken, User, UserRole
 from wakedock.auth.permissions import Permission, permissions_for, token_permissions
 from wakedock.auth.principal import Principal
 from wakedock.auth.tokens import API_TOKEN_PREFIX, new_opaque_token, sha256
+from wakedock.broker import Broker
 from wakedock.db.base import utcnow
 from wakedock.db.engine import write_gate
 from wakedock.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -150,8 +152,15 @@ async def list_for_user(session: AsyncSession, *, user_id: int) -> Sequence[ApiT
     return (await session.scalars(query)).all()
 
 
-async def delete(session: AsyncSession, *, actor: AuditActor, user_id: int, token_id: int) -> None:
-    """Revoke one of the user's tokens; someone else's id is a 404."""
+async def delete(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    user_id: int,
+    token_id: int,
+    broker: Broker | None = None,
+) -> None:
+    """Revoke one of the user's tokens (its open sockets close); someone else's id is a 404."""
     token = await session.get(ApiToken, token_id)
     if token is None or token.user_id != user_id:
         raise NotFound("API token not found")
@@ -165,6 +174,7 @@ async def delete(session: AsyncSession, *, actor: AuditActor, user_id: int, toke
     )
     await session.delete(token)
     await session.commit()
+    await events.publish(broker, events.ApiTokenRevoked(user_id=user_id, api_token_id=token_id))
 
 
 # Built once (every API request runs it). Plain columns, not ORM entities: the token, its

@@ -35,7 +35,6 @@ from wakedock.auth.schemas import (
 from wakedock.bounds import IdParam
 from wakedock.dependencies import AppBroker, AppSettings, DbSession
 from wakedock.errors import ERROR_RESPONSES, ValidationFailed
-from wakedock.realtime.hub import publish_revocation
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
@@ -89,19 +88,18 @@ async def token(
 
 @router.post("/refresh", summary="Exchange a refresh token for a new token pair (rotating)")
 async def refresh(
-    body: RefreshRequest, db: DbSession, settings: AppSettings, meta: RequestMeta
+    body: RefreshRequest, db: DbSession, settings: AppSettings, meta: RequestMeta, broker: AppBroker
 ) -> TokenPair:
-    return await sessions.refresh(db, settings, refresh_token=body.refresh_token, meta=meta)
+    return await sessions.refresh(
+        db, settings, refresh_token=body.refresh_token, meta=meta, broker=broker
+    )
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End the current session")
 async def logout(
     principal: CurrentPrincipal, db: DbSession, meta: RequestMeta, broker: AppBroker
 ) -> Response:
-    await sessions.logout(db, principal=principal, meta=meta)
-    await publish_revocation(
-        broker, user_id=principal.user_id, session_id=principal.session_id, reason="logged out"
-    )
+    await sessions.logout(db, principal=principal, meta=meta, broker=broker)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -132,14 +130,8 @@ async def update_me(
         password=body.new_password,
         action="user.update_self",
         keep_session_id=principal.session_id,
+        broker=broker,
     )
-    if body.new_password is not None:
-        await publish_revocation(
-            broker,
-            user_id=user.id,
-            except_session_id=principal.session_id,
-            reason="password changed",
-        )
     return _me(user, principal)
 
 
@@ -177,11 +169,19 @@ async def create_api_token(
     summary="Revoke one of the caller's API tokens",
 )
 async def delete_api_token(
-    token_id: IdParam, principal: CurrentPrincipal, db: DbSession, meta: RequestMeta
+    token_id: IdParam,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    meta: RequestMeta,
+    broker: AppBroker,
 ) -> Response:
     if token_id != principal.api_token_id:  # a token revoking itself needs nothing more
         await account_manager(principal)
     await api_tokens.delete(
-        db, actor=principal.acting(meta), user_id=principal.user_id, token_id=token_id
+        db,
+        actor=principal.acting(meta),
+        user_id=principal.user_id,
+        token_id=token_id,
+        broker=broker,
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

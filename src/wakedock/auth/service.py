@@ -1,4 +1,9 @@
-"""User accounts: create, read, update, disable, delete."""
+"""User accounts: create, read, update, disable, delete.
+
+A change that revokes or narrows credentials (disabling, a new password, new roles, deletion)
+is published as an auth event after the commit (``auth.events``), so open sockets on every
+process act on it at once.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
+from wakedock.auth import events
 from wakedock.auth.models import AuthSession, User, UserRole
 from wakedock.auth.passwords import hash_password
 from wakedock.auth.permissions import Role
+from wakedock.broker import Broker
 from wakedock.db.base import utcnow
 from wakedock.errors import Conflict, NotFound
 
@@ -144,8 +151,10 @@ async def update(
     password: str | None = None,
     action: str = "user.update",
     keep_session_id: str | None = None,
+    broker: Broker | None = None,
 ) -> User:
-    """Apply the given changes and commit. Disabling revokes every login session at once."""
+    """Apply the given changes and commit. Disabling revokes every login session at once;
+    what revokes or narrows credentials is then published on ``broker``."""
     changed: dict[str, object] = {}
     if email is not None and email.lower() != user.email:
         await _ensure_unique(session, username=None, email=email.lower(), exclude_id=user.id)
@@ -179,11 +188,27 @@ async def update(
         details={"changes": changed},
     )
     await session.commit()
+    published: list[events.AuthEvent] = []
+    if changed.get("is_active") is False:
+        published.append(events.UserDisabled(user_id=user.id))
+    if password is not None:
+        published.append(
+            events.SessionsRevoked(
+                user_id=user.id, except_session_id=keep_session_id, reason="password changed"
+            )
+        )
+    if "roles" in changed:
+        published.append(events.RolesChanged(user_id=user.id))
+    await events.publish(broker, *published)
     await session.refresh(user)
     return user
 
 
-async def delete(session: AsyncSession, *, actor: AuditActor, user: User) -> None:
+async def delete(
+    session: AsyncSession, *, actor: AuditActor, user: User, broker: Broker | None = None
+) -> None:
+    """Delete the user (their sessions, tokens and notifications go with them) and commit."""
+    user_id = user.id
     audit.record(
         session,
         actor=actor,
@@ -194,6 +219,7 @@ async def delete(session: AsyncSession, *, actor: AuditActor, user: User) -> Non
     )
     await session.delete(user)
     await session.commit()
+    await events.publish(broker, events.UserDeleted(user_id=user_id))
 
 
 async def revoke_sessions(

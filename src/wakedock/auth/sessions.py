@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
-from wakedock.auth import api_tokens
+from wakedock.auth import api_tokens, events
 from wakedock.auth.models import AuthSession, RefreshToken, User, UserRole
 from wakedock.auth.passwords import hash_password, needs_rehash, verify_password
 from wakedock.auth.permissions import permissions_for
@@ -27,6 +27,7 @@ from wakedock.auth.tokens import (
     new_session_id,
     sha256,
 )
+from wakedock.broker import Broker
 from wakedock.db.base import utcnow
 from wakedock.errors import RateLimited, Unauthorized
 from wakedock.settings import Settings
@@ -151,7 +152,12 @@ async def login(
 
 
 async def refresh(
-    session: AsyncSession, settings: Settings, *, refresh_token: str, meta: AuditActor
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    refresh_token: str,
+    meta: AuditActor,
+    broker: Broker | None = None,
 ) -> TokenPair:
     """Rotate a refresh token. Presenting a used one revokes its whole session (theft signal)."""
     row = (
@@ -180,6 +186,12 @@ async def refresh(
             details={"reason": "refresh_token_reused"},
         )
         await session.commit()
+        await events.publish(
+            broker,
+            events.SessionsRevoked(
+                user_id=user.id, session_id=auth_session.id, reason="refresh token reused"
+            ),
+        )
         raise Unauthorized(
             "Refresh token already used; the session has been revoked",
             code="refresh_token_reused",
@@ -202,8 +214,15 @@ async def refresh(
     return pair
 
 
-async def logout(session: AsyncSession, *, principal: Principal, meta: AuditActor) -> None:
-    """End the caller's session: its access and refresh tokens stop working at once."""
+async def logout(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    meta: AuditActor,
+    broker: Broker | None = None,
+) -> None:
+    """End the caller's session: its access and refresh tokens stop working at once, and its
+    sockets close."""
     if principal.session_id is not None:
         await session.execute(
             update(AuthSession)
@@ -218,6 +237,13 @@ async def logout(session: AsyncSession, *, principal: Principal, meta: AuditActo
         resource_id=principal.session_id,
     )
     await session.commit()
+    if principal.session_id is not None:
+        await events.publish(
+            broker,
+            events.SessionsRevoked(
+                user_id=principal.user_id, session_id=principal.session_id, reason="logged out"
+            ),
+        )
 
 
 # Built once (every request with an access token runs it): the user, the session's state and

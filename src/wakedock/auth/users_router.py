@@ -15,7 +15,6 @@ from wakedock.bounds import IdParam
 from wakedock.dependencies import AppBroker, DbSession
 from wakedock.errors import ERROR_RESPONSES, ValidationFailed
 from wakedock.pagination import Cursor, decode_id_cursor, encode_cursor
-from wakedock.realtime.hub import publish_revocation
 
 router = APIRouter(prefix="/api/users", tags=["users"], responses=ERROR_RESPONSES)
 Admin = Annotated[Principal, Depends(require(Permission.USERS_ADMIN))]
@@ -83,9 +82,8 @@ async def update_user(
         is_active=body.is_active,
         timezone=body.timezone,
         password=body.password,
+        broker=broker,
     )
-    if body.is_active is False or body.password is not None:
-        await publish_revocation(broker, user_id=user.id, reason="credentials changed")
     return UserOut.model_validate(user)
 
 
@@ -96,6 +94,5 @@ async def delete_user(
     user = await service.get_or_raise(db, user_id=user_id)
     if user.id == admin.user_id:
         raise ValidationFailed("You cannot delete yourself", field="path.user_id")
-    await service.delete(db, actor=admin.acting(meta), user=user)
-    await publish_revocation(broker, user_id=user_id, reason="user deleted")
+    await service.delete(db, actor=admin.acting(meta), user=user, broker=broker)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
@@ -33,15 +35,24 @@ async def authorize(
     """Authenticate (401) and check the caller may watch ``user_id`` (403; None: their own)."""
     async with sessionmaker() as session:
         principal = await sessions.authenticate(session, settings, token=token)
-    if not principal.has(Permission.NOTIFICATIONS_READ):
-        raise Forbidden("Missing permission: notifications:read")
-    if (
-        user_id is not None
-        and principal.user_id != user_id
-        and not principal.has(Permission.NOTIFICATIONS_ADMIN)
-    ):
-        raise Forbidden("You may only listen to your own notifications")
+    refusal = watch_refusal(
+        principal.permissions, principal.user_id, principal.user_id if user_id is None else user_id
+    )
+    if refusal is not None:
+        raise Forbidden(refusal)
     return principal
+
+
+def watch_refusal(
+    permissions: Collection[Permission], principal_id: int, user_id: int
+) -> str | None:
+    """Why a user with ``permissions`` may not watch ``user_id``'s stream (None: they may).
+    Checked when a socket opens and again when the watcher's roles change."""
+    if Permission.NOTIFICATIONS_READ not in permissions:
+        return "Missing permission: notifications:read"
+    if principal_id != user_id and Permission.NOTIFICATIONS_ADMIN not in permissions:
+        return "You may only listen to your own notifications"
+    return None
 
 
 def expiry(token: str, settings: Settings) -> object:

@@ -6,6 +6,16 @@ Otherwise it waits in the outbox, a small deque, and a drain task, started on de
 when the outbox is empty, sends it with the connection's ``send`` coroutine (which waits for the
 socket to become writable). A client whose outbox fills is closed (4408) and resumes with since.
 
+"Fills" is counted twice: in messages (``max_queue``) and in bytes (``max_bytes``), because a
+count alone let a socket that does not read hold 60 notifications of 4 MB (+280 MiB). The
+bytes are those of the JSON text (the hub knows each event's size from the broker payload, so
+the count costs an addition, and only for a message that has to wait: a direct write counts
+nothing). Every message held for the socket counts, wherever it waits: the outbox, the replay
+buffer, the ones held back for a missing position. Messages are shared between sockets, so
+this is what the socket keeps alive, not a copy; one message alone never closes a socket,
+however large (it could never be sent otherwise), so the bound is ``max_bytes`` plus one
+message. A closed connection drops what it held at once.
+
 New notifications carry their position in the user's live stream (``seq``: 1, 2, 3... per user,
 no gaps). A connection sends them in that order: one that arrives early (concurrent creates
 publish in the order their commits return) waits for those before it; one already sent (by a
@@ -44,14 +54,21 @@ def text_frame(payload: bytes) -> bytes:
 class Message:
     """One outgoing message, shared by every connection it goes to; its frame is built once."""
 
-    __slots__ = ("_frame", "notification_id", "seq", "text")
+    __slots__ = ("_frame", "notification_id", "seq", "size", "text")
 
     def __init__(
-        self, text: str, notification_id: int | None = None, seq: int | None = None
+        self,
+        text: str,
+        notification_id: int | None = None,
+        seq: int | None = None,
+        size: int | None = None,
     ) -> None:
         self.text = text
         self.notification_id = notification_id
         self.seq = seq  # a new notification's position in the user's live stream
+        # The text's length in UTF-8 bytes when the caller knows it (the broker payload's),
+        # else in characters (the same for the ASCII messages the server makes itself).
+        self.size = len(text) if size is None else size
         self._frame: bytes | None = None
 
     @property
@@ -95,6 +112,7 @@ class Connection:
     __slots__ = (
         "_drain",
         "_outbox",
+        "_pending",
         "_space",
         "ahead",
         "api_token_id",
@@ -105,8 +123,10 @@ class Connection:
         "expires_at",
         "id",
         "last_seen",
+        "max_bytes",
         "max_queue",
         "on_gap",
+        "principal_id",
         "replaying",
         "send",
         "seq",
@@ -126,10 +146,15 @@ class Connection:
         api_token_id: int | None = None,
         expires_at: datetime | None = None,
         max_queue: int = 1000,
+        max_bytes: int = 4 * 1024 * 1024,
         write_now: Callable[[Message | Batch], bool] | None = None,
         started: bool = True,
+        principal_id: int | None = None,
     ) -> None:
-        self.user_id = user_id
+        self.user_id = user_id  # whose stream
+        # Who is watching it (an admin may watch another user's stream): revocations and
+        # permission changes of this user reach the connection.
+        self.principal_id = user_id if principal_id is None else principal_id
         self.send = send
         self.close = close
         self.write_now = write_now
@@ -137,6 +162,8 @@ class Connection:
         self.api_token_id = api_token_id
         self.expires_at = expires_at
         self.max_queue = max_queue
+        self.max_bytes = max_bytes
+        self._pending = 0  # bytes of the messages held (outbox, replay buffer, held back)
         self.id = f"c{next(_ids)}"
         self.last_seen = time.monotonic()
         # The last stream position sent (None: not known yet).
@@ -160,6 +187,16 @@ class Connection:
         """Messages waiting to be written, oldest first."""
         return self._outbox if self._outbox is not None else ()
 
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes of the messages held for this connection, wherever they wait."""
+        return self._pending
+
+    def _over(self, held: int, size: int) -> bool:
+        """Whether holding one more message (``size`` bytes) behind ``held`` others is too
+        much: beyond ``max_queue`` messages or ``max_bytes`` bytes. One alone never is."""
+        return held >= self.max_queue or (held > 0 and self._pending + size > self.max_bytes)
+
     def offer(self, message: Message | str, notification_id: int | None = None) -> None:
         """Queue a message without waiting; a client that cannot keep up is closed (4408)."""
         if self.closing:
@@ -167,9 +204,10 @@ class Connection:
         if isinstance(message, str):
             message = Message(message, notification_id)
         if self.replaying:
-            if len(self.buffer) >= self.max_queue:
+            if self._over(len(self.buffer), message.size):
                 self.shut(TOO_SLOW, "too slow: resume with since")
             else:
+                self._pending += message.size
                 self.buffer.append(message)
             return
         seq = message.seq
@@ -197,11 +235,16 @@ class Connection:
             if self.on_gap is not None:
                 self.on_gap(self)
         assert self.behind is not None
-        if len(self.ahead) + len(self.behind) >= self.max_queue:
+        if self._over(len(self.ahead) + len(self.behind), message.size):
             self.shut(TOO_SLOW, "too slow: resume with since")
-        elif seq is None:
+            return
+        self._pending += message.size
+        if seq is None:
             self.behind.append(message)
         else:
+            stale = self.ahead.get(seq)
+            if stale is not None:
+                self._pending -= stale.size
             self.ahead[seq] = message
 
     def _release(self) -> None:
@@ -210,14 +253,17 @@ class Connection:
         if ahead is None or self.seq is None:
             return
         for stale in [s for s in ahead if s <= self.seq]:
-            del ahead[stale]
+            self._pending -= ahead.pop(stale).size
         while ahead and self.seq + 1 in ahead:
             self.seq += 1
-            self._push(ahead.pop(self.seq))
+            message = ahead.pop(self.seq)
+            self._pending -= message.size
+            self._push(message)
         if not ahead:
             behind = self.behind or ()
             self.ahead = self.behind = None
             for message in behind:
+                self._pending -= message.size
                 self._push(message)
 
     def catch_up(self, messages: Iterable[Message], upto: int) -> None:
@@ -264,9 +310,10 @@ class Connection:
             return
         if outbox is None:
             outbox = self._outbox = deque()
-        elif len(outbox) >= self.max_queue:
+        elif self._over(len(outbox), message.size):
             self.shut(TOO_SLOW, "too slow: resume with since")
             return
+        self._pending += message.size
         outbox.append(message)
         if self.started and self._drain is None:
             self._drain = asyncio.get_running_loop().create_task(self._drain_outbox())
@@ -275,7 +322,7 @@ class Connection:
         """Send a replayed message in order, waiting while the outbox is full (no 4408)."""
         if self.closing:
             return
-        while len(self.outbox) >= self.max_queue and not self.closing:
+        while self._over(len(self.outbox), message.size) and not self.closing:
             if self._space is None or self._space.done():
                 self._space = asyncio.get_running_loop().create_future()
             await self._space
@@ -297,7 +344,8 @@ class Connection:
                     await self.send(message.text, message.notification_id)
                 if outbox and outbox[0] is message:
                     outbox.popleft()
-                if self._space is not None and len(outbox) < self.max_queue:
+                    self._pending -= message.size
+                if self._space is not None:  # a replay waits for room: it checks again
                     if not self._space.done():
                         self._space.set_result(None)
                     self._space = None
@@ -316,12 +364,19 @@ class Connection:
         self._release()
         pending, self.buffer = self.buffer, []
         for message in pending:
+            self._pending -= message.size
+        for message in pending:
             self.offer(message)
 
     def shut(self, code: int, reason: str) -> None:
         if self.closing:
             return
-        self.closing = True  # the outbox is no longer drained; it goes with the connection
+        self.closing = True  # nothing is sent any more: what was held is dropped now
+        if self._outbox is not None:
+            self._outbox.clear()
+        self.buffer = []
+        self.ahead = self.behind = None
+        self._pending = 0
         if self._space is not None and not self._space.done():
             self._space.set_result(None)
         asyncio.get_running_loop().create_task(self.close(code, reason))

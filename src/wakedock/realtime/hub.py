@@ -2,7 +2,17 @@
 
 Events arrive once per process on ``user:*``; each is decoded once and offered to that user's
 connections (a non-blocking put into each bounded outbox). Internal control messages (types
-starting with ``_``) revoke sessions and refresh cached preferences; they never reach clients.
+starting with ``_``) refresh cached preferences; they never reach clients.
+
+The same subscription carries auth's events (channel ``auth``, ``wakedock.auth.events``): a
+session ended, an API token deleted, a user disabled or deleted closes the sockets that used
+them at once (4401); a role change reads the watcher's permissions again and closes a socket
+it may no longer watch (4403). Sockets are found by the user watching (``principal_id``),
+which differs from the stream's user only for an admin watching someone else: those are
+indexed apart (``watchers``), so a socket on its own stream costs no second index. A socket
+authorized just before an event but registered just after it is checked again when it
+registers (``open(checked_at=...)``). Every ``revalidate_interval`` all sockets are checked
+against the database anyway, for an event the broker lost.
 """
 
 from __future__ import annotations
@@ -12,21 +22,24 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Coroutine
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wakedock.audit.context import AuditActor
-from wakedock.auth.models import ApiToken, AuthSession, User
+from wakedock.auth import access
+from wakedock.auth import events as auth_events
+from wakedock.auth.permissions import Permission
 from wakedock.broker import Broker, BrokerDisconnected, Subscription
 from wakedock.clock import Clock
 from wakedock.notifications import events, service
 from wakedock.notifications.models import Notification
 from wakedock.notifications.preferences import service as preferences
+from wakedock.realtime.auth import watch_refusal
 from wakedock.realtime.connection import Batch, Connection, Message
-from wakedock.realtime.protocol import UNAUTHORIZED
+from wakedock.realtime.protocol import FORBIDDEN, UNAUTHORIZED
 
 logger = logging.getLogger(__name__)
 SERVICE_RESTART = 1012
@@ -37,6 +50,8 @@ REPLAY_PAGE = 500
 GAP_WAIT_SECONDS = 0.5
 # Connections offered an event between two turns of the event loop during a fan-out.
 FANOUT_SLICE = 256
+# How long an auth event is remembered for sockets that were being authorized meanwhile.
+AUTH_EVENT_MEMORY_SECONDS = 60.0
 
 
 class Hub:
@@ -49,6 +64,7 @@ class Hub:
         heartbeat_interval: float = 25.0,
         revalidate_interval: float = 30.0,
         max_queue: int = 1000,
+        max_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         self.broker = broker
         self.sessionmaker = sessionmaker
@@ -56,7 +72,12 @@ class Hub:
         self.heartbeat_interval = heartbeat_interval
         self.revalidate_interval = revalidate_interval
         self.max_queue = max_queue
+        self.max_bytes = max_bytes
         self.connections: dict[int, set[Connection]] = defaultdict(set)
+        # Connections of an admin watching another user's stream, by the admin's id.
+        self.watchers: dict[int, set[Connection]] = defaultdict(set)
+        # user id -> when (monotonic) an auth event about them last arrived.
+        self._auth_changed: dict[int, float] = {}
         self._auto_read: dict[int, bool] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.ready = asyncio.Event()
@@ -69,7 +90,7 @@ class Hub:
         delay = 0.5
         while True:
             try:
-                async with self.broker.subscribe("user:*") as subscription:
+                async with self.broker.subscribe("user:*", auth_events.CHANNEL) as subscription:
                     self.ready.set()
                     delay = 0.5
                     await self._consume(subscription)
@@ -92,6 +113,9 @@ class Hub:
             await asyncio.sleep(min(self.heartbeat_interval / 2, 5.0))
             now_mono = time.monotonic()
             now = self.clock.now()
+            forget = now_mono - AUTH_EVENT_MEMORY_SECONDS
+            for user_id in [u for u, at in self._auth_changed.items() if at < forget]:
+                del self._auth_changed[user_id]
             for conn in self.all_connections():
                 if now_mono - conn.last_seen > 2 * self.heartbeat_interval:
                     conn.shut(GOING_AWAY, "heartbeat timeout")
@@ -112,13 +136,26 @@ class Hub:
     def register(self, conn: Connection) -> None:
         conn.on_gap = self._on_gap
         self.connections[conn.user_id].add(conn)
+        if conn.principal_id != conn.user_id:
+            self.watchers[conn.principal_id].add(conn)
 
-    async def open(self, conn: Connection, *, since: int | None) -> service.Standing:
+    async def open(
+        self, conn: Connection, *, since: int | None, checked_at: float | None = None
+    ) -> service.Standing:
         """Register a new connection and read, in one statement, the user's unread count and
         where the stream stands (for a resume after ``since`` to follow, or, without one, the
-        position the socket starts from). Live events wait meanwhile."""
+        position the socket starts from). Live events wait meanwhile. ``checked_at``: when
+        (monotonic) its credentials were checked; an auth event about its user since then
+        has it checked again."""
         conn.replaying, conn.buffer = True, []
         self.register(conn)
+        if checked_at is not None and self._auth_changed:
+            changed = max(
+                self._auth_changed.get(conn.principal_id, 0.0),
+                self._auth_changed.get(conn.user_id, 0.0),
+            )
+            if changed >= checked_at:
+                self._spawn(self._recheck([conn]))
         position = None
         try:
             async with self.sessionmaker() as session:
@@ -138,6 +175,17 @@ class Hub:
             if not conns:
                 del self.connections[conn.user_id]
                 self._auto_read.pop(conn.user_id, None)
+        if conn.principal_id != conn.user_id:
+            watching = self.watchers.get(conn.principal_id)
+            if watching is not None:
+                watching.discard(conn)
+                if not watching:
+                    del self.watchers[conn.principal_id]
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     @property
     def connection_count(self) -> int:
@@ -178,15 +226,24 @@ class Hub:
 
     async def dispatch(self, batch: list[tuple[str, bytes]]) -> None:
         """Offer each event to its user's connections, in order per user; consecutive events
-        of one user go to each socket in one write."""
+        of one user go to each socket in one write. An auth event acts in its place: what
+        came before it goes out first, and a socket it closes gets nothing after it."""
         per_user: dict[int, list[bytes]] = defaultdict(list)
         for channel, payload in batch:
             try:
                 user_id = int(channel.split(":", 1)[1])
             except (IndexError, ValueError):
+                if channel == auth_events.CHANNEL:
+                    if per_user:
+                        await self._dispatch_users(per_user)
+                        per_user = defaultdict(list)
+                    self.auth_event(payload)
                 continue
             if user_id in self.connections:
                 per_user[user_id].append(payload)
+        await self._dispatch_users(per_user)
+
+    async def _dispatch_users(self, per_user: dict[int, list[bytes]]) -> None:
         offered = 0
         for user_id, payloads in per_user.items():
             run: list[Message] = []
@@ -202,15 +259,11 @@ class Hub:
                 if kind == "notification":
                     notification_id, seq = message["notification"]["id"], message.get("seq")
                 # Decoded and framed once per event, whatever the number of sockets.
-                run.append(Message(payload.decode(), notification_id, seq))
+                run.append(Message(payload.decode(), notification_id, seq, len(payload)))
                 if notification_id is not None and self._auto_read.get(user_id, True):
                     # Off the dispatch loop: a database round trip here would hold up every
                     # socket.
-                    task = asyncio.get_running_loop().create_task(
-                        self._auto_read_one(user_id, notification_id)
-                    )
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+                    self._spawn(self._auto_read_one(user_id, notification_id))
             offered += await self._offer(user_id, run, offered)
 
     async def _offer(self, user_id: int, run: list[Message], offered: int) -> int:
@@ -230,18 +283,71 @@ class Hub:
         return len(targets)
 
     def _control(self, user_id: int, message: dict[str, Any]) -> None:
-        kind = message["type"]
-        if kind == "_revoke":
-            keep = message.get("except_session_id")
-            only = message.get("session_id")
-            for conn in list(self.connections.get(user_id, ())):
-                if only is not None and conn.session_id != only:
-                    continue
-                if keep is not None and conn.session_id == keep:
-                    continue
-                conn.shut(UNAUTHORIZED, message.get("reason", "session revoked"))
-        elif kind == "_prefs":
+        if message["type"] == "_prefs":
             self._auto_read.pop(user_id, None)
+
+    # ------------------------------------------------------------ credentials
+
+    def watched_by(self, user_id: int) -> list[Connection]:
+        """Open connections whose credentials are ``user_id``'s (on any stream)."""
+        own = [c for c in self.connections.get(user_id, ()) if c.principal_id == user_id]
+        return own + list(self.watchers.get(user_id, ()))
+
+    def auth_event(self, payload: bytes) -> None:
+        """Act on an auth event: close what it revokes, check again what it narrows."""
+        event = auth_events.decode(payload)
+        if event is None:
+            return
+        user_id = event.user_id
+        self._auth_changed[user_id] = time.monotonic()
+        if isinstance(event, auth_events.SessionsRevoked):
+            for conn in self.watched_by(user_id):
+                if conn.session_id is None or conn.session_id == event.except_session_id:
+                    continue
+                if event.session_id is None or conn.session_id == event.session_id:
+                    conn.shut(UNAUTHORIZED, event.reason)
+        elif isinstance(event, auth_events.ApiTokenRevoked):
+            for conn in self.watched_by(user_id):
+                if conn.api_token_id == event.api_token_id:
+                    conn.shut(UNAUTHORIZED, "API token revoked")
+        elif isinstance(event, auth_events.UserDisabled | auth_events.UserDeleted):
+            disabled = isinstance(event, auth_events.UserDisabled)
+            reason = "user disabled" if disabled else "user deleted"
+            # Their own sockets, and any watching their stream (as the periodic check does).
+            for conn in {*self.watched_by(user_id), *self.connections.get(user_id, ())}:
+                conn.shut(UNAUTHORIZED, reason)
+        elif isinstance(event, auth_events.RolesChanged):
+            conns = self.watched_by(user_id)
+            if conns:
+                self._spawn(self._recheck(conns))
+
+    async def _recheck(self, conns: list[Connection]) -> None:
+        """Read again what each connection's credentials allow; close those that no longer
+        hold (4401) or no longer allow watching that stream (4403)."""
+        try:
+            now = self.clock.now()
+            seen: dict[tuple[int, str | None, int | None], frozenset[Permission] | None] = {}
+            async with self.sessionmaker() as session:
+                for conn in conns:
+                    key = (conn.principal_id, conn.session_id, conn.api_token_id)
+                    if key not in seen:
+                        seen[key] = await access.permissions(
+                            session,
+                            user_id=conn.principal_id,
+                            session_id=conn.session_id,
+                            api_token_id=conn.api_token_id,
+                            now=now,
+                        )
+            for conn in conns:
+                granted = seen[(conn.principal_id, conn.session_id, conn.api_token_id)]
+                if granted is None:
+                    conn.shut(UNAUTHORIZED, "credentials no longer valid")
+                    continue
+                refusal = watch_refusal(granted, conn.principal_id, conn.user_id)
+                if refusal is not None:
+                    conn.shut(FORBIDDEN, refusal)
+        except Exception:
+            logger.exception("could not check sockets' permissions again")
 
     async def _auto_read_one(self, user_id: int, notification_id: int) -> None:
         try:
@@ -320,9 +426,7 @@ class Hub:
     # ------------------------------------------------------------ gaps
 
     def _gap_found(self, conn: Connection) -> None:
-        task = asyncio.get_running_loop().create_task(self._fill_gap(conn))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._fill_gap(conn))
 
     async def _fill_gap(self, conn: Connection) -> None:
         """While ``conn`` holds notifications back for a missing position: give its live event
@@ -355,71 +459,27 @@ class Hub:
             conn.shut(SERVICE_RESTART, "missed events: resume with since")
 
     async def revalidate(self) -> None:
-        """Close sockets whose user was disabled, session revoked or API token deleted."""
+        """Close sockets whose user (watching or watched) was disabled, session revoked or
+        API token deleted or expired: the backstop for an auth event the broker lost."""
         conns = self.all_connections()
         if not conns:
             return
-        user_ids = {c.user_id for c in conns}
-        session_ids = {c.session_id for c in conns if c.session_id}
-        token_ids = {c.api_token_id for c in conns if c.api_token_id}
         async with self.sessionmaker() as session:
-            active = set(
-                (
-                    await session.scalars(
-                        select(User.id).where(User.id.in_(user_ids), User.is_active)
-                    )
-                ).all()
-            )
-            live_sessions = (
-                set(
-                    (
-                        await session.scalars(
-                            select(AuthSession.id).where(
-                                AuthSession.id.in_(session_ids), AuthSession.revoked_at.is_(None)
-                            )
-                        )
-                    ).all()
-                )
-                if session_ids
-                else set()
-            )
-            live_tokens = (
-                set(
-                    (
-                        await session.scalars(select(ApiToken.id).where(ApiToken.id.in_(token_ids)))
-                    ).all()
-                )
-                if token_ids
-                else set()
+            found = await access.alive(
+                session,
+                user_ids={c.user_id for c in conns} | {c.principal_id for c in conns},
+                session_ids={c.session_id for c in conns if c.session_id},
+                api_token_ids={c.api_token_id for c in conns if c.api_token_id},
+                now=self.clock.now(),
             )
         for conn in conns:
             if (
-                conn.user_id not in active
-                or (conn.session_id and conn.session_id not in live_sessions)
-                or (conn.api_token_id and conn.api_token_id not in live_tokens)
+                conn.user_id not in found.users
+                or conn.principal_id not in found.users
+                or (conn.session_id and conn.session_id not in found.sessions)
+                or (conn.api_token_id and conn.api_token_id not in found.api_tokens)
             ):
                 conn.shut(UNAUTHORIZED, "credentials no longer valid")
-
-
-async def publish_revocation(
-    broker: Broker | None,
-    *,
-    user_id: int,
-    session_id: str | None = None,
-    except_session_id: str | None = None,
-    reason: str = "session revoked",
-) -> None:
-    """Tell every process to close this user's sockets (all, or one session's) at once."""
-    if broker is None:
-        return
-    message = {
-        "type": "_revoke",
-        "session_id": session_id,
-        "except_session_id": except_session_id,
-        "reason": reason,
-    }
-    with contextlib.suppress(Exception):
-        await broker.publish(events.user_channel(user_id), orjson.dumps(message))
 
 
 async def publish_preferences_changed(broker: Broker | None, *, user_id: int) -> None:
@@ -431,7 +491,7 @@ async def publish_preferences_changed(broker: Broker | None, *, user_id: int) ->
 
 def stream_message(row: Notification) -> Message:
     """A stored notification as the live event its push made (for replays and gaps)."""
-    text = orjson.dumps(
+    payload = orjson.dumps(
         {"type": "notification", "seq": row.seq, "notification": events.notification_payload(row)}
-    ).decode()
-    return Message(text, row.id, row.seq)
+    )
+    return Message(payload.decode(), row.id, row.seq, len(payload))

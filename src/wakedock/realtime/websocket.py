@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from wakedock.realtime.auth import authorize, expiry, token_from
 from wakedock.realtime.connection import Batch, Connection, Message
 from wakedock.realtime.hub import Hub
 
+logger = logging.getLogger(__name__)
 router = APIRouter()
 TRY_AGAIN_LATER = 1013
 _PATH = re.compile(r"/ws/notifications/(\d{1,18})")
@@ -126,15 +128,6 @@ class _Socket:
             await self.close(code, reason)
 
 
-def _parse_since(since: str | None) -> int | None:
-    """``?since=``: a notification id, else None (a bad one is answered after the hello)."""
-    try:
-        start = int(since) if since is not None else None
-    except ValueError:
-        return None
-    return start if start is not None and start >= 0 else None
-
-
 async def _first_message_token(socket: _Socket) -> str | None:
     try:
         text = await asyncio.wait_for(socket.receive_text(), protocol.AUTH_TIMEOUT_SECONDS)
@@ -201,6 +194,10 @@ async def serve_socket(
     if not token:
         await socket.close(protocol.UNAUTHORIZED, "authentication required")
         return
+    if not 0 < user_id <= protocol.MAX_ID:  # the routing's path allows any integer
+        await socket.close(protocol.FORBIDDEN, "no such user")
+        return
+    checked_at = time.monotonic()
     try:
         principal = await authorize(app.state.sessionmaker, settings, token=token, user_id=user_id)
     except Unauthorized as exc:
@@ -221,8 +218,10 @@ async def serve_socket(
         api_token_id=principal.api_token_id,
         expires_at=expires if isinstance(expires, datetime) else None,
         max_queue=hub.max_queue,
+        max_bytes=hub.max_bytes,
         write_now=direct_writer(send) if direct else None,
         started=False,
+        principal_id=principal.user_id,
     )
     del principal, expires, token
     try:
@@ -230,9 +229,9 @@ async def serve_socket(
     except TimeoutError:
         await socket.close(TRY_AGAIN_LATER, "broker unavailable: retry")
         return
-    start = _parse_since(since)
+    start = protocol.parse_since(since)  # a bad one is answered after the hello
     try:
-        opened = await hub.open(conn, since=start)
+        opened = await hub.open(conn, since=start, checked_at=checked_at)
         await socket.send_text(
             orjson.dumps(
                 {
@@ -249,7 +248,7 @@ async def serve_socket(
         if start is not None:
             await hub.resume(conn, start, opened)
         elif since is not None:
-            conn.offer(_error("bad_since", "since must be a non-negative notification id"), None)
+            conn.offer(_error("bad_since", protocol.SINCE_MESSAGE), None)
         # This task (Uvicorn's, one per socket) is the reader; writes need no task of their
         # own, and heartbeats are checked by the hub's single housekeeping timer. The loop is
         # here, not in a helper, so an idle socket keeps no extra coroutine frames.
@@ -263,6 +262,10 @@ async def serve_socket(
                 await _handle(str(event.get("text") or ""), conn, hub, actor)
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass
+    except Exception:
+        # Never a socket dropped without a close frame: the client learns it should resume.
+        logger.exception("notification socket of user %s failed", user_id)
+        await socket.shut(protocol.INTERNAL_ERROR, "internal error: resume with since")
     finally:
         hub.unregister(conn)
         await conn.stop()
@@ -274,7 +277,7 @@ async def _handle(text: str, conn: Connection, hub: Hub, actor: AuditActor) -> N
     try:
         message = protocol.parse(text)
     except protocol.BadMessage as exc:
-        conn.offer(_error("bad_message", str(exc)), None)
+        conn.offer(_error(exc.code, str(exc)), None)
         return
     if isinstance(message, protocol.Ping):
         conn.offer('{"type":"pong"}', None)
