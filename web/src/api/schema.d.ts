@@ -31,7 +31,11 @@ export interface paths {
         /** List the caller's API tokens (never the tokens themselves) */
         get: operations["list_api_tokens_api_auth_api_tokens_get"];
         put?: never;
-        /** Create an API token for scripts; the token is shown only once */
+        /**
+         * Create an API token for scripts; the token is shown only once
+         * @description Within the caller's permissions: from an API token, within that token's scopes (none
+         *     asked: the same scopes) and expiry.
+         */
         post: operations["create_api_token_api_auth_api_tokens_post"];
         delete?: never;
         options?: never;
@@ -1839,7 +1843,7 @@ export interface components {
          * Permission
          * @enum {string}
          */
-        Permission: "notifications:read" | "notifications:send" | "notifications:broadcast" | "notifications:admin" | "dashboards:read" | "dashboards:write" | "dashboards:admin" | "users:admin" | "audit:read";
+        Permission: "notifications:read" | "notifications:send" | "notifications:broadcast" | "notifications:admin" | "dashboards:read" | "dashboards:write" | "dashboards:admin" | "users:admin" | "audit:read" | "account:manage";
         /** Position */
         Position: {
             /** H */
@@ -2580,6 +2584,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description next_cursor of the previous page */
                 cursor?: string | null;
                 actor_id?: number | null;
                 actor_name?: string | null;
@@ -6293,6 +6298,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description next_cursor of the previous page */
                 cursor?: string | null;
                 unread_only?: boolean;
                 type?: components["schemas"]["NotificationType"] | null;
@@ -6473,6 +6479,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Every template renderer is busy (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     broadcast_api_notifications_broadcast_post: {
@@ -6553,6 +6568,15 @@ export interface operations {
             };
             /** @description Too many requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every template renderer is busy (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6653,6 +6677,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description next_cursor of the previous page */
                 cursor?: string | null;
             };
             header?: never;
@@ -7342,6 +7367,7 @@ export interface operations {
                 status?: ("pending" | "running" | "retrying" | "succeeded" | "dead" | "cancelled") | null;
                 channel_type?: string | null;
                 limit?: number;
+                /** @description next_cursor of the previous page */
                 cursor?: string | null;
             };
             header?: never;
@@ -8784,6 +8810,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Every template renderer is busy (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     create_template_api_notifications_templates_post: {
@@ -8864,6 +8899,15 @@ export interface operations {
             };
             /** @description Too many requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every template renderer is busy (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8958,6 +9002,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Every template renderer is busy (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     get_template_api_notifications_templates__name__get: {
@@ -9036,6 +9089,15 @@ export interface operations {
             };
             /** @description Too many requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every template renderer is busy (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9132,6 +9194,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Every template renderer is busy (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     delete_template_api_notifications_templates__name__delete: {
@@ -9208,6 +9279,15 @@ export interface operations {
             };
             /** @description Too many requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every template renderer is busy (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9304,6 +9384,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Every template renderer is busy (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     preview_template_api_notifications_templates__name__preview_post: {
@@ -9386,6 +9475,15 @@ export interface operations {
             };
             /** @description Too many requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every template renderer is busy (Retry-After) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9911,6 +10009,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description next_cursor of the previous page */
                 cursor?: string | null;
             };
             header?: never;
