@@ -24,6 +24,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -336,17 +337,20 @@ def logged_errors(log: Path) -> list[dict[str, Any]]:
             continue
         trace = str(record.get("exc_info") or "").strip().splitlines()
         frames = [t.strip() for t in trace if t.strip().startswith("File ")]
-        ours = [f for f in frames if "/wakedock/" in f]
+        # Where in our code: the deepest frame above the database layer, else the deepest one.
+        ours = [f for f in frames if "/wakedock/" in f and "/wakedock/db/" not in f] or frames
         # The exception's own line: the last unindented line that is not traceback chrome.
         chrome = ("Traceback", "(Background", "During handling", "The above exception", "[SQL")
         raised = [t for t in trace if t and not t[0].isspace() and not t.startswith(chrome)]
-        key = (str(record.get("message")), raised[-1] if raised else "")
+        # One entry per route and exception: ids in the path are folded into {n}.
+        message = re.sub(r"/\d+(?=/|$)", "/{n}", str(record.get("message")).strip())
+        key = (message, raised[-1] if raised else "")
         entry = seen.setdefault(
             key,
             {
-                "message": record.get("message"),
+                "message": message,
                 "exception": key[1][:300],
-                "where": (ours or frames or [""])[-1],
+                "where": (ours or [""])[-1],
                 "count": 0,
             },
         )
