@@ -54,3 +54,17 @@ async def test_per_ip_limit_covers_many_usernames(tmp_path: Path, database_url: 
             "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
         )
         assert ok.status_code == 200
+
+
+async def test_failed_login_with_a_long_name_is_401_and_counted(client: httpx.AsyncClient) -> None:
+    """A login name longer than the audit log's actor_name column (64; the API allows 320, an
+    e-mail) answered 500 on PostgreSQL when its failure was recorded (found by tests/fuzz).
+    It is a 401 on every database, and its failures still count toward the throttle."""
+    name = "x" * 300
+    for _ in range(5):
+        assert_error(
+            await client.post("/api/auth/login", json={"username": name, "password": "bad"}), 401
+        )
+    assert_error(
+        await client.post("/api/auth/login", json={"username": name, "password": "bad"}), 429
+    )
