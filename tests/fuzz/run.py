@@ -339,9 +339,9 @@ def logged_errors(log: Path) -> list[dict[str, Any]]:
         frames = [t.strip() for t in trace if t.strip().startswith("File ")]
         # Where in our code: the deepest frame above the database layer, else the deepest one.
         ours = [f for f in frames if "/wakedock/" in f and "/wakedock/db/" not in f] or frames
-        # The exception's own line: the last unindented line that is not traceback chrome.
-        chrome = ("Traceback", "(Background", "During handling", "The above exception", "[SQL")
-        raised = [t for t in trace if t and not t[0].isspace() and not t.startswith(chrome)]
+        # The exception's own line: the first unindented line after the last frame.
+        last_frame = max((i for i, t in enumerate(trace) if t.startswith("  File ")), default=-1)
+        raised = [t for t in trace[last_frame + 1 :] if t and not t[0].isspace()][:1]
         # One entry per route and exception: ids in the path are folded into {n}.
         message = re.sub(r"/\d+(?=/|$)", "/{n}", str(record.get("message")).strip())
         key = (message, raised[-1] if raised else "")
