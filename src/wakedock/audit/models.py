@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from wakedock.db.base import Base, BigIntPK, utcnow
 
+# A failed login records the name as typed (up to 320 characters, an e-mail), cut to this.
+ACTOR_NAME_LENGTH = 64
+
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
@@ -28,7 +31,7 @@ class AuditEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
-    actor_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    actor_name: Mapped[str | None] = mapped_column(String(ACTOR_NAME_LENGTH), default=None)
     action: Mapped[str] = mapped_column(String(64))
     resource_type: Mapped[str | None] = mapped_column(String(64), default=None)
     resource_id: Mapped[str | None] = mapped_column(String(128), default=None)

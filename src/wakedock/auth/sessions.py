@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
+from wakedock.audit.models import ACTOR_NAME_LENGTH
 from wakedock.auth import api_tokens, events
 from wakedock.auth.models import AuthSession, RefreshToken, User, UserRole
 from wakedock.auth.passwords import hash_password, needs_rehash, verify_password
@@ -52,7 +53,7 @@ def throttle_key(login: str, user: User | None) -> str:
     return key
 
 
-_KEY_MAX = 64  # audit_events.actor_name
+_KEY_MAX = ACTOR_NAME_LENGTH  # audit_events.actor_name
 
 
 async def _check_throttle(
