@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from wakedock.system.allow import allowed_methods
+from wakedock.system.allow import allowed_methods, literal_path_methods
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ _DESCRIPTIONS = {
     403: "Missing permission",
     404: "Not found",
     409: "Conflict",
+    413: "Request body too large",
     422: "Validation error",
     429: "Too many requests",
 }
@@ -186,7 +187,8 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, "error")
     headers = getattr(exc, "headers", None)
     if exc.status_code == 405:  # every method of the path, not only the first route's
-        methods = allowed_methods(request.app.router.routes, request.scope)
+        literal = literal_path_methods(request.app.openapi()["paths"], request.url.path)
+        methods = allowed_methods(request.app.router.routes, request.scope, literal)
         headers = {**(headers or {}), "Allow": ", ".join(methods)}
     return JSONResponse(
         error_payload(code, str(exc.detail)), status_code=exc.status_code, headers=headers

@@ -365,14 +365,17 @@ async def test_405_lists_every_method_of_the_path(client: httpx.AsyncClient) -> 
             url = url.replace("/1", "/abc")
         if "templates/1" in url and "dashboards" not in url:
             url = url.replace("templates/1", "templates/name")
-        # Allow names what the URL answers: /templates/preview is also /templates/{name}.
+        # Allow names what the URL answers; a literal path (/templates/preview) is its own
+        # resource, not also /templates/{name} (the name "preview" is reserved).
         own = {m.upper() for m in item}
-        documented = {
-            m.upper()
-            for other, methods in spec["paths"].items()
-            if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", other), url)
-            for m in methods
-        }
+        documented = own
+        if "{" in path:
+            documented = {
+                m.upper()
+                for other, methods in spec["paths"].items()
+                if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", other), url)
+                for m in methods
+            }
         # OPTIONS is no route's; other methods may belong to a neighbouring template.
         for method in ("OPTIONS", "PATCH", "PUT", "DELETE", "POST"):
             if method in documented:
@@ -391,10 +394,26 @@ async def test_405_lists_every_method_of_the_path(client: httpx.AsyncClient) -> 
         ("/api/notifications/channels/1", "DELETE, GET, PATCH, PUT"),
         ("/api/dashboards/1", "DELETE, GET, PATCH"),
         ("/api/notifications/preferences", "GET, PATCH, PUT"),
+        ("/api/notifications/templates/preview", "POST"),
     ]:
         response = await client.request("OPTIONS", url)
         assert_error(response, 405, "method_not_allowed")
         assert ", ".join(sorted(response.headers["allow"].split(", "))) == methods
+
+
+async def test_preview_is_not_a_template_name(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    """The fuzz run found OPTIONS /api/notifications/templates/preview advertising GET, PUT,
+    PATCH and DELETE (those of /templates/{name}); the literal path is its own resource."""
+    response = await client.post(
+        "/api/notifications/templates",
+        json={"name": "preview", "title_template": "x"},
+        headers=admin_headers,
+    )
+    assert_error(response, 422, "validation_error")
+    listed = await client.get("/api/notifications/templates", headers=admin_headers)
+    assert all(t["name"] != "preview" for t in listed.json())
 
 
 # ---------------------------------------------------------------- request size

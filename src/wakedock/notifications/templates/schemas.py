@@ -3,13 +3,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from wakedock.bounds import JsonObject
 from wakedock.notifications.schemas import NotificationType, Priority
 
+# "preview" is a path of its own (POST /api/notifications/templates/preview), never a name.
+RESERVED_NAMES = frozenset({"preview"})
+
+
+def _not_reserved(name: str) -> str:
+    if name in RESERVED_NAMES:
+        raise ValueError(f"{name!r} is reserved")
+    return name
+
+
 TemplateName = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"),
+    AfterValidator(_not_reserved),
 ]
 # The ceiling; WAKEDOCK_TEMPLATE_MAX_SOURCE_CHARS (default 50,000) is the limit applied.
 Source = Annotated[str, StringConstraints(max_length=1_000_000)]
