@@ -333,6 +333,29 @@ async def test_nul_is_refused_everywhere_with_422(
             {"name": "c", "type": "webhook", "config": {"url": "https://x.test/"}, "is_active": 1},
         ),
         ("POST", "/api/notifications/broadcast/audience", {"target": {"all": "true"}}),
+        # A channel's own config is part of the request too.
+        *(
+            ("POST", "/api/notifications/channels", {"name": "c", "type": kind, "config": config})
+            for kind, config in [
+                ("webhook", {"url": "https://x.test/", "timeout_seconds": "5"}),
+                ("webhook", {"url": "https://x.test/", "timeout_seconds": True}),
+                (
+                    "webhook",
+                    {"url": "https://x.test/", "headers": {f"X-{i}": "v" for i in range(51)}},
+                ),
+                ("email", {"host": "smtp.x.test", "from_address": "a@x.test", "port": "587"}),
+                ("email", {"host": "smtp.x.test", "from_address": "a@x.test", "port": 587.5}),
+                (
+                    "webpush",
+                    {
+                        "vapid_public_key": "B" * 40,
+                        "vapid_private_key": "k" * 40,
+                        "subject": "mailto:a@x.test",
+                        "ttl_seconds": 10**12,
+                    },
+                ),
+            ]
+        ),
     ],
 )
 async def test_loose_types_are_refused(

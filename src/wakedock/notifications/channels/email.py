@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import aiosmtplib
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, Strict, StringConstraints
 
 from wakedock.netguard import TargetRefused
 from wakedock.netguard.resolve import open_socket
@@ -29,13 +29,13 @@ class EmailConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     host: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    port: Annotated[int, Strict(), Field(ge=1, le=65535)] = 587
     tls_mode: TlsMode = TlsMode.STARTTLS
     username: Annotated[str, StringConstraints(max_length=255)] | None = None
     password: SecretStr | None = None
     from_address: EmailStr
     from_name: Annotated[str, StringConstraints(max_length=100)] = "WakeDock"
-    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 20.0
+    timeout_seconds: Annotated[float, Strict(), Field(gt=0, le=120)] = 20.0
 
 
 def validate(config: dict[str, Any]) -> None:

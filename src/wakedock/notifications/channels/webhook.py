@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import httpx
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, Strict, StringConstraints
 
 from wakedock.errors import ValidationFailed
 from wakedock.netguard import http as guarded_http
@@ -34,10 +34,14 @@ class WebhookConfig(BaseModel):
 
     url: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
     secret: SecretStr | None = None
-    headers: dict[str, Annotated[str, StringConstraints(max_length=1024)]] = Field(
-        default_factory=dict
-    )
-    timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+    headers: Annotated[
+        dict[
+            Annotated[str, StringConstraints(min_length=1, max_length=256)],
+            Annotated[str, StringConstraints(max_length=1024)],
+        ],
+        Field(max_length=50),
+    ] = Field(default_factory=dict)
+    timeout_seconds: Annotated[float, Strict(), Field(gt=0, le=60)] = 10.0
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

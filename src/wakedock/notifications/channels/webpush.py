@@ -9,7 +9,7 @@ import httpx
 import orjson
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
-from pydantic import BaseModel, ConfigDict, SecretStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, Strict, StringConstraints
 from pywebpush import WebPusher
 
 from wakedock.netguard import http as guarded_http
@@ -29,7 +29,8 @@ class WebPushConfig(BaseModel):
     vapid_public_key: Annotated[str, StringConstraints(min_length=20, max_length=200)]
     vapid_private_key: SecretStr
     subject: Annotated[str, StringConstraints(pattern=r"^(mailto:|https://).+", max_length=255)]
-    ttl_seconds: int = 86400
+    # How long the push service keeps an undelivered message (RFC 8030 TTL): up to 4 weeks.
+    ttl_seconds: Annotated[int, Strict(), Field(ge=0, le=28 * 86400)] = 86400
 
 
 def generate_vapid_keys() -> tuple[str, str]:
