@@ -13,6 +13,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wakedock.system.allow import allowed_methods, literal_path_methods
@@ -195,6 +196,17 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _handle_vanished(_: Request, exc: Exception) -> JSONResponse:
+    # A row the request loaded was deleted by another request before this one wrote it (the
+    # fuzz run found DELETE /api/dashboards/{id}/share racing the layout's deletion: a 500).
+    # The request's transaction is rolled back, so nothing of it is stored: the resource is gone.
+    logger.info("row deleted concurrently: %s", exc)
+    return JSONResponse(
+        error_payload("not_found", "Not found (deleted by another request meanwhile)"),
+        status_code=404,
+    )
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return unexpected_error_response(request.method, request.url.path, exc)
 
@@ -203,4 +215,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WakeDockError, _handle_wakedock)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(StaleDataError, _handle_vanished)
+    app.add_exception_handler(ObjectDeletedError, _handle_vanished)
     app.add_exception_handler(Exception, _handle_unexpected)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
+from sqlalchemy import event, text
 
 from tests.conftest import UserFactory, assert_error
 from tests.dashboards.conftest import add_widget, create_layout
@@ -83,3 +86,32 @@ async def test_deleting_a_shared_layout_kills_the_link(
     ).json()["token"]
     await client.delete(f"/api/dashboards/{layout['id']}", headers=user.headers)
     assert_error(await client.get(f"/api/dashboards/shared/{token}"), 404)
+
+
+async def test_a_layout_deleted_while_being_unshared_is_404_not_500(
+    app: Any, client: httpx.AsyncClient, make_user: UserFactory
+) -> None:
+    """The fuzz run found DELETE /api/dashboards/{id}/share answering 500 (StaleDataError) when
+    another request deleted the layout between its read and its UPDATE. The race is replayed
+    here on one connection: the row goes just before the UPDATE reaches the database."""
+    user = await make_user()
+    lid = (await create_layout(client, user.headers, "Racing"))["id"]
+    assert (await client.post(f"/api/dashboards/{lid}/share", headers=user.headers)).is_success
+    engine = app.state.engine.sync_engine
+    deleted = []
+
+    def delete_first(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not deleted and statement.lstrip().upper().startswith("UPDATE DASHBOARD_LAYOUTS"):
+            deleted.append(True)
+            conn.execute(text("DELETE FROM dashboard_widgets WHERE layout_id = :id"), {"id": lid})
+            conn.execute(text("DELETE FROM dashboard_layouts WHERE id = :id"), {"id": lid})
+
+    event.listen(engine, "before_cursor_execute", delete_first)
+    try:
+        response = await client.delete(f"/api/dashboards/{lid}/share", headers=user.headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", delete_first)
+    assert deleted
+    assert_error(response, 404, "not_found")
+    # The request's transaction was rolled back whole: the layout (and its link) are as before.
+    assert (await client.get(f"/api/dashboards/{lid}", headers=user.headers)).json()["shared"]
