@@ -3,7 +3,10 @@ import { Fragment, useState } from "react";
 import type { FormEvent } from "react";
 
 import { api, unwrap } from "../api/client";
-import { Field, fieldErrorsOf, formatDate, QueryStatus } from "./common";
+import { Field, fieldErrorsOf } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { adminKeys } from "./keys";
 
 interface Filters {
   actor_name: string;
@@ -29,7 +32,7 @@ export function AuditAdmin() {
   const [filters, setFilters] = useState<Filters>(EMPTY);
   const [open, setOpen] = useState<Set<number>>(new Set());
   const log = useInfiniteQuery({
-    queryKey: ["admin-audit", filters],
+    queryKey: adminKeys.audit(filters),
     initialPageParam: null as string | null,
     retry: false,
     queryFn: ({ pageParam }) =>

@@ -4,13 +4,18 @@ import type { FormEvent, KeyboardEvent, ReactNode } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
-import { Field, fieldErrorsOf, formatDate, NOTIFICATION_TYPES, PRIORITIES, QueryStatus, ROLES, toggled, unplacedError, useDebounced } from "./common";
+import { NOTIFICATION_TYPES, PRIORITIES, ROLES } from "../api/enums";
+import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { toggled } from "../components/lists";
+import { useDebounced } from "../components/useDebounced";
 import { useUsers } from "./UsersAdmin";
+import { adminKeys } from "./keys";
 
 type Audience = Schemas["Audience"];
 type Mode = "all" | "roles" | "users";
 type Picked = { id: number; username: string };
-const HISTORY_KEY = ["admin-broadcasts"];
 
 function audienceOf(mode: Mode, roles: string[], picked: Picked[]): Audience | null {
   if (mode === "all") return { all: true };
@@ -118,7 +123,7 @@ function UserPicker({ picked, onChange }: { picked: Picked[]; onChange: (users: 
 function useRecipientCount(audience: Audience | null) {
   const settled = useDebounced(audience, 250);
   const count = useQuery({
-    queryKey: ["broadcast-audience", settled],
+    queryKey: adminKeys.audience(settled),
     enabled: settled !== null,
     staleTime: 0,
     queryFn: () => unwrap(api.POST("/api/notifications/broadcast/audience", { body: { target: settled! } })),
@@ -149,7 +154,7 @@ function RecipientCount({ audience, state }: { audience: Audience | null; state:
 
 function History() {
   const history = useQuery({
-    queryKey: HISTORY_KEY,
+    queryKey: adminKeys.broadcasts,
     queryFn: () => unwrap(api.GET("/api/notifications/broadcasts", { params: { query: { limit: 50 } } })),
     // Keep the progress moving while a fan-out runs.
     refetchInterval: (query) => (query.state.data?.some((b) => b.status !== "completed") ? 2000 : false),
@@ -210,7 +215,7 @@ export function BroadcastAdmin() {
   const { can } = useAuth();
   const queryClient = useQueryClient();
   const templates = useQuery({
-    queryKey: ["admin-templates"],
+    queryKey: adminKeys.templates,
     enabled: can("notifications:admin"),
     queryFn: () => unwrap(api.GET("/api/notifications/templates")),
   });
@@ -236,7 +241,7 @@ export function BroadcastAdmin() {
       setSent(result);
       setTitle("");
       setMessage("");
-      void queryClient.invalidateQueries({ queryKey: HISTORY_KEY });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.broadcasts });
     },
   });
   const errors = fieldErrorsOf(send.error);

@@ -4,11 +4,14 @@ import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { KINDS, kindInfo, toConfig, toValues, type Kind } from "./channelKinds";
-import { Dialog, Field, fieldErrorsOf, formatDate, QueryStatus, unplacedError } from "./common";
+import { Dialog } from "../components/Dialog";
+import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { adminKeys } from "./keys";
 
 type Channel = Schemas["ChannelOut"];
 type TestResult = Schemas["ChannelTestResult"];
-const KEY = ["admin-channels"];
 
 function ChannelForm({ channel, onDone }: { channel: Channel | null; onDone: () => void }) {
   const queryClient = useQueryClient();
@@ -27,7 +30,7 @@ function ChannelForm({ channel, onDone }: { channel: Channel | null; onDone: () 
           )
         : unwrap(api.POST("/api/notifications/channels", { body: { name, type: kind, is_active: active, config: toConfig(kind, values) } })),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: KEY });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.channels });
       onDone();
     },
   });
@@ -138,10 +141,10 @@ function TestOutcome({ result }: { result: TestResult | { error: string } }) {
 
 export function ChannelsAdmin() {
   const queryClient = useQueryClient();
-  const list = useQuery({ queryKey: KEY, queryFn: () => unwrap(api.GET("/api/notifications/channels")) });
+  const list = useQuery({ queryKey: adminKeys.channels, queryFn: () => unwrap(api.GET("/api/notifications/channels")) });
   const [editing, setEditing] = useState<Channel | "new" | null>(null);
   const [results, setResults] = useState<Record<number, TestResult | { error: string }>>({});
-  const refresh = () => void queryClient.invalidateQueries({ queryKey: KEY });
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: adminKeys.channels });
   const test = useMutation({
     mutationFn: (id: number) =>
       unwrap(api.POST("/api/notifications/channels/{channel_id}/test", { params: { path: { channel_id: id } } })),

@@ -3,7 +3,9 @@ import { Fragment, useState } from "react";
 import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
-import { formatDate, QueryStatus } from "./common";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { adminKeys } from "./keys";
 
 type Delivery = Schemas["DeliveryOut"];
 const STATUSES = ["dead", "retrying", "pending", "running", "succeeded", "cancelled"] as const;
@@ -39,7 +41,7 @@ function Attempts({ delivery }: { delivery: Delivery }) {
 /** Every delivery of one notification, in order, with their attempts. */
 function Timeline({ notificationId }: { notificationId: number }) {
   const timeline = useQuery({
-    queryKey: ["delivery-timeline", notificationId],
+    queryKey: adminKeys.deliveryTimeline(notificationId),
     queryFn: () =>
       unwrap(api.GET("/api/notifications/{notification_id}/deliveries", { params: { path: { notification_id: notificationId } } })),
   });
@@ -73,9 +75,8 @@ export function DeliveriesAdmin() {
   const [expanded, setExpanded] = useState<number | null>(null);
   const [lookup, setLookup] = useState("");
   const [timelineOf, setTimelineOf] = useState<number | null>(null);
-  const key = ["admin-deliveries", status, channelType];
   const list = useInfiniteQuery({
-    queryKey: key,
+    queryKey: adminKeys.deliveryList(status, channelType),
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) =>
       unwrap(
@@ -94,7 +95,7 @@ export function DeliveriesAdmin() {
   });
   const retry = useMutation({
     mutationFn: (id: number) => unwrap(api.POST("/api/notifications/deliveries/{delivery_id}/retry", { params: { path: { delivery_id: id } } })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["admin-deliveries"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: adminKeys.deliveries }),
   });
   const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   const showTimeline = (event: FormEvent) => {

@@ -3,11 +3,15 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { ApiError, api, errorMessage, unwrap, type Schemas } from "../api/client";
-import { Field, fieldErrorsOf, formatDate, NOTIFICATION_TYPES, PRIORITIES, QueryStatus, unplacedError, useDebounced } from "./common";
+import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
+import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { useDebounced } from "../components/useDebounced";
+import { adminKeys } from "./keys";
 
 type Template = Schemas["wakedock__notifications__templates__schemas__TemplateOut"];
 type Body = Schemas["TemplateIn"];
-const KEY = ["admin-templates"];
 
 const PARTS = [
   ["title_template", "Title", "input"],
@@ -74,7 +78,7 @@ function Preview({ draft, variables }: { draft: Draft; variables: string }) {
     jsonError = `Sample variables are not valid JSON: ${errorMessage(error)}`;
   }
   const preview = useQuery({
-    queryKey: ["template-preview", template, parsed],
+    queryKey: adminKeys.templatePreview(template, parsed),
     enabled: parsed !== null && template.title_template.trim() !== "",
     retry: false,
     staleTime: 0,
@@ -167,14 +171,14 @@ function Editor({
     onSuccess: (saved) => {
       setTemplate(saved);
       setDraft(toDraft(saved));
-      void queryClient.invalidateQueries({ queryKey: KEY });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.templates });
       onSaved(saved);
     },
   });
   const remove = useMutation({
     mutationFn: () => unwrap(api.DELETE("/api/notifications/templates/{name}", { params: { path: { name: template!.name } } })),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: KEY });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.templates });
       onDeleted();
     },
   });
@@ -272,7 +276,7 @@ function Editor({
 }
 
 export function TemplatesAdmin() {
-  const list = useQuery({ queryKey: KEY, queryFn: () => unwrap(api.GET("/api/notifications/templates")) });
+  const list = useQuery({ queryKey: adminKeys.templates, queryFn: () => unwrap(api.GET("/api/notifications/templates")) });
   const [selected, setSelected] = useState<string | "new" | null>(null);
   // Sample variables stay while switching between templates and after saving.
   const [variables, setVariables] = useState("{}");

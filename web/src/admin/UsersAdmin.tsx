@@ -4,19 +4,24 @@ import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
-import { TimeZonePicker } from "../preferences/TimeZonePicker";
-import { browserTimeZone } from "../preferences/prefs";
-import { Dialog, Field, fieldErrorsOf, formatDate, QueryStatus, ROLES, toggled, unplacedError } from "./common";
+import { TimeZonePicker } from "../components/TimeZonePicker";
+import { browserTimeZone } from "../components/timeZones";
+import { ROLES } from "../api/enums";
+import { Dialog } from "../components/Dialog";
+import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { toggled } from "../components/lists";
+import { adminKeys } from "./keys";
 
 type User = Schemas["UserOut"];
 type Role = (typeof ROLES)[number];
-export const USERS_KEY = ["admin-users"];
 const PAGE = 50;
 
 /** Every user, page by page (the API pages by id; search filters what is loaded). */
 export function useUsers(enabled = true) {
   return useInfiniteQuery({
-    queryKey: USERS_KEY,
+    queryKey: adminKeys.users,
     enabled,
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) =>
@@ -54,7 +59,7 @@ function CreateUser({ onDone }: { onDone: () => void }) {
     mutationFn: () =>
       unwrap(api.POST("/api/users", { body: { ...form, roles: form.roles as Role[] } })),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: USERS_KEY });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.users });
       onDone();
     },
   });
@@ -113,7 +118,7 @@ function EditUser({ user, onDone }: { user: User; onDone: () => void }) {
         }),
       ),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: USERS_KEY });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.users });
       onDone();
     },
   });
@@ -165,7 +170,7 @@ export function UsersAdmin() {
   const toggleActive = useMutation({
     mutationFn: (user: User) =>
       unwrap(api.PATCH("/api/users/{user_id}", { params: { path: { user_id: user.id } }, body: { is_active: !user.is_active } })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: USERS_KEY }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: adminKeys.users }),
   });
   const all = useMemo(() => users.data?.pages.flatMap((page) => page.items) ?? [], [users.data]);
   const needle = search.trim().toLowerCase();

@@ -6,7 +6,8 @@ import type { KeyboardEvent } from "react";
 import { Link } from "react-router-dom";
 
 import { api, errorMessage, unwrap } from "../api/client";
-import { keys, useWidgetTypes, type Layout, type Widget } from "./api";
+import { useWidgetTypes, type Layout, type Widget } from "./api";
+import { dashboardKeys } from "./keys";
 import { DashboardGrid } from "./DashboardGrid";
 import { ConfirmDialog } from "../components/Dialog";
 import { nudge, type Limits } from "./layout";
@@ -58,14 +59,14 @@ export function DashboardScreen({
   const setDefault = useMutation({
     mutationFn: () =>
       unwrap(api.POST("/api/dashboards/{layout_id}/default", { params: { path: { layout_id: layout.id } } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.all }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: dashboardKeys.all }),
   });
   const remove = useMutation({
     mutationFn: (widget: Widget) =>
       unwrap(api.DELETE("/api/dashboards/widgets/{widget_id}", { params: { path: { widget_id: widget.id } } })),
     onSuccess: async (_, widget) => {
-      await queryClient.invalidateQueries({ queryKey: keys.layout(layout.id) });
-      void queryClient.invalidateQueries({ queryKey: keys.list });
+      await queryClient.invalidateQueries({ queryKey: dashboardKeys.layout(layout.id) });
+      void queryClient.invalidateQueries({ queryKey: dashboardKeys.list });
       setAnnouncement(`Removed ${widget.title || widget.type}`);
       setDialog(null);
     },

@@ -4,7 +4,8 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
-import { applyTemplate, createLayout, keys, useTemplates, type Layout, type Template } from "./api";
+import { applyTemplate, createLayout, useTemplates, type Layout, type Template } from "./api";
+import { dashboardKeys } from "./keys";
 
 export function NewDashboard({ onCreated, autoFocus }: { onCreated: (layout: Layout, blank: boolean) => void; autoFocus?: boolean }) {
   const queryClient = useQueryClient();
@@ -15,7 +16,7 @@ export function NewDashboard({ onCreated, autoFocus }: { onCreated: (layout: Lay
   const blank = useMutation({
     mutationFn: () => createLayout(name),
     onSuccess: async (layout) => {
-      await queryClient.invalidateQueries({ queryKey: keys.list });
+      await queryClient.invalidateQueries({ queryKey: dashboardKeys.list });
       onCreated(layout, true);
     },
     onError: (error) =>
@@ -24,8 +25,8 @@ export function NewDashboard({ onCreated, autoFocus }: { onCreated: (layout: Lay
   const fromTemplate = useMutation({
     mutationFn: (template: Template) => applyTemplate(template.id, name.trim() || template.name),
     onSuccess: async (layout) => {
-      await queryClient.invalidateQueries({ queryKey: keys.list });
-      await queryClient.invalidateQueries({ queryKey: keys.templates });
+      await queryClient.invalidateQueries({ queryKey: dashboardKeys.list });
+      await queryClient.invalidateQueries({ queryKey: dashboardKeys.templates });
       onCreated(layout, false);
     },
   });

@@ -3,7 +3,8 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { api, errorMessage, unwrap } from "../api/client";
-import { keys, type Layout } from "./api";
+import { type Layout } from "./api";
+import { dashboardKeys } from "./keys";
 import { Dialog } from "../components/Dialog";
 
 export function sharedUrl(token: string): string {
@@ -15,8 +16,8 @@ export function ShareDialog({ layout, onClose }: { layout: Layout; onClose: () =
   const [url, setUrl] = useState<string | null>(null);
   const [copied, setCopied] = useState<string | null>(null);
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: keys.layout(layout.id) });
-    void queryClient.invalidateQueries({ queryKey: keys.list });
+    void queryClient.invalidateQueries({ queryKey: dashboardKeys.layout(layout.id) });
+    void queryClient.invalidateQueries({ queryKey: dashboardKeys.list });
   };
   const create = useMutation({
     mutationFn: () =>

@@ -6,7 +6,8 @@ import type { RefObject } from "react";
 import type { FormEvent } from "react";
 
 import { api, ApiError, errorMessage, unwrap } from "../api/client";
-import { keys, useDataSources, useWidgetTypes, type Layout, type Widget, type WidgetType } from "./api";
+import { useDataSources, useWidgetTypes, type Layout, type Widget, type WidgetType } from "./api";
+import { dashboardKeys } from "./keys";
 import { Dialog } from "../components/Dialog";
 import { SchemaForm } from "./SchemaForm";
 import {
@@ -165,10 +166,10 @@ function WidgetForm({
       );
     },
     onSuccess: async (saved) => {
-      await queryClient.invalidateQueries({ queryKey: keys.layout(layoutId) });
-      await queryClient.invalidateQueries({ queryKey: keys.list });
-      void queryClient.invalidateQueries({ queryKey: keys.data(saved.id) });
-      onSaved(queryClient.getQueryData<Layout>(keys.layout(layoutId)) ?? null);
+      await queryClient.invalidateQueries({ queryKey: dashboardKeys.layout(layoutId) });
+      await queryClient.invalidateQueries({ queryKey: dashboardKeys.list });
+      void queryClient.invalidateQueries({ queryKey: dashboardKeys.data(saved.id) });
+      onSaved(queryClient.getQueryData<Layout>(dashboardKeys.layout(layoutId)) ?? null);
     },
     onError: (error) => {
       if (error instanceof ApiError) {

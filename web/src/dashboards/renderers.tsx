@@ -5,7 +5,8 @@ import { useMemo, useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 
 import { api, errorMessage, unwrap } from "../api/client";
-import { keys } from "./api";
+import { notificationKeys } from "../notifications/keys";
+import { dashboardKeys } from "./keys";
 import { alignSeries, dailySeries, stack, type NamedSeries } from "./chartData";
 import { Chart, formatNumber, type ChartKind } from "./Chart";
 import { formatBytes, formatDuration, formatValue, relativeTime, themeColour } from "./format";
@@ -315,8 +316,8 @@ function QuickActions({ data, widgetId, shared }: RenderProps) {
     onSuccess: (result, index) => {
       const label = actions.find((a) => a.index === index)?.label ?? result.action;
       setMessage({ text: `${label}: done`, error: false });
-      void queryClient.invalidateQueries({ queryKey: keys.allData });
-      void queryClient.invalidateQueries({ queryKey: ["notifications"] });
+      void queryClient.invalidateQueries({ queryKey: dashboardKeys.allData });
+      void queryClient.invalidateQueries({ queryKey: notificationKeys.all });
     },
     onError: (error) => setMessage({ text: errorMessage(error), error: true }),
   });
@@ -327,7 +328,7 @@ function QuickActions({ data, widgetId, shared }: RenderProps) {
     setMessage(null);
     if (action.runs_on === "server") run.mutate(action.index);
     else if (action.action === "refresh_dashboard") {
-      void queryClient.invalidateQueries({ queryKey: keys.allData });
+      void queryClient.invalidateQueries({ queryKey: dashboardKeys.allData });
       setMessage({ text: "Refreshed", error: false });
     } else if (action.action === "open_url" && action.url) {
       if (String(action.url).startsWith("/")) navigate(action.url);

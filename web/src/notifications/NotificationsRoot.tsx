@@ -5,13 +5,12 @@ import type { ReactNode } from "react";
 import { api, unwrap } from "../api/client";
 import { currentAccessToken, onSessionChange, refreshSession } from "../api/session";
 import { useAuth } from "../auth/AuthProvider";
-import { Toasts } from "../components/Toasts";
+import { Toasts } from "./Toasts";
 import { createNotificationClient, type ClientEvent, type ConnectionStatus, type NotificationClient } from "../realtime/client";
 import {
   bumpUnreadCount,
   findCached,
   insertNotification,
-  keys,
   newestId,
   removeNotification,
   replaceNotification,
@@ -19,6 +18,7 @@ import {
   setUnreadCount,
   useUnreadCount,
 } from "./cache";
+import { notificationKeys } from "./keys";
 import { NotificationsContext, type LiveListener, type NotificationsState } from "./context";
 import "./notifications.css";
 
@@ -53,7 +53,7 @@ export function NotificationsRoot({ children }: { children: ReactNode }) {
     // The server does not send a count with new notifications: refetch it once a burst settles.
     const recountSoon = () => {
       clearTimeout(recount);
-      recount = setTimeout(() => void queryClient.invalidateQueries({ queryKey: keys.unread }), 600);
+      recount = setTimeout(() => void queryClient.invalidateQueries({ queryKey: notificationKeys.unread }), 600);
     };
     const handle = (event: ClientEvent) => {
       switch (event.type) {
@@ -67,7 +67,7 @@ export function NotificationsRoot({ children }: { children: ReactNode }) {
           setStopReason(null);
           setUnreadCount(queryClient, event.hello.unread_count);
           // Nothing to resume from: whatever happened before this socket comes from REST.
-          if (!event.resumed) void queryClient.invalidateQueries({ queryKey: keys.lists });
+          if (!event.resumed) void queryClient.invalidateQueries({ queryKey: notificationKeys.lists });
           break;
         case "notification":
           insertNotification(queryClient, event.notification);
@@ -91,7 +91,7 @@ export function NotificationsRoot({ children }: { children: ReactNode }) {
           break;
         case "reset":
           // `since` is beyond retention: reload over REST and resume from the newest id.
-          void queryClient.invalidateQueries({ queryKey: keys.all });
+          void queryClient.invalidateQueries({ queryKey: notificationKeys.all });
           void newestId()
             .then((id) => id !== null && client.current?.advance(id))
             .catch(() => undefined);
@@ -125,7 +125,7 @@ export function NotificationsRoot({ children }: { children: ReactNode }) {
   }, []);
 
   const restore = useCallback(() => {
-    void queryClient.invalidateQueries({ queryKey: keys.all });
+    void queryClient.invalidateQueries({ queryKey: notificationKeys.all });
   }, [queryClient]);
 
   const markRead = useCallback(

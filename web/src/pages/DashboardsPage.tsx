@@ -4,7 +4,8 @@ import type { FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 
 import { api, ApiError, errorMessage, unwrap } from "../api/client";
-import { keys, useLayouts, type LayoutSummary } from "../dashboards/api";
+import { useLayouts, type LayoutSummary } from "../dashboards/api";
+import { dashboardKeys } from "../dashboards/keys";
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { NewDashboard } from "../dashboards/NewDashboard";
 import "../dashboards/dashboards.css";
@@ -22,7 +23,7 @@ export function DashboardsPage() {
   const navigate = useNavigate();
   const [dialog, setDialog] = useState<Dialogs>(null);
   const [status, setStatus] = useState("");
-  const refresh = () => queryClient.invalidateQueries({ queryKey: keys.all });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: dashboardKeys.all });
 
   const makeDefault = useMutation({
     mutationFn: (layout: LayoutSummary) =>

@@ -3,7 +3,7 @@ import type { FormEvent } from "react";
 import { Link } from "react-router-dom";
 
 import { api, ApiError, errorMessage, unwrap, type Schemas } from "../api/client";
-import { PRIORITIES, TYPES } from "../notifications/cache";
+import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
 import { label, tone } from "../notifications/open";
 import "../notifications/notifications.css";
 
@@ -162,7 +162,7 @@ export function DemoPage() {
           <label>
             Type
             <select value={draft.type} onChange={(e) => field("type", e.target.value)} aria-invalid={Boolean(errors.type)} aria-describedby={describedBy("type")}>
-              {TYPES.map((t) => (
+              {NOTIFICATION_TYPES.map((t) => (
                 <option key={t} value={t}>
                   {label(t)}
                 </option>

@@ -3,7 +3,8 @@ import { Link, useNavigate } from "react-router-dom";
 
 import { api, ApiError, errorMessage, unwrap } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
-import { keys, useLayouts, type Layout } from "../dashboards/api";
+import { useLayouts, type Layout } from "../dashboards/api";
+import { dashboardKeys } from "../dashboards/keys";
 import { DashboardScreen } from "../dashboards/DashboardScreen";
 import { NewDashboard } from "../dashboards/NewDashboard";
 import "../dashboards/dashboards.css";
@@ -13,7 +14,7 @@ export function HomePage() {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const current = useQuery({
-    queryKey: keys.default,
+    queryKey: dashboardKeys.default,
     queryFn: () => unwrap(api.GET("/api/dashboards/default")),
     retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
   });
@@ -22,7 +23,7 @@ export function HomePage() {
   const makeDefault = useMutation({
     mutationFn: (id: number) =>
       unwrap(api.POST("/api/dashboards/{layout_id}/default", { params: { path: { layout_id: id } } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.all }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: dashboardKeys.all }),
   });
 
   if (current.isPending) {

@@ -3,7 +3,9 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { errorMessage } from "../api/client";
-import { PRIORITIES, TYPES, useNotificationList, type ListFilters, type Notification } from "../notifications/cache";
+import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
+import { useNotificationList, type Notification } from "../notifications/cache";
+import type { ListFilters } from "../notifications/keys";
 import { statusText, useNotifications } from "../notifications/context";
 import { actionTarget, label, tone } from "../notifications/open";
 import { absoluteTime, relativeTime, useNow } from "../notifications/time";
@@ -120,7 +122,7 @@ export function NotificationsPage() {
           Type
           <select value={type} onChange={(e) => setType(e.target.value)}>
             <option value="">All types</option>
-            {TYPES.map((t) => (
+            {NOTIFICATION_TYPES.map((t) => (
               <option key={t} value={t}>
                 {label(t)}
               </option>

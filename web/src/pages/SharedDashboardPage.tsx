@@ -3,7 +3,7 @@ import { useEffect } from "react";
 import { useParams } from "react-router-dom";
 
 import { api, ApiError, errorMessage, unwrap } from "../api/client";
-import { keys } from "../dashboards/api";
+import { dashboardKeys } from "../dashboards/keys";
 import { DashboardGrid } from "../dashboards/DashboardGrid";
 import { WidgetCard } from "../dashboards/WidgetCard";
 import { BellIcon } from "../components/BellIcon";
@@ -13,7 +13,7 @@ import "../dashboards/dashboards.css";
 export function SharedDashboardPage() {
   const { token = "" } = useParams();
   const shared = useQuery({
-    queryKey: keys.shared(token),
+    queryKey: dashboardKeys.shared(token),
     queryFn: () => unwrap(api.GET("/api/dashboards/shared/{token}", { params: { path: { token } } })),
     retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
     // Refresh on the quickest source interval among the widgets (paused while the tab is hidden).

@@ -3,16 +3,19 @@ import { useEffect, useState } from "react";
 import type { FormEvent } from "react";
 
 import { api, ApiError, errorMessage, unwrap } from "../api/client";
-import { Field, fieldErrorsOf, NOTIFICATION_TYPES, PRIORITIES, QueryStatus, toggled } from "../admin/common";
+import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
+import { Field, fieldErrorsOf } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { toggled } from "../components/lists";
 import { sameBody, toBody, toDraft, type Draft, type Preferences } from "./prefs";
-import { TimeZonePicker } from "./TimeZonePicker";
+import { TimeZonePicker } from "../components/TimeZonePicker";
 import "./preferences.css";
+import { preferenceKeys } from "./keys";
 
-const KEY = ["notification-preferences"];
 
 export function PreferencesForm() {
   const query = useQuery({
-    queryKey: KEY,
+    queryKey: preferenceKeys.notifications,
     queryFn: () => unwrap(api.GET("/api/notifications/preferences")),
   });
   if (!query.data) return <QueryStatus isPending={query.isPending} error={query.error} label="your preferences" />;
@@ -29,7 +32,7 @@ function Editor({ saved }: { saved: Preferences }) {
   const save = useMutation({
     mutationFn: (body: Draft) => unwrap(api.PUT("/api/notifications/preferences", { body: toBody(body) })),
     onSuccess: (result) => {
-      queryClient.setQueryData(KEY, result);
+      queryClient.setQueryData(preferenceKeys.notifications, result);
       const next = toDraft(result);
       setDraft(next);
       setBase(next);

@@ -3,10 +3,15 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
-import { Dialog, Field, fieldErrorsOf, formatDate, NOTIFICATION_TYPES, PRIORITIES, QueryStatus, toggled, unplacedError } from "../admin/common";
+import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
+import { Dialog } from "../components/Dialog";
+import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { toggled } from "../components/lists";
+import { preferenceKeys } from "./keys";
 
 type Subscription = Schemas["SubscriptionOut"];
-const KEY = ["notification-subscriptions"];
 
 function channelList(text: string): string[] | null {
   const names = text
@@ -119,10 +124,10 @@ const EMPTY: FormValues = { topic: "", resource_id: "", types: [], threshold: "l
 
 export function Subscriptions() {
   const queryClient = useQueryClient();
-  const list = useQuery({ queryKey: KEY, queryFn: () => unwrap(api.GET("/api/notifications/subscriptions")) });
+  const list = useQuery({ queryKey: preferenceKeys.subscriptions, queryFn: () => unwrap(api.GET("/api/notifications/subscriptions")) });
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<Subscription | null>(null);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: KEY });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: preferenceKeys.subscriptions });
 
   const create = useMutation({
     mutationFn: (v: FormValues) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { sameBody, timeZones, toBody, toDraft, type Preferences } from "./prefs";
+import { sameBody, toBody, toDraft, type Preferences } from "./prefs";
 
 const saved: Preferences = {
   websocket_enabled: true,
@@ -32,11 +32,5 @@ describe("preferences draft", () => {
     expect(toBody({ ...draft, max_notifications: "500" }).max_notifications).toBe(500);
     expect(toBody({ ...draft, max_notifications: " " }).max_notifications).toBeNull();
     expect(toBody({ ...draft, max_notifications: "-3" }).max_notifications).toBe("-3");
-  });
-
-  it("lists time zones including UTC", () => {
-    const zones = timeZones();
-    expect(zones).toContain("UTC");
-    expect(zones).toEqual([...zones].sort());
   });
 });

@@ -5,35 +5,13 @@
 // WebSocket constructor, timers, randomness, the clock, online/visibility signals) is injectable
 // so the state machine runs under unit tests without a browser.
 
-/** A notification in its REST shape (NotificationOut). */
-export interface LiveNotification {
-  id: number;
-  user_id: number;
-  title: string;
-  message: string;
-  type: string;
-  priority: string;
-  data: Record<string, unknown>;
-  action_url: string | null;
-  action_label: string | null;
-  read: boolean;
-  read_at: string | null;
-  created_at: string;
-  expires_at: string | null;
-  group_key: string | null;
-  topic: string | null;
-  resource_id: string | null;
-  source: string | null;
-}
+import type { Schemas } from "../api/client";
 
-export interface Hello {
-  type: "hello";
-  user_id: number;
-  connection_id: string;
-  unread_count: number;
-  server_time: string;
-  heartbeat_interval: number;
-}
+/** A notification in its REST shape, as the socket sends it too. */
+export type LiveNotification = Schemas["NotificationOut"];
+
+/** The server's first message on every connection (`realtime.protocol.Hello` on the server). */
+export type Hello = Schemas["Hello"];
 
 /** What the client tells the app. */
 export type ClientEvent =

@@ -1,9 +1,9 @@
 import { Navigate, Route, Routes, useLocation } from "react-router-dom";
 
-import { useAuth } from "./auth/AuthProvider";
-import { Layout } from "./components/Layout";
-import { LoginPage } from "./pages/LoginPage";
-import { NotFoundPage } from "./pages/NotFoundPage";
+import { useAuth } from "../auth/AuthProvider";
+import { Layout } from "./Layout";
+import { LoginPage } from "../pages/LoginPage";
+import { NotFoundPage } from "../pages/NotFoundPage";
 import { routes } from "./routes";
 
 export function App() {

@@ -2,10 +2,10 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { FocusEvent } from "react";
 import { useNavigate } from "react-router-dom";
 
-import type { Notification } from "../notifications/cache";
-import { useNotifications } from "../notifications/context";
-import { label, tone, useOpenNotification } from "../notifications/open";
-import "../notifications/notifications.css";
+import type { Notification } from "./cache";
+import { useNotifications } from "./context";
+import { label, tone, useOpenNotification } from "./open";
+import "./notifications.css";
 
 export const TOAST_TIMEOUT_MS = 6_000;
 export const MAX_TOASTS = 4;

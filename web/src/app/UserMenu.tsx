@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 
 import { useAuth } from "../auth/AuthProvider";
-import { applyTheme, storedTheme, type Theme } from "./theme";
+import { applyTheme, storedTheme, type Theme } from "../components/theme";
 
 export function UserMenu() {
   const { me, logout } = useAuth();
