@@ -10,7 +10,12 @@ export function App() {
   const { me, loading } = useAuth();
   const location = useLocation();
 
-  if (loading) return <div className="splash" aria-busy="true">Loading…</div>;
+  if (loading)
+    return (
+      <div className="splash" aria-busy="true">
+        Loading…
+      </div>
+    );
   if (!me) {
     return (
       <Routes>
@@ -18,7 +23,9 @@ export function App() {
         <Route path="/shared/:token" element={routes.shared} />
         <Route
           path="*"
-          element={<Navigate to="/login" replace state={{ from: location.pathname + location.search }} />}
+          element={
+            <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />
+          }
         />
       </Routes>
     );

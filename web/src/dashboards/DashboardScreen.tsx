@@ -51,19 +51,28 @@ export function DashboardScreen({
 
   const limitsByType = useMemo(() => {
     const map = new Map<string, Limits>();
-    for (const type of types.data ?? []) map.set(type.type, { min: type.min_size, max: type.max_size });
+    for (const type of types.data ?? [])
+      map.set(type.type, { min: type.min_size, max: type.max_size });
     return map;
   }, [types.data]);
   const limits = useCallback((type: string) => limitsByType.get(type), [limitsByType]);
 
   const setDefault = useMutation({
     mutationFn: () =>
-      unwrap(api.POST("/api/dashboards/{layout_id}/default", { params: { path: { layout_id: layout.id } } })),
+      unwrap(
+        api.POST("/api/dashboards/{layout_id}/default", {
+          params: { path: { layout_id: layout.id } },
+        }),
+      ),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: dashboardKeys.all }),
   });
   const remove = useMutation({
     mutationFn: (widget: Widget) =>
-      unwrap(api.DELETE("/api/dashboards/widgets/{widget_id}", { params: { path: { widget_id: widget.id } } })),
+      unwrap(
+        api.DELETE("/api/dashboards/widgets/{widget_id}", {
+          params: { path: { widget_id: widget.id } },
+        }),
+      ),
     onSuccess: async (_, widget) => {
       await queryClient.invalidateQueries({ queryKey: dashboardKeys.layout(layout.id) });
       void queryClient.invalidateQueries({ queryKey: dashboardKeys.list });
@@ -77,10 +86,18 @@ export function DashboardScreen({
     if (!step) return;
     event.preventDefault();
     const move = event.shiftKey ? { dw: step.dx, dh: step.dy } : step;
-    const next = nudge(arrangement, widget.id, move, layout.grid.columns, limitsByType.get(widget.type));
+    const next = nudge(
+      arrangement,
+      widget.id,
+      move,
+      layout.grid.columns,
+      limitsByType.get(widget.type),
+    );
     const name = widget.title || widget.type;
     if (!next) {
-      setAnnouncement(event.shiftKey ? `${name} cannot be resized that way` : `${name} cannot move there`);
+      setAnnouncement(
+        event.shiftKey ? `${name} cannot be resized that way` : `${name} cannot move there`,
+      );
       return;
     }
     arrange(next);
@@ -93,7 +110,13 @@ export function DashboardScreen({
   }
 
   const Heading = heading;
-  const busyLabel = { idle: "", pending: "Unsaved changes…", saving: "Saving…", saved: "All changes saved", error: "" }[state];
+  const busyLabel = {
+    idle: "",
+    pending: "Unsaved changes…",
+    saving: "Saving…",
+    saved: "All changes saved",
+    error: "",
+  }[state];
 
   return (
     <section className="wd-dashboard" aria-labelledby="dashboard-title">
@@ -109,7 +132,11 @@ export function DashboardScreen({
             </span>
           ) : (
             editable && (
-              <button type="button" onClick={() => setDefault.mutate()} disabled={setDefault.isPending}>
+              <button
+                type="button"
+                onClick={() => setDefault.mutate()}
+                disabled={setDefault.isPending}
+              >
                 ☆ Make default
               </button>
             )
@@ -162,8 +189,8 @@ export function DashboardScreen({
       )}
       {editing && (
         <p id="wd-move-help" className="muted wd-edit-help">
-          Drag a widget by its ⠿ handle or resize it from its lower-right corner. With the handle focused, the arrow
-          keys move it and Shift+arrows resize it. Changes save automatically.
+          Drag a widget by its ⠿ handle or resize it from its lower-right corner. With the handle
+          focused, the arrow keys move it and Shift+arrows resize it. Changes save automatically.
         </p>
       )}
       <p className="visually-hidden" aria-live="assertive">

@@ -21,7 +21,11 @@ export function ShareDialog({ layout, onClose }: { layout: Layout; onClose: () =
   };
   const create = useMutation({
     mutationFn: () =>
-      unwrap(api.POST("/api/dashboards/{layout_id}/share", { params: { path: { layout_id: layout.id } } })),
+      unwrap(
+        api.POST("/api/dashboards/{layout_id}/share", {
+          params: { path: { layout_id: layout.id } },
+        }),
+      ),
     onSuccess: (share) => {
       setUrl(sharedUrl(share.token));
       setCopied(null);
@@ -30,7 +34,11 @@ export function ShareDialog({ layout, onClose }: { layout: Layout; onClose: () =
   });
   const revoke = useMutation({
     mutationFn: () =>
-      unwrap(api.DELETE("/api/dashboards/{layout_id}/share", { params: { path: { layout_id: layout.id } } })),
+      unwrap(
+        api.DELETE("/api/dashboards/{layout_id}/share", {
+          params: { path: { layout_id: layout.id } },
+        }),
+      ),
     onSuccess: () => {
       setUrl(null);
       refresh();
@@ -71,8 +79,9 @@ export function ShareDialog({ layout, onClose }: { layout: Layout; onClose: () =
         </div>
       ) : layout.shared ? (
         <p>
-          Shared since {layout.shared_at ? new Date(layout.shared_at).toLocaleString() : "earlier"}. The link was
-          shown when it was created; create a new one to see a link again (the old one stops working).
+          Shared since {layout.shared_at ? new Date(layout.shared_at).toLocaleString() : "earlier"}.
+          The link was shown when it was created; create a new one to see a link again (the old one
+          stops working).
         </p>
       ) : (
         <p>This dashboard is not shared.</p>
@@ -96,7 +105,12 @@ export function ShareDialog({ layout, onClose }: { layout: Layout; onClose: () =
           {create.isPending ? "Creating…" : shared ? "Create a new link" : "Create share link"}
         </button>
         {shared && (
-          <button type="button" className="danger" onClick={() => revoke.mutate()} disabled={revoke.isPending}>
+          <button
+            type="button"
+            className="danger"
+            onClick={() => revoke.mutate()}
+            disabled={revoke.isPending}
+          >
             {revoke.isPending ? "Revoking…" : "Revoke link"}
           </button>
         )}

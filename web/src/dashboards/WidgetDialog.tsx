@@ -2,8 +2,7 @@
 // JSON Schema. Validation messages from the server appear next to the field they concern.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
-import type { RefObject } from "react";
-import type { FormEvent } from "react";
+import type { FormEvent, RefObject } from "react";
 
 import { api, ApiError, errorMessage, unwrap } from "../api/client";
 import { useDataSources, useWidgetTypes, type Layout, type Widget, type WidgetType } from "./api";
@@ -37,7 +36,13 @@ export function WidgetDialog({ layoutId, widget, onClose, onSaved }: Props) {
 
   return (
     <Dialog
-      title={widget ? `Edit “${widget.title || widget.type}”` : type ? `Add a ${type.title} widget` : "Add a widget"}
+      title={
+        widget
+          ? `Edit “${widget.title || widget.type}”`
+          : type
+            ? `Add a ${type.title} widget`
+            : "Add a widget"
+      }
       onClose={onClose}
       wide
     >
@@ -127,7 +132,9 @@ function WidgetForm({
   onSaved: Props["onSaved"];
 }) {
   const queryClient = useQueryClient();
-  const needsSource = type.source_kinds.length > 0 && "source" in ((type.config_schema as JsonSchema).properties ?? {});
+  const needsSource =
+    type.source_kinds.length > 0 &&
+    "source" in ((type.config_schema as JsonSchema).properties ?? {});
   const sources = useDataSources(needsSource);
   const sourceOptions = useMemo(
     () =>
@@ -143,7 +150,9 @@ function WidgetForm({
     [type.config_schema, sourceOptions],
   );
   const [title, setTitle] = useState(widget?.title ?? type.title);
-  const [values, setValues] = useState<Values>(() => initialValues(type.default_config, widget?.config));
+  const [values, setValues] = useState<Values>(() =>
+    initialValues(type.default_config, widget?.config),
+  );
   const [errors, setErrors] = useState<Record<string, string>>({});
   const box = useRef<HTMLFormElement>(null);
   useAutofocus(box);
@@ -173,9 +182,15 @@ function WidgetForm({
     },
     onError: (error) => {
       if (error instanceof ApiError) {
-        const mapped = serverErrors(error.fieldErrors(), new Set([...knownPaths(fields, values), "title"]));
+        const mapped = serverErrors(
+          error.fieldErrors(),
+          new Set([...knownPaths(fields, values), "title"]),
+        );
         if (Object.keys(mapped).length === 0) mapped[""] = error.message;
-        else if (!mapped[""] && !Object.keys(mapped).some((k) => k.startsWith("config") || k === "title"))
+        else if (
+          !mapped[""] &&
+          !Object.keys(mapped).some((k) => k.startsWith("config") || k === "title")
+        )
           mapped[""] = error.message;
         setErrors(mapped);
       } else setErrors({ "": errorMessage(error) });
@@ -189,7 +204,9 @@ function WidgetForm({
       setErrors(local);
       // Take the user to the first problem.
       requestAnimationFrame(() =>
-        (event.target as HTMLFormElement).querySelector<HTMLElement>("[aria-invalid='true']")?.focus(),
+        (event.target as HTMLFormElement)
+          .querySelector<HTMLElement>("[aria-invalid='true']")
+          ?.focus(),
       );
       return;
     }
@@ -202,8 +219,8 @@ function WidgetForm({
       <p className="muted">{type.description}</p>
       {needsSource && sources.data && sourceOptions?.length === 0 && (
         <p className="notice">
-          No data source of kind {type.source_kinds.join(" or ")} exists yet. An administrator can add one (see the
-          dashboards documentation, “Data sources”).
+          No data source of kind {type.source_kinds.join(" or ")} exists yet. An administrator can
+          add one (see the dashboards documentation, “Data sources”).
         </p>
       )}
       <div className="wd-field">

@@ -83,7 +83,9 @@ export function useInvalidateDashboards() {
 export async function createLayout(name: string): Promise<Layout> {
   // The API's documented grid defaults (the generated type lists them as required).
   return unwrap(
-    api.POST("/api/dashboards", { body: { name, description: "", columns: 12, row_height: 80, gap: 8 } }),
+    api.POST("/api/dashboards", {
+      body: { name, description: "", columns: 12, row_height: 80, gap: 8 },
+    }),
   );
 }
 

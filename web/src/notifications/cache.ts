@@ -1,17 +1,28 @@
 // Notification queries and how live events change their cached data. Every list (the bell's
 // latest, the center's filtered pages) is an infinite query under notificationKeys.lists;
 // the unread count is its own query.
-import { useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from "@tanstack/react-query";
+import {
+  useInfiniteQuery,
+  useQuery,
+  type InfiniteData,
+  type QueryClient,
+} from "@tanstack/react-query";
 
 import { api, unwrap, type Schemas } from "../api/client";
 import type { LiveNotification } from "../realtime/client";
 import { notificationKeys, type ListFilters } from "./keys";
 
 export type Notification = LiveNotification;
-export type NotificationPage = Omit<Schemas["NotificationPage"], "items"> & { items: Notification[] };
+export type NotificationPage = Omit<Schemas["NotificationPage"], "items"> & {
+  items: Notification[];
+};
 export type ListData = InfiniteData<NotificationPage, string | null>;
 
-async function fetchPage(filters: ListFilters, cursor: string | null, client?: QueryClient): Promise<NotificationPage> {
+async function fetchPage(
+  filters: ListFilters,
+  cursor: string | null,
+  client?: QueryClient,
+): Promise<NotificationPage> {
   const page = (await unwrap(
     api.GET("/api/notifications", {
       params: {
@@ -65,7 +76,10 @@ export function matches(filters: ListFilters, n: Notification): boolean {
   return true;
 }
 
-function mapLists(client: QueryClient, update: (data: ListData, filters: ListFilters) => ListData): void {
+function mapLists(
+  client: QueryClient,
+  update: (data: ListData, filters: ListFilters) => ListData,
+): void {
   for (const [key, data] of client.getQueriesData<ListData>({ queryKey: notificationKeys.lists })) {
     const filters = filtersOf(key);
     if (!data || !filters) continue;

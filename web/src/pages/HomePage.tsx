@@ -22,7 +22,9 @@ export function HomePage() {
   const layouts = useLayouts();
   const makeDefault = useMutation({
     mutationFn: (id: number) =>
-      unwrap(api.POST("/api/dashboards/{layout_id}/default", { params: { path: { layout_id: id } } })),
+      unwrap(
+        api.POST("/api/dashboards/{layout_id}/default", { params: { path: { layout_id: id } } }),
+      ),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: dashboardKeys.all }),
   });
 
@@ -70,7 +72,12 @@ export function HomePage() {
               <li key={layout.id}>
                 <Link to={`/dashboards/${layout.id}`}>{layout.name}</Link>{" "}
                 <small className="muted">{layout.widget_count} widgets</small>{" "}
-                <button type="button" className="small" onClick={() => makeDefault.mutate(layout.id)} disabled={makeDefault.isPending}>
+                <button
+                  type="button"
+                  className="small"
+                  onClick={() => makeDefault.mutate(layout.id)}
+                  disabled={makeDefault.isPending}
+                >
                   Show on home page
                 </button>
               </li>
@@ -79,8 +86,8 @@ export function HomePage() {
         </div>
       ) : (
         <p className="wd-lead">
-          Your home page shows your default dashboard: live widgets for your notifications, this server’s health and
-          the data sources your team connected. Create one to get started.
+          Your home page shows your default dashboard: live widgets for your notifications, this
+          server’s health and the data sources your team connected. Create one to get started.
         </p>
       )}
       {makeDefault.isError && (

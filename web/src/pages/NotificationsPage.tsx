@@ -18,7 +18,8 @@ export function NotificationsPage() {
   const queryClient = useQueryClient();
   const { unreadCount, status, markAllRead } = useNotifications();
   const [params, setParams] = useSearchParams();
-  // The filters answer at once (local state) and are mirrored in the URL (shareable, survive reload).
+  // The filters answer at once (local state) and are mirrored in the URL (shareable, survive
+  // reload).
   const [type, setType] = useState(() => params.get("type") ?? "");
   const [priority, setPriority] = useState(() => params.get("priority") ?? "");
   const [unreadOnly, setUnreadOnly] = useState(() => params.get("unread") === "1");
@@ -39,7 +40,8 @@ export function NotificationsPage() {
     if (priority) next.set("priority", priority);
     if (unreadOnly) next.set("unread", "1");
     if (q) next.set("q", q);
-    if (next.toString() !== new URLSearchParams(window.location.search).toString()) setParams(next, { replace: true });
+    if (next.toString() !== new URLSearchParams(window.location.search).toString())
+      setParams(next, { replace: true });
   }, [type, priority, unreadOnly, q, setParams]);
 
   const filters = useMemo<ListFilters>(
@@ -64,7 +66,8 @@ export function NotificationsPage() {
     if (!target || !hasNextPage) return;
     const observer = new IntersectionObserver(
       (entries) => {
-        if (entries.some((entry) => entry.isIntersecting) && !isFetchingNextPage) void fetchNextPage();
+        if (entries.some((entry) => entry.isIntersecting) && !isFetchingNextPage)
+          void fetchNextPage();
       },
       { rootMargin: "300px" },
     );
@@ -104,7 +107,12 @@ export function NotificationsPage() {
         </div>
       </div>
 
-      <form className="card center-filters" role="search" aria-label="Filter notifications" onSubmit={(e) => e.preventDefault()}>
+      <form
+        className="card center-filters"
+        role="search"
+        aria-label="Filter notifications"
+        onSubmit={(e) => e.preventDefault()}
+      >
         <label className="center-search">
           Search
           <input
@@ -141,7 +149,11 @@ export function NotificationsPage() {
           </select>
         </label>
         <label className="inline center-unread">
-          <input type="checkbox" checked={unreadOnly} onChange={(e) => setUnreadOnly(e.target.checked)} />
+          <input
+            type="checkbox"
+            checked={unreadOnly}
+            onChange={(e) => setUnreadOnly(e.target.checked)}
+          />
           Unread only
         </label>
         {filtered && (
@@ -198,7 +210,11 @@ export function NotificationsPage() {
 
       <div ref={sentinel} className="center-more">
         {list.hasNextPage && (
-          <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+          <button
+            type="button"
+            onClick={() => void list.fetchNextPage()}
+            disabled={list.isFetchingNextPage}
+          >
             {list.isFetchingNextPage ? "Loading…" : "Load more"}
           </button>
         )}
@@ -207,7 +223,9 @@ export function NotificationsPage() {
             Could not load more: {errorMessage(list.error)}
           </p>
         )}
-        {!list.hasNextPage && items.length > PAGE_SIZE && <p className="muted">That's everything.</p>}
+        {!list.hasNextPage && items.length > PAGE_SIZE && (
+          <p className="muted">That's everything.</p>
+        )}
       </div>
     </section>
   );
@@ -268,7 +286,11 @@ function NotificationRow({ n, now }: { n: Notification; now: number }) {
       )}
       <div className="center-item-actions">
         {target && "internal" in target && (
-          <Link className="button small primary" to={target.internal} onClick={() => !n.read && void markRead([n.id]).catch(() => undefined)}>
+          <Link
+            className="button small primary"
+            to={target.internal}
+            onClick={() => !n.read && void markRead([n.id]).catch(() => undefined)}
+          >
             {n.action_label || "Open"}
           </Link>
         )}
@@ -317,7 +339,13 @@ function NotificationRow({ n, now }: { n: Notification; now: number }) {
             </button>
           </span>
         ) : (
-          <button ref={deleteButton} type="button" className="small danger ghost" aria-label={`Delete: ${n.title}`} onClick={() => setConfirming(true)}>
+          <button
+            ref={deleteButton}
+            type="button"
+            className="small danger ghost"
+            aria-label={`Delete: ${n.title}`}
+            onClick={() => setConfirming(true)}
+          >
             Delete
           </button>
         )}

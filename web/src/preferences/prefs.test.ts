@@ -21,7 +21,12 @@ describe("preferences draft", () => {
     const draft = toDraft(saved);
     expect(draft.quiet_enabled).toBe(false);
     expect(toBody(draft).quiet_hours_start).toBeNull();
-    const quiet = { ...draft, quiet_enabled: true, quiet_hours_start: "23:00", quiet_hours_end: "06:30" };
+    const quiet = {
+      ...draft,
+      quiet_enabled: true,
+      quiet_hours_start: "23:00",
+      quiet_hours_end: "06:30",
+    };
     expect(toBody(quiet)).toMatchObject({ quiet_hours_start: "23:00", quiet_hours_end: "06:30" });
     expect(sameBody(draft, toDraft(saved))).toBe(true);
     expect(sameBody(draft, quiet)).toBe(false);

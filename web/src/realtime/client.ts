@@ -81,12 +81,22 @@ const OPEN = 1;
 const MAX_REMEMBERED_IDS = 2000;
 
 /** Full jitter: a uniform delay in [0, min(cap, base × 2^attempt)). */
-export function backoffDelay(attempt: number, random: () => number, baseMs = 500, capMs = 30_000): number {
+export function backoffDelay(
+  attempt: number,
+  random: () => number,
+  baseMs = 500,
+  capMs = 30_000,
+): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.floor(random() * ceiling);
 }
 
-export function socketUrl(base: string, userId: number, token: string, since: number | null): string {
+export function socketUrl(
+  base: string,
+  userId: number,
+  token: string,
+  since: number | null,
+): string {
   const query = new URLSearchParams({ token });
   if (since !== null) query.set("since", String(since));
   return `${base}/ws/notifications/${userId}?${query.toString()}`;
@@ -136,7 +146,10 @@ export class NotificationClient {
 
   constructor(options: ClientOptions) {
     this.opts = {
-      timers: { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as number) },
+      timers: {
+        setTimeout: (fn, ms) => setTimeout(fn, ms),
+        clearTimeout: (h) => clearTimeout(h as number),
+      },
       random: Math.random,
       now: Date.now,
       backoffBaseMs: 500,
@@ -164,7 +177,8 @@ export class NotificationClient {
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
-    const subscribe = this.opts.wakeSignals ?? (typeof window !== "undefined" ? defaultWakeSignals : null);
+    const subscribe =
+      this.opts.wakeSignals ?? (typeof window !== "undefined" ? defaultWakeSignals : null);
     this.unsubscribeWake = subscribe ? subscribe(() => this.wake()) : null;
     void this.connect();
   }
@@ -372,14 +386,17 @@ export class NotificationClient {
   private ping(): void {
     if (!this.send({ type: "ping" })) return;
     if (this.pongTimer !== null) return;
-    this.pongTimer = this.opts.timers.setTimeout(() => {
-      this.pongTimer = null;
-      // No answer: the socket is dead (sleep, network change). Drop it and reconnect now.
-      if (this.socket) {
-        this.detach(4000, "heartbeat timeout");
-        this.afterClose(1006);
-      }
-    }, Math.min(this.opts.pongTimeoutMs, this.heartbeatMs));
+    this.pongTimer = this.opts.timers.setTimeout(
+      () => {
+        this.pongTimer = null;
+        // No answer: the socket is dead (sleep, network change). Drop it and reconnect now.
+        if (this.socket) {
+          this.detach(4000, "heartbeat timeout");
+          this.afterClose(1006);
+        }
+      },
+      Math.min(this.opts.pongTimeoutMs, this.heartbeatMs),
+    );
   }
 
   private closed(code: number): void {
@@ -391,7 +408,8 @@ export class NotificationClient {
     this.clear("pingTimer");
     this.clear("pongTimer");
     if (this.stopped) return;
-    const healthy = this.helloAt !== null && this.opts.now() - this.helloAt >= this.opts.healthyAfterMs;
+    const healthy =
+      this.helloAt !== null && this.opts.now() - this.helloAt >= this.opts.healthyAfterMs;
     if (healthy) this.attempt = 0;
     this.helloAt = null;
     if (code === 4403) {
@@ -432,9 +450,16 @@ export class NotificationClient {
   private scheduleReconnect(): void {
     if (this.stopped) return;
     this.clear("reconnectTimer");
-    const delay = backoffDelay(this.attempt, this.opts.random, this.opts.backoffBaseMs, this.opts.backoffCapMs);
+    const delay = backoffDelay(
+      this.attempt,
+      this.opts.random,
+      this.opts.backoffBaseMs,
+      this.opts.backoffCapMs,
+    );
     this.attempt++;
-    const offline = this.opts.isOnline ? !this.opts.isOnline() : typeof navigator !== "undefined" && navigator.onLine === false;
+    const offline = this.opts.isOnline
+      ? !this.opts.isOnline()
+      : typeof navigator !== "undefined" && navigator.onLine === false;
     this.setStatus(offline ? "offline" : "reconnecting", delay);
     this.reconnectTimer = this.opts.timers.setTimeout(() => {
       this.reconnectTimer = null;
