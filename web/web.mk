@@ -31,9 +31,10 @@ client: install $(WEB_DEPS)
 	$(BIN)/python -m wakedock.web.openapi $(WEB)/openapi.json
 	cd $(WEB) && npm run client
 
-# Type-check and unit-test the UI (Vitest).
+# Type-check, unit-test (Vitest) and lint the UI (ESLint: no import cycles, features apart;
+# Prettier --check: printWidth 100).
 web-test: $(WEB_DEPS)
-	cd $(WEB) && npm run typecheck && npm test
+	cd $(WEB) && npm run typecheck && npm test && npm run lint
 
 # Refresh the README's screenshots (docs/screenshots) by running the browser tests.
 screenshots: install web

@@ -269,6 +269,10 @@ def test_the_default_dashboard_is_the_home_page(pages: Pages, person: Person) ->
     # Home screenshot: the template dashboard with live widgets.
     page.goto("/dashboards")
     page.get_by_role("button", name="Make Notifications your default dashboard").click()
+    # Saved before leaving (as above): on a loaded machine Home could read the old default first.
+    expect(
+        page.get_by_role("button", name="Notifications is your default dashboard")
+    ).to_be_visible()
     page.get_by_role("link", name="Home").click()
     expect(page.get_by_role("article", name="Feed").get_by_text("Welcome aboard")).to_be_visible()
     screenshot(page, "home")

@@ -1,7 +1,10 @@
-"""Client → server messages of the WebSocket protocol (docs/websocket.md)."""
+"""Messages of the WebSocket protocol (docs/websocket.md): what clients send, parsed here, and
+the typed shape of the server's first message (``Hello``), which the UI's generated client takes
+from web/openapi.json (``wakedock.web.openapi`` adds it: no HTTP route returns it)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
@@ -87,3 +90,18 @@ def parse(text: str) -> Ping | Auth | Resume | MarkRead | MarkAllRead:
             raise BadMessage(SINCE_MESSAGE, "bad_since") from None
         where = ".".join(str(p) for p in first["loc"])
         raise BadMessage(f"{where}: {first['msg']}" if where else first["msg"]) from None
+
+
+class Hello(BaseModel):
+    """The server's first message on every WebSocket and SSE connection."""
+
+    type: Literal["hello"]
+    user_id: int
+    connection_id: str
+    unread_count: int
+    server_time: datetime
+    heartbeat_interval: float
+
+
+# Server messages published as OpenAPI components for the UI's generated client.
+SERVER_MESSAGES: tuple[type[BaseModel], ...] = (Hello,)

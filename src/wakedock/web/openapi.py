@@ -2,6 +2,9 @@
 
 ``python -m wakedock.web.openapi web/openapi.json`` (``make client`` runs it, then
 openapi-typescript); ``tests/web/test_client_fresh.py`` fails when the committed copy is stale.
+The document is the app's OpenAPI plus the socket protocol's server messages as components
+(``realtime.protocol.SERVER_MESSAGES``): no HTTP route returns them, yet the UI types them from
+here rather than by hand.
 """
 
 from __future__ import annotations
@@ -23,7 +26,23 @@ def current_schema() -> dict[str, Any]:
     logging.getLogger("wakedock.web.spa").setLevel(logging.ERROR)  # "UI not built" is noise here
     with tempfile.TemporaryDirectory() as data_dir:
         app = create_app(Settings(data_dir=Path(data_dir), secret_key=secrets.token_urlsafe(32)))
-        return app.openapi()
+        schema = app.openapi()
+    return with_socket_messages(schema)
+
+
+def with_socket_messages(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with each of the protocol's server messages as a component of its own name."""
+    from wakedock.realtime.protocol import SERVER_MESSAGES
+
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in SERVER_MESSAGES:
+        name = model.__name__
+        if name in components:
+            raise RuntimeError(f"OpenAPI component {name} already exists")
+        components[name] = model.model_json_schema(
+            ref_template="#/components/schemas/{model}", mode="serialization"
+        )
+    return schema
 
 
 def render(schema: dict[str, Any]) -> str:

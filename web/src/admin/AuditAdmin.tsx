@@ -3,7 +3,10 @@ import { Fragment, useState } from "react";
 import type { FormEvent } from "react";
 
 import { api, unwrap } from "../api/client";
-import { Field, fieldErrorsOf, formatDate, QueryStatus } from "./common";
+import { Field, fieldErrorsOf } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { adminKeys } from "./keys";
 
 interface Filters {
   actor_name: string;
@@ -15,7 +18,15 @@ interface Filters {
   until: string;
 }
 
-const EMPTY: Filters = { actor_name: "", action: "", resource_type: "", resource_id: "", success: "", since: "", until: "" };
+const EMPTY: Filters = {
+  actor_name: "",
+  action: "",
+  resource_type: "",
+  resource_id: "",
+  success: "",
+  since: "",
+  until: "",
+};
 
 /** A datetime-local value (the browser's zone) → ISO with offset, for the API. */
 function isoOf(local: string): string | undefined {
@@ -29,7 +40,7 @@ export function AuditAdmin() {
   const [filters, setFilters] = useState<Filters>(EMPTY);
   const [open, setOpen] = useState<Set<number>>(new Set());
   const log = useInfiniteQuery({
-    queryKey: ["admin-audit", filters],
+    queryKey: adminKeys.audit(filters),
     initialPageParam: null as string | null,
     retry: false,
     queryFn: ({ pageParam }) =>
@@ -74,16 +85,42 @@ export function AuditAdmin() {
       <form className="card" onSubmit={submit} aria-label="Audit filters" noValidate>
         <div className="form-grid">
           <Field label="Actor" error={errors.actor_name}>
-            {(p) => <input {...p} value={draft.actor_name} placeholder="username" onChange={(e) => set("actor_name", e.target.value)} />}
+            {(p) => (
+              <input
+                {...p}
+                value={draft.actor_name}
+                placeholder="username"
+                onChange={(e) => set("actor_name", e.target.value)}
+              />
+            )}
           </Field>
-          <Field label="Action" error={errors.action} hint="Exact (user.create) or a prefix ending in “.” (user.)">
-            {(p) => <input {...p} value={draft.action} onChange={(e) => set("action", e.target.value)} />}
+          <Field
+            label="Action"
+            error={errors.action}
+            hint="Exact (user.create) or a prefix ending in “.” (user.)"
+          >
+            {(p) => (
+              <input {...p} value={draft.action} onChange={(e) => set("action", e.target.value)} />
+            )}
           </Field>
           <Field label="Resource type" error={errors.resource_type}>
-            {(p) => <input {...p} value={draft.resource_type} placeholder="user, notification_channel…" onChange={(e) => set("resource_type", e.target.value)} />}
+            {(p) => (
+              <input
+                {...p}
+                value={draft.resource_type}
+                placeholder="user, notification_channel…"
+                onChange={(e) => set("resource_type", e.target.value)}
+              />
+            )}
           </Field>
           <Field label="Resource id" error={errors.resource_id}>
-            {(p) => <input {...p} value={draft.resource_id} onChange={(e) => set("resource_id", e.target.value)} />}
+            {(p) => (
+              <input
+                {...p}
+                value={draft.resource_id}
+                onChange={(e) => set("resource_id", e.target.value)}
+              />
+            )}
           </Field>
           <Field label="Outcome" error={errors.success}>
             {(p) => (
@@ -95,10 +132,24 @@ export function AuditAdmin() {
             )}
           </Field>
           <Field label="From" error={errors.since}>
-            {(p) => <input {...p} type="datetime-local" value={draft.since} onChange={(e) => set("since", e.target.value)} />}
+            {(p) => (
+              <input
+                {...p}
+                type="datetime-local"
+                value={draft.since}
+                onChange={(e) => set("since", e.target.value)}
+              />
+            )}
           </Field>
           <Field label="Until" error={errors.until}>
-            {(p) => <input {...p} type="datetime-local" value={draft.until} onChange={(e) => set("until", e.target.value)} />}
+            {(p) => (
+              <input
+                {...p}
+                type="datetime-local"
+                value={draft.until}
+                onChange={(e) => set("until", e.target.value)}
+              />
+            )}
           </Field>
         </div>
         <div className="form-actions">
@@ -148,7 +199,9 @@ export function AuditAdmin() {
                       {event.resource_id ? ` #${event.resource_id}` : ""}
                     </td>
                     <td>
-                      <span className={`badge ${event.success ? "success" : "error"}`}>{event.success ? "ok" : "failed"}</span>
+                      <span className={`badge ${event.success ? "success" : "error"}`}>
+                        {event.success ? "ok" : "failed"}
+                      </span>
                     </td>
                     <td>
                       <small>{event.ip ?? "—"}</small>
@@ -169,7 +222,15 @@ export function AuditAdmin() {
                     <tr>
                       <td colSpan={7}>
                         <pre className="details-json">
-                          {JSON.stringify({ details: event.details, user_agent: event.user_agent, actor_id: event.actor_id }, null, 2)}
+                          {JSON.stringify(
+                            {
+                              details: event.details,
+                              user_agent: event.user_agent,
+                              actor_id: event.actor_id,
+                            },
+                            null,
+                            2,
+                          )}
                         </pre>
                       </td>
                     </tr>
@@ -182,7 +243,11 @@ export function AuditAdmin() {
       )}
       {log.hasNextPage && (
         <div className="pager">
-          <button type="button" onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>
+          <button
+            type="button"
+            onClick={() => void log.fetchNextPage()}
+            disabled={log.isFetchingNextPage}
+          >
             {log.isFetchingNextPage ? "Loading…" : "Older events"}
           </button>
         </div>

@@ -4,13 +4,18 @@ import type { FormEvent, KeyboardEvent, ReactNode } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
-import { Field, fieldErrorsOf, formatDate, NOTIFICATION_TYPES, PRIORITIES, QueryStatus, ROLES, toggled, unplacedError, useDebounced } from "./common";
+import { NOTIFICATION_TYPES, PRIORITIES, ROLES } from "../api/enums";
+import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { toggled } from "../components/lists";
+import { useDebounced } from "../components/useDebounced";
 import { useUsers } from "./UsersAdmin";
+import { adminKeys } from "./keys";
 
 type Audience = Schemas["Audience"];
 type Mode = "all" | "roles" | "users";
 type Picked = { id: number; username: string };
-const HISTORY_KEY = ["admin-broadcasts"];
 
 function audienceOf(mode: Mode, roles: string[], picked: Picked[]): Audience | null {
   if (mode === "all") return { all: true };
@@ -19,7 +24,13 @@ function audienceOf(mode: Mode, roles: string[], picked: Picked[]): Audience | n
 }
 
 /** Pick users by name: type, arrow keys to choose, Enter to add, Escape to close. */
-function UserPicker({ picked, onChange }: { picked: Picked[]; onChange: (users: Picked[]) => void }) {
+function UserPicker({
+  picked,
+  onChange,
+}: {
+  picked: Picked[];
+  onChange: (users: Picked[]) => void;
+}) {
   const { can } = useAuth();
   const users = useUsers(can("users:admin"));
   const [text, setText] = useState("");
@@ -30,7 +41,10 @@ function UserPicker({ picked, onChange }: { picked: Picked[]; onChange: (users: 
   const matches = needle
     ? all
         .filter((u) => u.is_active && !picked.some((p) => p.id === u.id))
-        .filter((u) => u.username.toLowerCase().includes(needle) || u.email.toLowerCase().includes(needle))
+        .filter(
+          (u) =>
+            u.username.toLowerCase().includes(needle) || u.email.toLowerCase().includes(needle),
+        )
         .slice(0, 8)
     : [];
   const add = (user: Picked) => {
@@ -64,7 +78,9 @@ function UserPicker({ picked, onChange }: { picked: Picked[]; onChange: (users: 
         aria-expanded={open && matches.length > 0}
         aria-controls="pick-user-list"
         aria-autocomplete="list"
-        aria-activedescendant={open && matches[active] ? `pick-user-${matches[active].id}` : undefined}
+        aria-activedescendant={
+          open && matches[active] ? `pick-user-${matches[active].id}` : undefined
+        }
         value={text}
         placeholder={users.isPending ? "Loading users…" : "Type a username or e-mail"}
         onChange={(e) => {
@@ -94,7 +110,9 @@ function UserPicker({ picked, onChange }: { picked: Picked[]; onChange: (users: 
           ))}
         </ul>
       )}
-      {open && needle && matches.length === 0 && users.data && <small className="muted">No active user matches.</small>}
+      {open && needle && matches.length === 0 && users.data && (
+        <small className="muted">No active user matches.</small>
+      )}
       <ul className="picked" aria-label="Chosen users">
         {picked.map((user) => (
           <li key={user.id} className="badge info">
@@ -118,21 +136,33 @@ function UserPicker({ picked, onChange }: { picked: Picked[]; onChange: (users: 
 function useRecipientCount(audience: Audience | null) {
   const settled = useDebounced(audience, 250);
   const count = useQuery({
-    queryKey: ["broadcast-audience", settled],
+    queryKey: adminKeys.audience(settled),
     enabled: settled !== null,
     staleTime: 0,
-    queryFn: () => unwrap(api.POST("/api/notifications/broadcast/audience", { body: { target: settled! } })),
+    queryFn: () =>
+      unwrap(api.POST("/api/notifications/broadcast/audience", { body: { target: settled! } })),
   });
-  const current = count.data && JSON.stringify(settled) === JSON.stringify(audience) ? count.data.recipients : null;
+  const current =
+    count.data && JSON.stringify(settled) === JSON.stringify(audience)
+      ? count.data.recipients
+      : null;
   return { count, settled, current };
 }
 
-function RecipientCount({ audience, state }: { audience: Audience | null; state: ReturnType<typeof useRecipientCount> }) {
+function RecipientCount({
+  audience,
+  state,
+}: {
+  audience: Audience | null;
+  state: ReturnType<typeof useRecipientCount>;
+}) {
   const { count, settled } = state;
   let text: ReactNode;
   if (audience === null) text = "Choose at least one role or user.";
-  else if (count.error) text = <span className="field-error">Could not count: {errorMessage(count.error)}</span>;
-  else if (!count.data || JSON.stringify(settled) !== JSON.stringify(audience)) text = "Counting recipients…";
+  else if (count.error)
+    text = <span className="field-error">Could not count: {errorMessage(count.error)}</span>;
+  else if (!count.data || JSON.stringify(settled) !== JSON.stringify(audience))
+    text = "Counting recipients…";
   else
     text = (
       <>
@@ -141,7 +171,12 @@ function RecipientCount({ audience, state }: { audience: Audience | null; state:
       </>
     );
   return (
-    <p className="recipient-count notice" role="status" aria-live="polite" aria-label="Recipient count">
+    <p
+      className="recipient-count notice"
+      role="status"
+      aria-live="polite"
+      aria-label="Recipient count"
+    >
       {text}
     </p>
   );
@@ -149,10 +184,12 @@ function RecipientCount({ audience, state }: { audience: Audience | null; state:
 
 function History() {
   const history = useQuery({
-    queryKey: HISTORY_KEY,
-    queryFn: () => unwrap(api.GET("/api/notifications/broadcasts", { params: { query: { limit: 50 } } })),
+    queryKey: adminKeys.broadcasts,
+    queryFn: () =>
+      unwrap(api.GET("/api/notifications/broadcasts", { params: { query: { limit: 50 } } })),
     // Keep the progress moving while a fan-out runs.
-    refetchInterval: (query) => (query.state.data?.some((b) => b.status !== "completed") ? 2000 : false),
+    refetchInterval: (query) =>
+      query.state.data?.some((b) => b.status !== "completed") ? 2000 : false,
   });
   return (
     <section aria-labelledby="history-title">
@@ -177,15 +214,27 @@ function History() {
                 <tr key={b.id}>
                   <td>{formatDate(b.created_at)}</td>
                   <td>
-                    {b.title} <span className={`badge ${b.priority === "urgent" || b.priority === "high" ? "urgent" : ""}`}>{b.priority}</span>{" "}
+                    {b.title}{" "}
+                    <span
+                      className={`badge ${b.priority === "urgent" || b.priority === "high" ? "urgent" : ""}`}
+                    >
+                      {b.priority}
+                    </span>{" "}
                     <span className="badge">{b.type}</span>
                   </td>
                   <td>{describeTarget(b.target)}</td>
                   <td>
-                    <span className={`badge ${b.status === "completed" ? "success" : "warning"}`}>{b.status}</span>
+                    <span className={`badge ${b.status === "completed" ? "success" : "warning"}`}>
+                      {b.status}
+                    </span>
                   </td>
                   <td>
-                    <progress className="progress" max={Math.max(b.recipients, 1)} value={b.delivered} aria-label={`Delivered ${b.delivered} of ${b.recipients}`} />{" "}
+                    <progress
+                      className="progress"
+                      max={Math.max(b.recipients, 1)}
+                      value={b.delivered}
+                      aria-label={`Delivered ${b.delivered} of ${b.recipients}`}
+                    />{" "}
                     {b.delivered} / {b.recipients}
                   </td>
                   <td>{b.read}</td>
@@ -210,7 +259,7 @@ export function BroadcastAdmin() {
   const { can } = useAuth();
   const queryClient = useQueryClient();
   const templates = useQuery({
-    queryKey: ["admin-templates"],
+    queryKey: adminKeys.templates,
     enabled: can("notifications:admin"),
     queryFn: () => unwrap(api.GET("/api/notifications/templates")),
   });
@@ -231,16 +280,27 @@ export function BroadcastAdmin() {
   const recipientCount = useRecipientCount(audience);
 
   const send = useMutation({
-    mutationFn: (body: Schemas["BroadcastIn"]) => unwrap(api.POST("/api/notifications/broadcast", { body })),
+    mutationFn: (body: Schemas["BroadcastIn"]) =>
+      unwrap(api.POST("/api/notifications/broadcast", { body })),
     onSuccess: (result) => {
       setSent(result);
       setTitle("");
       setMessage("");
-      void queryClient.invalidateQueries({ queryKey: HISTORY_KEY });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.broadcasts });
     },
   });
   const errors = fieldErrorsOf(send.error);
-  const known = ["title", "message", "type", "priority", "action_url", "action_label", "template", "variables", "target"];
+  const known = [
+    "title",
+    "message",
+    "type",
+    "priority",
+    "action_url",
+    "action_label",
+    "template",
+    "variables",
+    "target",
+  ];
   const other = unplacedError(send.error, known);
 
   const submit = (event: FormEvent) => {
@@ -280,10 +340,19 @@ export function BroadcastAdmin() {
           <Field
             label="Template"
             error={errors.template}
-            hint={can("notifications:admin") ? "Optional: the template gives title and message." : "Templates need notifications:admin."}
+            hint={
+              can("notifications:admin")
+                ? "Optional: the template gives title and message."
+                : "Templates need notifications:admin."
+            }
           >
             {(p) => (
-              <select {...p} value={template} onChange={(e) => setTemplate(e.target.value)} disabled={!templates.data}>
+              <select
+                {...p}
+                value={template}
+                onChange={(e) => setTemplate(e.target.value)}
+                disabled={!templates.data}
+              >
                 <option value="">None — write the message</option>
                 {templates.data?.map((t) => (
                   <option key={t.id} value={t.name}>
@@ -316,24 +385,54 @@ export function BroadcastAdmin() {
         </div>
         {template ? (
           <Field label="Template variables (JSON)" error={variablesError ?? errors.variables}>
-            {(p) => <textarea {...p} value={variables} onChange={(e) => setVariables(e.target.value)} spellCheck={false} />}
+            {(p) => (
+              <textarea
+                {...p}
+                value={variables}
+                onChange={(e) => setVariables(e.target.value)}
+                spellCheck={false}
+              />
+            )}
           </Field>
         ) : (
           <>
             <Field label="Title" error={errors.title}>
-              {(p) => <input {...p} value={title} maxLength={255} onChange={(e) => setTitle(e.target.value)} />}
+              {(p) => (
+                <input
+                  {...p}
+                  value={title}
+                  maxLength={255}
+                  onChange={(e) => setTitle(e.target.value)}
+                />
+              )}
             </Field>
             <Field label="Message" error={errors.message}>
-              {(p) => <textarea {...p} value={message} onChange={(e) => setMessage(e.target.value)} />}
+              {(p) => (
+                <textarea {...p} value={message} onChange={(e) => setMessage(e.target.value)} />
+              )}
             </Field>
           </>
         )}
         <div className="form-grid">
           <Field label="Action URL (optional)" error={errors.action_url}>
-            {(p) => <input {...p} value={actionUrl} placeholder="https://…" onChange={(e) => setActionUrl(e.target.value)} />}
+            {(p) => (
+              <input
+                {...p}
+                value={actionUrl}
+                placeholder="https://…"
+                onChange={(e) => setActionUrl(e.target.value)}
+              />
+            )}
           </Field>
           <Field label="Action label (optional)" error={errors.action_label}>
-            {(p) => <input {...p} value={actionLabel} placeholder="Open" onChange={(e) => setActionLabel(e.target.value)} />}
+            {(p) => (
+              <input
+                {...p}
+                value={actionLabel}
+                placeholder="Open"
+                onChange={(e) => setActionLabel(e.target.value)}
+              />
+            )}
           </Field>
         </div>
         <fieldset>
@@ -347,7 +446,12 @@ export function BroadcastAdmin() {
               ] as const
             ).map(([value, label]) => (
               <label key={value} className="inline">
-                <input type="radio" name="audience" checked={mode === value} onChange={() => setMode(value)} />
+                <input
+                  type="radio"
+                  name="audience"
+                  checked={mode === value}
+                  onChange={() => setMode(value)}
+                />
                 {label}
               </label>
             ))}
@@ -356,7 +460,11 @@ export function BroadcastAdmin() {
             <div className="checks" role="group" aria-label="Roles">
               {ROLES.map((role) => (
                 <label key={role} className="inline">
-                  <input type="checkbox" checked={roles.includes(role)} onChange={() => setRoles(toggled(roles, role, ROLES))} />
+                  <input
+                    type="checkbox"
+                    checked={roles.includes(role)}
+                    onChange={() => setRoles(toggled(roles, role, ROLES))}
+                  />
                   {role}
                 </label>
               ))}

@@ -4,18 +4,23 @@ import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { KINDS, kindInfo, toConfig, toValues, type Kind } from "./channelKinds";
-import { Dialog, Field, fieldErrorsOf, formatDate, QueryStatus, unplacedError } from "./common";
+import { Dialog } from "../components/Dialog";
+import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { adminKeys } from "./keys";
 
 type Channel = Schemas["ChannelOut"];
 type TestResult = Schemas["ChannelTestResult"];
-const KEY = ["admin-channels"];
 
 function ChannelForm({ channel, onDone }: { channel: Channel | null; onDone: () => void }) {
   const queryClient = useQueryClient();
   const [kind, setKind] = useState<Kind>((channel?.type as Kind) ?? "webhook");
   const [name, setName] = useState(channel?.name ?? "");
   const [active, setActive] = useState(channel?.is_active ?? true);
-  const [values, setValues] = useState<Record<string, string>>(() => toValues(kind, channel?.config ?? {}));
+  const [values, setValues] = useState<Record<string, string>>(() =>
+    toValues(kind, channel?.config ?? {}),
+  );
   const save = useMutation({
     mutationFn: () =>
       channel
@@ -25,9 +30,13 @@ function ChannelForm({ channel, onDone }: { channel: Channel | null; onDone: () 
               body: { name, is_active: active, config: toConfig(kind, values, channel.config) },
             }),
           )
-        : unwrap(api.POST("/api/notifications/channels", { body: { name, type: kind, is_active: active, config: toConfig(kind, values) } })),
+        : unwrap(
+            api.POST("/api/notifications/channels", {
+              body: { name, type: kind, is_active: active, config: toConfig(kind, values) },
+            }),
+          ),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: KEY });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.channels });
       onDone();
     },
   });
@@ -42,7 +51,11 @@ function ChannelForm({ channel, onDone }: { channel: Channel | null; onDone: () 
   return (
     <form onSubmit={submit} noValidate className="stack" aria-label="Channel settings">
       <div className="form-grid">
-        <Field label="Name" error={errors.name} hint="Referenced by notifications, broadcasts and subscriptions.">
+        <Field
+          label="Name"
+          error={errors.name}
+          hint="Referenced by notifications, broadcasts and subscriptions."
+        >
           {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}
         </Field>
         <Field label="Kind" error={errors.type}>
@@ -78,10 +91,19 @@ function ChannelForm({ channel, onDone }: { channel: Channel | null; onDone: () 
                   : "Write-only: never shown again."
                 : field.hint;
             return (
-              <Field key={field.key} label={field.label} error={errors[`config.${field.key}`]} hint={hint}>
+              <Field
+                key={field.key}
+                label={field.label}
+                error={errors[`config.${field.key}`]}
+                hint={hint}
+              >
                 {(p) =>
                   field.input === "select" ? (
-                    <select {...p} value={values[field.key] || field.options![0]} onChange={(e) => setValues({ ...values, [field.key]: e.target.value })}>
+                    <select
+                      {...p}
+                      value={values[field.key] || field.options![0]}
+                      onChange={(e) => setValues({ ...values, [field.key]: e.target.value })}
+                    >
                       {field.options!.map((o) => (
                         <option key={o}>{o}</option>
                       ))}
@@ -92,7 +114,9 @@ function ChannelForm({ channel, onDone }: { channel: Channel | null; onDone: () 
                       type={field.input === "secret" ? "password" : "text"}
                       inputMode={field.input === "number" ? "decimal" : undefined}
                       autoComplete={field.input === "secret" ? "new-password" : "off"}
-                      placeholder={field.input === "secret" && isSet ? "•••••• (set)" : field.placeholder}
+                      placeholder={
+                        field.input === "secret" && isSet ? "•••••• (set)" : field.placeholder
+                      }
                       value={values[field.key] ?? ""}
                       onChange={(e) => setValues({ ...values, [field.key]: e.target.value })}
                     />
@@ -138,24 +162,44 @@ function TestOutcome({ result }: { result: TestResult | { error: string } }) {
 
 export function ChannelsAdmin() {
   const queryClient = useQueryClient();
-  const list = useQuery({ queryKey: KEY, queryFn: () => unwrap(api.GET("/api/notifications/channels")) });
+  const list = useQuery({
+    queryKey: adminKeys.channels,
+    queryFn: () => unwrap(api.GET("/api/notifications/channels")),
+  });
   const [editing, setEditing] = useState<Channel | "new" | null>(null);
   const [results, setResults] = useState<Record<number, TestResult | { error: string }>>({});
-  const refresh = () => void queryClient.invalidateQueries({ queryKey: KEY });
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: adminKeys.channels });
   const test = useMutation({
     mutationFn: (id: number) =>
-      unwrap(api.POST("/api/notifications/channels/{channel_id}/test", { params: { path: { channel_id: id } } })),
-    onMutate: (id) => setResults((r) => Object.fromEntries(Object.entries(r).filter(([key]) => Number(key) !== id))),
+      unwrap(
+        api.POST("/api/notifications/channels/{channel_id}/test", {
+          params: { path: { channel_id: id } },
+        }),
+      ),
+    onMutate: (id) =>
+      setResults((r) =>
+        Object.fromEntries(Object.entries(r).filter(([key]) => Number(key) !== id)),
+      ),
     onSuccess: (result, id) => setResults((r) => ({ ...r, [id]: result })),
     onError: (error, id) => setResults((r) => ({ ...r, [id]: { error: errorMessage(error) } })),
   });
   const toggle = useMutation({
     mutationFn: (c: Channel) =>
-      unwrap(api.PATCH("/api/notifications/channels/{channel_id}", { params: { path: { channel_id: c.id } }, body: { is_active: !c.is_active } })),
+      unwrap(
+        api.PATCH("/api/notifications/channels/{channel_id}", {
+          params: { path: { channel_id: c.id } },
+          body: { is_active: !c.is_active },
+        }),
+      ),
     onSuccess: refresh,
   });
   const remove = useMutation({
-    mutationFn: (id: number) => unwrap(api.DELETE("/api/notifications/channels/{channel_id}", { params: { path: { channel_id: id } } })),
+    mutationFn: (id: number) =>
+      unwrap(
+        api.DELETE("/api/notifications/channels/{channel_id}", {
+          params: { path: { channel_id: id } },
+        }),
+      ),
     onSuccess: refresh,
   });
   const failure = toggle.error ?? remove.error;
@@ -168,8 +212,8 @@ export function ChannelsAdmin() {
         </button>
       </div>
       <p className="muted">
-        E-mail and web push follow each user's preferences; webhook and Apprise channels are reached when a
-        notification, broadcast or subscription names them.
+        E-mail and web push follow each user's preferences; webhook and Apprise channels are reached
+        when a notification, broadcast or subscription names them.
       </p>
       <QueryStatus isPending={list.isPending} error={list.error} label="channels" />
       {failure && (
@@ -219,7 +263,9 @@ export function ChannelsAdmin() {
                     )}
                   </td>
                   <td>
-                    <span className={`badge ${c.is_active ? "success" : ""}`}>{c.is_active ? "enabled" : "disabled"}</span>
+                    <span className={`badge ${c.is_active ? "success" : ""}`}>
+                      {c.is_active ? "enabled" : "disabled"}
+                    </span>
                   </td>
                   <td>{formatDate(c.updated_at)}</td>
                   <td className="row-actions">
@@ -232,10 +278,20 @@ export function ChannelsAdmin() {
                     >
                       {test.isPending && test.variables === c.id ? "Sending…" : "Send test"}
                     </button>
-                    <button type="button" className="small" aria-label={`Edit ${c.name}`} onClick={() => setEditing(c)}>
+                    <button
+                      type="button"
+                      className="small"
+                      aria-label={`Edit ${c.name}`}
+                      onClick={() => setEditing(c)}
+                    >
                       Edit
                     </button>
-                    <button type="button" className="small" aria-label={`${c.is_active ? "Disable" : "Enable"} ${c.name}`} onClick={() => toggle.mutate(c)}>
+                    <button
+                      type="button"
+                      className="small"
+                      aria-label={`${c.is_active ? "Disable" : "Enable"} ${c.name}`}
+                      onClick={() => toggle.mutate(c)}
+                    >
                       {c.is_active ? "Disable" : "Enable"}
                     </button>
                     <button
@@ -255,9 +311,17 @@ export function ChannelsAdmin() {
           </table>
         </div>
       )}
-      <Dialog title={editing === "new" ? "Add a channel" : `Edit ${editing?.name ?? ""}`} open={editing !== null} onClose={() => setEditing(null)}>
+      <Dialog
+        title={editing === "new" ? "Add a channel" : `Edit ${editing?.name ?? ""}`}
+        open={editing !== null}
+        onClose={() => setEditing(null)}
+      >
         {editing !== null && (
-          <ChannelForm key={editing === "new" ? "new" : editing.id} channel={editing === "new" ? null : editing} onDone={() => setEditing(null)} />
+          <ChannelForm
+            key={editing === "new" ? "new" : editing.id}
+            channel={editing === "new" ? null : editing}
+            onDone={() => setEditing(null)}
+          />
         )}
       </Dialog>
     </section>

@@ -3,7 +3,9 @@ import { Fragment, useState } from "react";
 import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
-import { formatDate, QueryStatus } from "./common";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { adminKeys } from "./keys";
 
 type Delivery = Schemas["DeliveryOut"];
 const STATUSES = ["dead", "retrying", "pending", "running", "succeeded", "cancelled"] as const;
@@ -27,7 +29,9 @@ function Attempts({ delivery }: { delivery: Delivery }) {
           <li key={i} className={ok ? "ok" : "failed"}>
             <strong>#{i + 1}</strong> {formatDate(String(attempt.at ?? attempt.started_at ?? ""))} —{" "}
             {String(attempt.outcome ?? (ok ? "ok" : "failed"))}
-            {attempt.duration_ms !== undefined && <small> · {String(attempt.duration_ms)} ms</small>}
+            {attempt.duration_ms !== undefined && (
+              <small> · {String(attempt.duration_ms)} ms</small>
+            )}
             {Boolean(attempt.error) && <div className="field-error">{String(attempt.error)}</div>}
           </li>
         );
@@ -39,15 +43,21 @@ function Attempts({ delivery }: { delivery: Delivery }) {
 /** Every delivery of one notification, in order, with their attempts. */
 function Timeline({ notificationId }: { notificationId: number }) {
   const timeline = useQuery({
-    queryKey: ["delivery-timeline", notificationId],
+    queryKey: adminKeys.deliveryTimeline(notificationId),
     queryFn: () =>
-      unwrap(api.GET("/api/notifications/{notification_id}/deliveries", { params: { path: { notification_id: notificationId } } })),
+      unwrap(
+        api.GET("/api/notifications/{notification_id}/deliveries", {
+          params: { path: { notification_id: notificationId } },
+        }),
+      ),
   });
   return (
     <section className="card" aria-labelledby="timeline-title">
       <h2 id="timeline-title">Delivery timeline of notification #{notificationId}</h2>
       <QueryStatus isPending={timeline.isPending} error={timeline.error} label="the timeline" />
-      {timeline.data?.length === 0 && <p className="empty">This notification had no external delivery.</p>}
+      {timeline.data?.length === 0 && (
+        <p className="empty">This notification had no external delivery.</p>
+      )}
       {timeline.data?.map((d) => (
         <div key={d.id} className="stack timeline-item">
           <p>
@@ -55,8 +65,8 @@ function Timeline({ notificationId }: { notificationId: number }) {
               {d.channel_type}
               {d.channel_id ? ` #${d.channel_id}` : ""}
             </strong>{" "}
-            <span className={`badge ${statusBadge(d.status)}`}>{d.status}</span> · created {formatDate(d.created_at)} · attempts{" "}
-            {d.attempts}/{d.max_attempts}
+            <span className={`badge ${statusBadge(d.status)}`}>{d.status}</span> · created{" "}
+            {formatDate(d.created_at)} · attempts {d.attempts}/{d.max_attempts}
             {d.completed_at && <> · finished {formatDate(d.completed_at)}</>}
           </p>
           <Attempts delivery={d} />
@@ -73,9 +83,8 @@ export function DeliveriesAdmin() {
   const [expanded, setExpanded] = useState<number | null>(null);
   const [lookup, setLookup] = useState("");
   const [timelineOf, setTimelineOf] = useState<number | null>(null);
-  const key = ["admin-deliveries", status, channelType];
   const list = useInfiniteQuery({
-    queryKey: key,
+    queryKey: adminKeys.deliveryList(status, channelType),
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) =>
       unwrap(
@@ -93,8 +102,13 @@ export function DeliveriesAdmin() {
     getNextPageParam: (last) => last.next_cursor,
   });
   const retry = useMutation({
-    mutationFn: (id: number) => unwrap(api.POST("/api/notifications/deliveries/{delivery_id}/retry", { params: { path: { delivery_id: id } } })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["admin-deliveries"] }),
+    mutationFn: (id: number) =>
+      unwrap(
+        api.POST("/api/notifications/deliveries/{delivery_id}/retry", {
+          params: { path: { delivery_id: id } },
+        }),
+      ),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: adminKeys.deliveries }),
   });
   const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   const showTimeline = (event: FormEvent) => {
@@ -131,7 +145,12 @@ export function DeliveriesAdmin() {
         <form onSubmit={showTimeline} className="toolbar lookup">
           <label>
             Notification id
-            <input inputMode="numeric" value={lookup} onChange={(e) => setLookup(e.target.value)} placeholder="e.g. 42" />
+            <input
+              inputMode="numeric"
+              value={lookup}
+              onChange={(e) => setLookup(e.target.value)}
+              placeholder="e.g. 42"
+            />
           </label>
           <button type="submit" disabled={!/^\d+$/.test(lookup)}>
             Show timeline
@@ -146,7 +165,11 @@ export function DeliveriesAdmin() {
         </p>
       )}
       {list.data && rows.length === 0 && (
-        <p className="empty">{status === "dead" ? "No dead letters — every delivery got through or is still trying." : "No delivery matches."}</p>
+        <p className="empty">
+          {status === "dead"
+            ? "No dead letters — every delivery got through or is still trying."
+            : "No delivery matches."}
+        </p>
       )}
       {rows.length > 0 && (
         <div className="table-wrap">
@@ -176,7 +199,11 @@ export function DeliveriesAdmin() {
                     </td>
                     <td>
                       {d.notification_id ? (
-                        <button type="button" className="small ghost" onClick={() => setTimelineOf(d.notification_id!)}>
+                        <button
+                          type="button"
+                          className="small ghost"
+                          onClick={() => setTimelineOf(d.notification_id!)}
+                        >
                           #{d.notification_id} timeline
                         </button>
                       ) : (
@@ -189,7 +216,13 @@ export function DeliveriesAdmin() {
                     <td>
                       {d.attempts}/{d.max_attempts}
                     </td>
-                    <td className="error-cell">{d.last_error ? <small className="field-error">{d.last_error}</small> : <span className="muted">—</span>}</td>
+                    <td className="error-cell">
+                      {d.last_error ? (
+                        <small className="field-error">{d.last_error}</small>
+                      ) : (
+                        <span className="muted">—</span>
+                      )}
+                    </td>
                     <td>{formatDate(d.completed_at ?? d.run_at)}</td>
                     <td className="row-actions">
                       <button
@@ -229,7 +262,11 @@ export function DeliveriesAdmin() {
       )}
       {list.hasNextPage && (
         <div className="pager">
-          <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+          <button
+            type="button"
+            onClick={() => void list.fetchNextPage()}
+            disabled={list.isFetchingNextPage}
+          >
             {list.isFetchingNextPage ? "Loading…" : "Older deliveries"}
           </button>
         </div>

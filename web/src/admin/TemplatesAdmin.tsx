@@ -3,11 +3,15 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { ApiError, api, errorMessage, unwrap, type Schemas } from "../api/client";
-import { Field, fieldErrorsOf, formatDate, NOTIFICATION_TYPES, PRIORITIES, QueryStatus, unplacedError, useDebounced } from "./common";
+import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
+import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { useDebounced } from "../components/useDebounced";
+import { adminKeys } from "./keys";
 
 type Template = Schemas["wakedock__notifications__templates__schemas__TemplateOut"];
 type Body = Schemas["TemplateIn"];
-const KEY = ["admin-templates"];
 
 const PARTS = [
   ["title_template", "Title", "input"],
@@ -51,7 +55,8 @@ function toBody(d: Draft): Body {
     description: d.description || null,
     type: d.type as Body["type"],
     priority: d.priority as Body["priority"],
-    default_ttl_seconds: (ttl === "" ? null : /^\d+$/.test(ttl) ? Number(ttl) : ttl) as number | null,
+    default_ttl_seconds: (ttl === "" ? null : /^\d+$/.test(ttl) ? Number(ttl) : ttl) as
+      number | null,
     title_template: d.parts.title_template,
     message_template: d.parts.message_template,
     action_url_template: d.parts.action_url_template || null,
@@ -60,7 +65,8 @@ function toBody(d: Draft): Body {
   };
 }
 
-/** Renders the template as edited (saved or not) with the sample variables, as you type (debounced). */
+/** Renders the template as edited (saved or not) with the sample variables, as you type
+ *  (debounced). */
 function Preview({ draft, variables }: { draft: Draft; variables: string }) {
   const settled = useDebounced(variables, 300);
   const { name: _name, description: _description, ...template } = toBody(useDebounced(draft, 300));
@@ -68,13 +74,14 @@ function Preview({ draft, variables }: { draft: Draft; variables: string }) {
   let jsonError: string | null = null;
   try {
     const value: unknown = JSON.parse(settled || "{}");
-    if (value && typeof value === "object" && !Array.isArray(value)) parsed = value as Record<string, unknown>;
-    else jsonError = "Sample variables must be a JSON object, like {\"service\": \"web\"}.";
+    if (value && typeof value === "object" && !Array.isArray(value))
+      parsed = value as Record<string, unknown>;
+    else jsonError = 'Sample variables must be a JSON object, like {"service": "web"}.';
   } catch (error) {
     jsonError = `Sample variables are not valid JSON: ${errorMessage(error)}`;
   }
   const preview = useQuery({
-    queryKey: ["template-preview", template, parsed],
+    queryKey: adminKeys.templatePreview(template, parsed),
     enabled: parsed !== null && template.title_template.trim() !== "",
     retry: false,
     staleTime: 0,
@@ -134,7 +141,8 @@ function Preview({ draft, variables }: { draft: Draft; variables: string }) {
           )}
           <dt>Type / priority</dt>
           <dd>
-            <span className="badge">{preview.data.type}</span> <span className="badge">{preview.data.priority}</span>
+            <span className="badge">{preview.data.type}</span>{" "}
+            <span className="badge">{preview.data.priority}</span>
           </dd>
         </dl>
       )}
@@ -162,26 +170,44 @@ function Editor({
   const save = useMutation({
     mutationFn: () =>
       template
-        ? unwrap(api.PUT("/api/notifications/templates/{name}", { params: { path: { name: template.name } }, body: toBody(draft) }))
+        ? unwrap(
+            api.PUT("/api/notifications/templates/{name}", {
+              params: { path: { name: template.name } },
+              body: toBody(draft),
+            }),
+          )
         : unwrap(api.POST("/api/notifications/templates", { body: toBody(draft) })),
     onSuccess: (saved) => {
       setTemplate(saved);
       setDraft(toDraft(saved));
-      void queryClient.invalidateQueries({ queryKey: KEY });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.templates });
       onSaved(saved);
     },
   });
   const remove = useMutation({
-    mutationFn: () => unwrap(api.DELETE("/api/notifications/templates/{name}", { params: { path: { name: template!.name } } })),
+    mutationFn: () =>
+      unwrap(
+        api.DELETE("/api/notifications/templates/{name}", {
+          params: { path: { name: template!.name } },
+        }),
+      ),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: KEY });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.templates });
       onDeleted();
     },
   });
   const errors = fieldErrorsOf(save.error);
-  const known = ["name", "description", "type", "priority", "default_ttl_seconds", ...PARTS.map((p) => p[0])];
+  const known = [
+    "name",
+    "description",
+    "type",
+    "priority",
+    "default_ttl_seconds",
+    ...PARTS.map((p) => p[0]),
+  ];
   const other = unplacedError(save.error, known);
-  const setPart = (part: Part, value: string) => setDraft((d) => ({ ...d, parts: { ...d.parts, [part]: value } }));
+  const setPart = (part: Part, value: string) =>
+    setDraft((d) => ({ ...d, parts: { ...d.parts, [part]: value } }));
   const submit = (event: FormEvent) => {
     event.preventDefault();
     save.mutate();
@@ -190,12 +216,27 @@ function Editor({
     <div className="split">
       <form className="card stack" onSubmit={submit} noValidate aria-label="Template editor">
         <div className="form-grid">
-          <Field label="Name" error={errors.name} hint={template ? "The name cannot change." : "Letters, digits, . _ -"}>
-            {(p) => <input {...p} value={draft.name} disabled={template !== null} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />}
+          <Field
+            label="Name"
+            error={errors.name}
+            hint={template ? "The name cannot change." : "Letters, digits, . _ -"}
+          >
+            {(p) => (
+              <input
+                {...p}
+                value={draft.name}
+                disabled={template !== null}
+                onChange={(e) => setDraft({ ...draft, name: e.target.value })}
+              />
+            )}
           </Field>
           <Field label="Type" error={errors.type}>
             {(p) => (
-              <select {...p} value={draft.type} onChange={(e) => setDraft({ ...draft, type: e.target.value })}>
+              <select
+                {...p}
+                value={draft.type}
+                onChange={(e) => setDraft({ ...draft, type: e.target.value })}
+              >
                 {NOTIFICATION_TYPES.map((t) => (
                   <option key={t}>{t}</option>
                 ))}
@@ -204,7 +245,11 @@ function Editor({
           </Field>
           <Field label="Priority" error={errors.priority}>
             {(p) => (
-              <select {...p} value={draft.priority} onChange={(e) => setDraft({ ...draft, priority: e.target.value })}>
+              <select
+                {...p}
+                value={draft.priority}
+                onChange={(e) => setDraft({ ...draft, priority: e.target.value })}
+              >
                 {PRIORITIES.map((t) => (
                   <option key={t}>{t}</option>
                 ))}
@@ -212,25 +257,51 @@ function Editor({
             )}
           </Field>
           <Field label="Default time to live (seconds)" error={errors.default_ttl_seconds}>
-            {(p) => <input {...p} inputMode="numeric" value={draft.ttl} placeholder="Never expires" onChange={(e) => setDraft({ ...draft, ttl: e.target.value })} />}
+            {(p) => (
+              <input
+                {...p}
+                inputMode="numeric"
+                value={draft.ttl}
+                placeholder="Never expires"
+                onChange={(e) => setDraft({ ...draft, ttl: e.target.value })}
+              />
+            )}
           </Field>
         </div>
         <Field label="Description" error={errors.description}>
-          {(p) => <input {...p} value={draft.description} onChange={(e) => setDraft({ ...draft, description: e.target.value })} />}
+          {(p) => (
+            <input
+              {...p}
+              value={draft.description}
+              onChange={(e) => setDraft({ ...draft, description: e.target.value })}
+            />
+          )}
         </Field>
         {PARTS.map(([part, label, kind]) => (
           <Field key={part} label={`${label} template`} error={errors[part]}>
             {(p) =>
               kind === "textarea" ? (
-                <textarea {...p} spellCheck={false} value={draft.parts[part]} onChange={(e) => setPart(part, e.target.value)} />
+                <textarea
+                  {...p}
+                  spellCheck={false}
+                  value={draft.parts[part]}
+                  onChange={(e) => setPart(part, e.target.value)}
+                />
               ) : (
-                <input {...p} spellCheck={false} className="mono" value={draft.parts[part]} onChange={(e) => setPart(part, e.target.value)} />
+                <input
+                  {...p}
+                  spellCheck={false}
+                  className="mono"
+                  value={draft.parts[part]}
+                  onChange={(e) => setPart(part, e.target.value)}
+                />
               )
             }
           </Field>
         ))}
         <small className="muted">
-          Jinja2: <code>{"{{ service }}"}</code>, <code>{"{% if version is defined %}…{% endif %}"}</code>. A missing variable is an error.
+          Jinja2: <code>{"{{ service }}"}</code>,{" "}
+          <code>{"{% if version is defined %}…{% endif %}"}</code>. A missing variable is an error.
         </small>
         {other && (
           <p className="form-error" role="alert">
@@ -243,7 +314,11 @@ function Editor({
           </p>
         )}
         <div className="form-actions">
-          <button type="submit" className="primary" disabled={save.isPending || (template !== null && !dirty)}>
+          <button
+            type="submit"
+            className="primary"
+            disabled={save.isPending || (template !== null && !dirty)}
+          >
             {save.isPending ? "Saving…" : template ? "Save template" : "Create template"}
           </button>
           {template && (
@@ -263,7 +338,14 @@ function Editor({
       </form>
       <div className="stack">
         <Field label="Sample variables (JSON)" hint="The preview re-renders as you type.">
-          {(p) => <textarea {...p} spellCheck={false} value={variables} onChange={(e) => setVariables(e.target.value)} />}
+          {(p) => (
+            <textarea
+              {...p}
+              spellCheck={false}
+              value={variables}
+              onChange={(e) => setVariables(e.target.value)}
+            />
+          )}
         </Field>
         <Preview draft={draft} variables={variables} />
       </div>
@@ -272,11 +354,15 @@ function Editor({
 }
 
 export function TemplatesAdmin() {
-  const list = useQuery({ queryKey: KEY, queryFn: () => unwrap(api.GET("/api/notifications/templates")) });
+  const list = useQuery({
+    queryKey: adminKeys.templates,
+    queryFn: () => unwrap(api.GET("/api/notifications/templates")),
+  });
   const [selected, setSelected] = useState<string | "new" | null>(null);
   // Sample variables stay while switching between templates and after saving.
   const [variables, setVariables] = useState("{}");
-  const current = selected && selected !== "new" ? (list.data?.find((t) => t.name === selected) ?? null) : null;
+  const current =
+    selected && selected !== "new" ? (list.data?.find((t) => t.name === selected) ?? null) : null;
   return (
     <section className="page">
       <div className="page-header">
@@ -286,7 +372,9 @@ export function TemplatesAdmin() {
         </button>
       </div>
       <QueryStatus isPending={list.isPending} error={list.error} label="templates" />
-      {list.data?.length === 0 && selected === null && <p className="empty">No templates yet. Create one to reuse a message.</p>}
+      {list.data?.length === 0 && selected === null && (
+        <p className="empty">No templates yet. Create one to reuse a message.</p>
+      )}
       {list.data && list.data.length > 0 && (
         <div className="table-wrap">
           <table aria-label="Templates">
@@ -309,11 +397,17 @@ export function TemplatesAdmin() {
                   </td>
                   <td>{t.description ?? <span className="muted">—</span>}</td>
                   <td>
-                    <span className="badge">{t.type}</span> <span className="badge">{t.priority}</span>
+                    <span className="badge">{t.type}</span>{" "}
+                    <span className="badge">{t.priority}</span>
                   </td>
                   <td>{formatDate(t.updated_at)}</td>
                   <td>
-                    <button type="button" className="small" aria-label={`Edit template ${t.name}`} onClick={() => setSelected(t.name)}>
+                    <button
+                      type="button"
+                      className="small"
+                      aria-label={`Edit template ${t.name}`}
+                      onClick={() => setSelected(t.name)}
+                    >
                       Edit
                     </button>
                   </td>

@@ -4,40 +4,63 @@ import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
-import { TimeZonePicker } from "../preferences/TimeZonePicker";
-import { browserTimeZone } from "../preferences/prefs";
-import { Dialog, Field, fieldErrorsOf, formatDate, QueryStatus, ROLES, toggled, unplacedError } from "./common";
+import { TimeZonePicker } from "../components/TimeZonePicker";
+import { browserTimeZone } from "../components/timeZones";
+import { ROLES } from "../api/enums";
+import { Dialog } from "../components/Dialog";
+import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { toggled } from "../components/lists";
+import { adminKeys } from "./keys";
 
 type User = Schemas["UserOut"];
 type Role = (typeof ROLES)[number];
-export const USERS_KEY = ["admin-users"];
 const PAGE = 50;
 
 /** Every user, page by page (the API pages by id; search filters what is loaded). */
 export function useUsers(enabled = true) {
   return useInfiniteQuery({
-    queryKey: USERS_KEY,
+    queryKey: adminKeys.users,
     enabled,
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) =>
-      unwrap(api.GET("/api/users", { params: { query: { limit: PAGE, cursor: pageParam ?? undefined } } })),
+      unwrap(
+        api.GET("/api/users", {
+          params: { query: { limit: PAGE, cursor: pageParam ?? undefined } },
+        }),
+      ),
     getNextPageParam: (last) => last.next_cursor,
   });
 }
 
-function RolesChoice({ value, onChange, error }: { value: string[]; onChange: (v: string[]) => void; error?: string }) {
+function RolesChoice({
+  value,
+  onChange,
+  error,
+}: {
+  value: string[];
+  onChange: (v: string[]) => void;
+  error?: string;
+}) {
   return (
     <fieldset>
       <legend>Roles</legend>
       <div className="checks">
         {ROLES.map((role) => (
           <label key={role} className="inline">
-            <input type="checkbox" checked={value.includes(role)} onChange={() => onChange(toggled(value, role, ROLES))} />
+            <input
+              type="checkbox"
+              checked={value.includes(role)}
+              onChange={() => onChange(toggled(value, role, ROLES))}
+            />
             {role}
           </label>
         ))}
       </div>
-      <small className="muted">user: read and dashboards · operator: + send and audit · admin: everything</small>
+      <small className="muted">
+        user: read and dashboards · operator: + send and audit · admin: everything
+      </small>
       {error && (
         <p className="field-error" role="alert">
           {error}
@@ -49,12 +72,18 @@ function RolesChoice({ value, onChange, error }: { value: string[]; onChange: (v
 
 function CreateUser({ onDone }: { onDone: () => void }) {
   const queryClient = useQueryClient();
-  const [form, setForm] = useState({ username: "", email: "", password: "", roles: ["user"], timezone: browserTimeZone() });
+  const [form, setForm] = useState({
+    username: "",
+    email: "",
+    password: "",
+    roles: ["user"],
+    timezone: browserTimeZone(),
+  });
   const create = useMutation({
     mutationFn: () =>
       unwrap(api.POST("/api/users", { body: { ...form, roles: form.roles as Role[] } })),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: USERS_KEY });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.users });
       onDone();
     },
   });
@@ -69,21 +98,51 @@ function CreateUser({ onDone }: { onDone: () => void }) {
     <form onSubmit={submit} noValidate className="stack">
       <div className="form-grid">
         <Field label="Username" error={errors.username}>
-          {(p) => <input {...p} autoComplete="off" value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} />}
+          {(p) => (
+            <input
+              {...p}
+              autoComplete="off"
+              value={form.username}
+              onChange={(e) => setForm({ ...form, username: e.target.value })}
+            />
+          )}
         </Field>
         <Field label="E-mail" error={errors.email}>
-          {(p) => <input {...p} type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} />}
+          {(p) => (
+            <input
+              {...p}
+              type="email"
+              value={form.email}
+              onChange={(e) => setForm({ ...form, email: e.target.value })}
+            />
+          )}
         </Field>
         <Field label="Password" error={errors.password}>
           {(p) => (
-            <input {...p} type="password" autoComplete="new-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
+            <input
+              {...p}
+              type="password"
+              autoComplete="new-password"
+              value={form.password}
+              onChange={(e) => setForm({ ...form, password: e.target.value })}
+            />
           )}
         </Field>
         <Field label="Time zone" error={errors.timezone}>
-          {(p) => <TimeZonePicker inputProps={p} value={form.timezone} onChange={(timezone) => setForm({ ...form, timezone })} />}
+          {(p) => (
+            <TimeZonePicker
+              inputProps={p}
+              value={form.timezone}
+              onChange={(timezone) => setForm({ ...form, timezone })}
+            />
+          )}
         </Field>
       </div>
-      <RolesChoice value={form.roles} onChange={(roles) => setForm({ ...form, roles })} error={errors.roles} />
+      <RolesChoice
+        value={form.roles}
+        onChange={(roles) => setForm({ ...form, roles })}
+        error={errors.roles}
+      />
       {other && (
         <p className="form-error" role="alert">
           {other}
@@ -113,7 +172,7 @@ function EditUser({ user, onDone }: { user: User; onDone: () => void }) {
         }),
       ),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: USERS_KEY });
+      void queryClient.invalidateQueries({ queryKey: adminKeys.users });
       onDone();
     },
   });
@@ -131,13 +190,27 @@ function EditUser({ user, onDone }: { user: User; onDone: () => void }) {
     >
       <div className="form-grid">
         <Field label="E-mail" error={errors.email}>
-          {(p) => <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} />}
+          {(p) => (
+            <input {...p} type="email" value={email} onChange={(e) => setEmail(e.target.value)} />
+          )}
         </Field>
         <Field label="Time zone" error={errors.timezone}>
           {(p) => <TimeZonePicker inputProps={p} value={timezone} onChange={setTimezone} />}
         </Field>
-        <Field label="New password" error={errors.password} hint="Leave empty to keep it. Setting one signs the user out everywhere.">
-          {(p) => <input {...p} type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />}
+        <Field
+          label="New password"
+          error={errors.password}
+          hint="Leave empty to keep it. Setting one signs the user out everywhere."
+        >
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="new-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          )}
         </Field>
       </div>
       <RolesChoice value={roles} onChange={setRoles} error={errors.roles} />
@@ -164,13 +237,20 @@ export function UsersAdmin() {
   const [editing, setEditing] = useState<User | null>(null);
   const toggleActive = useMutation({
     mutationFn: (user: User) =>
-      unwrap(api.PATCH("/api/users/{user_id}", { params: { path: { user_id: user.id } }, body: { is_active: !user.is_active } })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: USERS_KEY }),
+      unwrap(
+        api.PATCH("/api/users/{user_id}", {
+          params: { path: { user_id: user.id } },
+          body: { is_active: !user.is_active },
+        }),
+      ),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: adminKeys.users }),
   });
   const all = useMemo(() => users.data?.pages.flatMap((page) => page.items) ?? [], [users.data]);
   const needle = search.trim().toLowerCase();
   const shown = needle
-    ? all.filter((u) => [u.username, u.email, ...u.roles].some((text) => text.toLowerCase().includes(needle)))
+    ? all.filter((u) =>
+        [u.username, u.email, ...u.roles].some((text) => text.toLowerCase().includes(needle)),
+      )
     : all;
 
   return (
@@ -184,10 +264,17 @@ export function UsersAdmin() {
       <div className="toolbar">
         <label className="inline">
           <span className="visually-hidden">Search users</span>
-          <input type="search" placeholder="Search name, e-mail or role" value={search} onChange={(e) => setSearch(e.target.value)} />
+          <input
+            type="search"
+            placeholder="Search name, e-mail or role"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+          />
         </label>
         <span className="muted" role="status">
-          {users.data ? `${shown.length} of ${all.length}${users.hasNextPage ? "+" : ""} users` : ""}
+          {users.data
+            ? `${shown.length} of ${all.length}${users.hasNextPage ? "+" : ""} users`
+            : ""}
         </span>
       </div>
       <QueryStatus isPending={users.isPending} error={users.error} label="users" />
@@ -222,18 +309,28 @@ export function UsersAdmin() {
                   </td>
                   <td>
                     {user.roles.map((role) => (
-                      <span key={role} className={`badge ${role === "admin" ? "urgent" : role === "operator" ? "warning" : "info"}`}>
+                      <span
+                        key={role}
+                        className={`badge ${role === "admin" ? "urgent" : role === "operator" ? "warning" : "info"}`}
+                      >
                         {role}
                       </span>
                     ))}
                   </td>
                   <td>{user.timezone}</td>
                   <td>
-                    <span className={`badge ${user.is_active ? "success" : "error"}`}>{user.is_active ? "active" : "disabled"}</span>
+                    <span className={`badge ${user.is_active ? "success" : "error"}`}>
+                      {user.is_active ? "active" : "disabled"}
+                    </span>
                   </td>
                   <td>{formatDate(user.last_login_at)}</td>
                   <td className="row-actions">
-                    <button type="button" className="small" aria-label={`Edit ${user.username}`} onClick={() => setEditing(user)}>
+                    <button
+                      type="button"
+                      className="small"
+                      aria-label={`Edit ${user.username}`}
+                      onClick={() => setEditing(user)}
+                    >
                       Edit / reset password
                     </button>
                     <button
@@ -255,7 +352,11 @@ export function UsersAdmin() {
       )}
       {users.hasNextPage && (
         <div className="pager">
-          <button type="button" onClick={() => void users.fetchNextPage()} disabled={users.isFetchingNextPage}>
+          <button
+            type="button"
+            onClick={() => void users.fetchNextPage()}
+            disabled={users.isFetchingNextPage}
+          >
             {users.isFetchingNextPage ? "Loading…" : "Load more users"}
           </button>
         </div>
@@ -263,7 +364,11 @@ export function UsersAdmin() {
       <Dialog title="Create a user" open={creating} onClose={() => setCreating(false)}>
         {creating && <CreateUser onDone={() => setCreating(false)} />}
       </Dialog>
-      <Dialog title={editing ? `Edit ${editing.username}` : "Edit user"} open={editing !== null} onClose={() => setEditing(null)}>
+      <Dialog
+        title={editing ? `Edit ${editing.username}` : "Edit user"}
+        open={editing !== null}
+        onClose={() => setEditing(null)}
+      >
         {editing && <EditUser user={editing} onDone={() => setEditing(null)} />}
       </Dialog>
     </section>

@@ -1544,6 +1544,30 @@ export interface components {
             /** Version */
             version: string;
         };
+        /**
+         * Hello
+         * @description The server's first message on every WebSocket and SSE connection.
+         */
+        Hello: {
+            /** Connection Id */
+            connection_id: string;
+            /** Heartbeat Interval */
+            heartbeat_interval: number;
+            /**
+             * Server Time
+             * Format: date-time
+             */
+            server_time: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "hello";
+            /** Unread Count */
+            unread_count: number;
+            /** User Id */
+            user_id: number;
+        };
         /** LayoutCreate */
         LayoutCreate: {
             /**

@@ -4,6 +4,7 @@ import type { ReactNode } from "react";
 
 import { api, ApiError, unwrap, type Schemas } from "../api/client";
 import { onSessionChange, readSession, sessionFromTokens, writeSession } from "../api/session";
+import { authKeys } from "./keys";
 
 export type Me = Schemas["Me"];
 
@@ -32,7 +33,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
 
   const meQuery = useQuery({
-    queryKey: ["me"],
+    queryKey: authKeys.me,
     enabled: loggedIn,
     queryFn: () => unwrap(api.GET("/api/auth/me")),
     retry: (count, error) => !(error instanceof ApiError && error.status === 401) && count < 2,

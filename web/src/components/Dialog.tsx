@@ -12,7 +12,13 @@ interface Props {
   description?: string;
 }
 
-export function Dialog({ title, onClose, children, wide, description }: Props) {
+/** The modal, mounted only while `open` (default true): screens may keep an open flag instead of
+ *  mounting it conditionally; either way focus returns to the opener when it closes. */
+export function Dialog({ open = true, ...props }: Props & { open?: boolean }) {
+  return open ? <ModalDialog {...props} /> : null;
+}
+
+function ModalDialog({ title, onClose, children, wide, description }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const descriptionId = useId();

@@ -18,7 +18,10 @@ function useThemeVersion(): number {
   useEffect(() => {
     const bump = () => setVersion((v) => v + 1);
     const observer = new MutationObserver(bump);
-    observer.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme", "class"] });
+    observer.observe(document.documentElement, {
+      attributes: true,
+      attributeFilter: ["data-theme", "class"],
+    });
     const media = window.matchMedia("(prefers-color-scheme: dark)");
     media.addEventListener("change", bump);
     return () => {
@@ -41,7 +44,14 @@ interface Props {
   showLegend?: boolean;
 }
 
-export function Chart({ aligned, kind = "line", unit = "", time = true, label, showLegend = true }: Props) {
+export function Chart({
+  aligned,
+  kind = "line",
+  unit = "",
+  time = true,
+  label,
+  showLegend = true,
+}: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const theme = useThemeVersion();
@@ -100,7 +110,8 @@ export function Chart({ aligned, kind = "line", unit = "", time = true, label, s
             fill: filled ? withAlpha(colour, kind === "bar" ? 0.75 : 0.2) : undefined,
             paths: bars,
             points: { show: false },
-            value: (_u: uPlot, v: number | null) => (v == null ? "–" : `${formatNumber(v)}${unit ? ` ${unit}` : ""}`),
+            value: (_u: uPlot, v: number | null) =>
+              v == null ? "–" : `${formatNumber(v)}${unit ? ` ${unit}` : ""}`,
           };
         }),
       ],

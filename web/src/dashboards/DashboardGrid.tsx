@@ -2,7 +2,11 @@
 // dragged by their handle, resized from the corner, or moved/resized with the arrow keys.
 import { useMemo } from "react";
 import type { ReactNode } from "react";
-import ReactGridLayout, { noCompactor, useContainerWidth, type Layout as RglLayout } from "react-grid-layout";
+import ReactGridLayout, {
+  noCompactor,
+  useContainerWidth,
+  type Layout as RglLayout,
+} from "react-grid-layout";
 import "react-grid-layout/css/styles.css";
 
 import { MAX_ROWS, positions, toGridItems, type Box, type Limits } from "./layout";
@@ -59,11 +63,22 @@ export function DashboardGrid<W extends GridWidget>({
   );
 
   return (
-    <div ref={containerRef} className={`wd-grid${editing ? " editing" : ""}`} role="region" aria-label={label}>
+    <div
+      ref={containerRef}
+      className={`wd-grid${editing ? " editing" : ""}`}
+      role="region"
+      aria-label={label}
+    >
       {stacked ? (
         <div className="wd-stack">
           {ordered.map((widget) => (
-            <div key={widget.id} className="wd-cell" style={{ minHeight: (arrangement?.get(widget.id) ?? widget.position).h * grid.row_height }}>
+            <div
+              key={widget.id}
+              className="wd-cell"
+              style={{
+                minHeight: (arrangement?.get(widget.id) ?? widget.position).h * grid.row_height,
+              }}
+            >
               {renderWidget(widget)}
             </div>
           ))}

@@ -6,7 +6,8 @@ import type { KeyboardEvent } from "react";
 import { Link } from "react-router-dom";
 
 import { api, errorMessage, unwrap } from "../api/client";
-import { keys, useWidgetTypes, type Layout, type Widget } from "./api";
+import { useWidgetTypes, type Layout, type Widget } from "./api";
+import { dashboardKeys } from "./keys";
 import { DashboardGrid } from "./DashboardGrid";
 import { ConfirmDialog } from "../components/Dialog";
 import { nudge, type Limits } from "./layout";
@@ -50,22 +51,31 @@ export function DashboardScreen({
 
   const limitsByType = useMemo(() => {
     const map = new Map<string, Limits>();
-    for (const type of types.data ?? []) map.set(type.type, { min: type.min_size, max: type.max_size });
+    for (const type of types.data ?? [])
+      map.set(type.type, { min: type.min_size, max: type.max_size });
     return map;
   }, [types.data]);
   const limits = useCallback((type: string) => limitsByType.get(type), [limitsByType]);
 
   const setDefault = useMutation({
     mutationFn: () =>
-      unwrap(api.POST("/api/dashboards/{layout_id}/default", { params: { path: { layout_id: layout.id } } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.all }),
+      unwrap(
+        api.POST("/api/dashboards/{layout_id}/default", {
+          params: { path: { layout_id: layout.id } },
+        }),
+      ),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: dashboardKeys.all }),
   });
   const remove = useMutation({
     mutationFn: (widget: Widget) =>
-      unwrap(api.DELETE("/api/dashboards/widgets/{widget_id}", { params: { path: { widget_id: widget.id } } })),
+      unwrap(
+        api.DELETE("/api/dashboards/widgets/{widget_id}", {
+          params: { path: { widget_id: widget.id } },
+        }),
+      ),
     onSuccess: async (_, widget) => {
-      await queryClient.invalidateQueries({ queryKey: keys.layout(layout.id) });
-      void queryClient.invalidateQueries({ queryKey: keys.list });
+      await queryClient.invalidateQueries({ queryKey: dashboardKeys.layout(layout.id) });
+      void queryClient.invalidateQueries({ queryKey: dashboardKeys.list });
       setAnnouncement(`Removed ${widget.title || widget.type}`);
       setDialog(null);
     },
@@ -76,10 +86,18 @@ export function DashboardScreen({
     if (!step) return;
     event.preventDefault();
     const move = event.shiftKey ? { dw: step.dx, dh: step.dy } : step;
-    const next = nudge(arrangement, widget.id, move, layout.grid.columns, limitsByType.get(widget.type));
+    const next = nudge(
+      arrangement,
+      widget.id,
+      move,
+      layout.grid.columns,
+      limitsByType.get(widget.type),
+    );
     const name = widget.title || widget.type;
     if (!next) {
-      setAnnouncement(event.shiftKey ? `${name} cannot be resized that way` : `${name} cannot move there`);
+      setAnnouncement(
+        event.shiftKey ? `${name} cannot be resized that way` : `${name} cannot move there`,
+      );
       return;
     }
     arrange(next);
@@ -92,7 +110,13 @@ export function DashboardScreen({
   }
 
   const Heading = heading;
-  const busyLabel = { idle: "", pending: "Unsaved changes…", saving: "Saving…", saved: "All changes saved", error: "" }[state];
+  const busyLabel = {
+    idle: "",
+    pending: "Unsaved changes…",
+    saving: "Saving…",
+    saved: "All changes saved",
+    error: "",
+  }[state];
 
   return (
     <section className="wd-dashboard" aria-labelledby="dashboard-title">
@@ -108,7 +132,11 @@ export function DashboardScreen({
             </span>
           ) : (
             editable && (
-              <button type="button" onClick={() => setDefault.mutate()} disabled={setDefault.isPending}>
+              <button
+                type="button"
+                onClick={() => setDefault.mutate()}
+                disabled={setDefault.isPending}
+              >
                 ☆ Make default
               </button>
             )
@@ -161,8 +189,8 @@ export function DashboardScreen({
       )}
       {editing && (
         <p id="wd-move-help" className="muted wd-edit-help">
-          Drag a widget by its ⠿ handle or resize it from its lower-right corner. With the handle focused, the arrow
-          keys move it and Shift+arrows resize it. Changes save automatically.
+          Drag a widget by its ⠿ handle or resize it from its lower-right corner. With the handle
+          focused, the arrow keys move it and Shift+arrows resize it. Changes save automatically.
         </p>
       )}
       <p className="visually-hidden" aria-live="assertive">

@@ -4,9 +4,16 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
-import { applyTemplate, createLayout, keys, useTemplates, type Layout, type Template } from "./api";
+import { applyTemplate, createLayout, useTemplates, type Layout, type Template } from "./api";
+import { dashboardKeys } from "./keys";
 
-export function NewDashboard({ onCreated, autoFocus }: { onCreated: (layout: Layout, blank: boolean) => void; autoFocus?: boolean }) {
+export function NewDashboard({
+  onCreated,
+  autoFocus,
+}: {
+  onCreated: (layout: Layout, blank: boolean) => void;
+  autoFocus?: boolean;
+}) {
   const queryClient = useQueryClient();
   const templates = useTemplates();
   const [name, setName] = useState("");
@@ -15,17 +22,21 @@ export function NewDashboard({ onCreated, autoFocus }: { onCreated: (layout: Lay
   const blank = useMutation({
     mutationFn: () => createLayout(name),
     onSuccess: async (layout) => {
-      await queryClient.invalidateQueries({ queryKey: keys.list });
+      await queryClient.invalidateQueries({ queryKey: dashboardKeys.list });
       onCreated(layout, true);
     },
     onError: (error) =>
-      setNameError(error instanceof ApiError ? (error.fieldErrors().name ?? error.message) : errorMessage(error)),
+      setNameError(
+        error instanceof ApiError
+          ? (error.fieldErrors().name ?? error.message)
+          : errorMessage(error),
+      ),
   });
   const fromTemplate = useMutation({
     mutationFn: (template: Template) => applyTemplate(template.id, name.trim() || template.name),
     onSuccess: async (layout) => {
-      await queryClient.invalidateQueries({ queryKey: keys.list });
-      await queryClient.invalidateQueries({ queryKey: keys.templates });
+      await queryClient.invalidateQueries({ queryKey: dashboardKeys.list });
+      await queryClient.invalidateQueries({ queryKey: dashboardKeys.templates });
       onCreated(layout, false);
     },
   });
@@ -88,7 +99,9 @@ export function NewDashboard({ onCreated, autoFocus }: { onCreated: (layout: Lay
           <li key={template.id} className="card wd-template">
             <div>
               <strong>{template.name}</strong>{" "}
-              <span className="badge">{template.builtin ? "built-in" : template.is_public ? "published" : "yours"}</span>
+              <span className="badge">
+                {template.builtin ? "built-in" : template.is_public ? "published" : "yours"}
+              </span>
             </div>
             <p className="muted">{template.description || "No description."}</p>
             <small className="muted">
@@ -100,7 +113,9 @@ export function NewDashboard({ onCreated, autoFocus }: { onCreated: (layout: Lay
               disabled={fromTemplate.isPending}
               aria-label={`Use template ${template.name}`}
             >
-              {fromTemplate.isPending && fromTemplate.variables?.id === template.id ? "Creating…" : "Use template"}
+              {fromTemplate.isPending && fromTemplate.variables?.id === template.id
+                ? "Creating…"
+                : "Use template"}
             </button>
           </li>
         ))}

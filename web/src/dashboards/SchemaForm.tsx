@@ -14,7 +14,14 @@ interface Props {
   base?: string[];
 }
 
-export function SchemaForm({ fields, values, onChange, errors, prefix = "config", base = [] }: Props) {
+export function SchemaForm({
+  fields,
+  values,
+  onChange,
+  errors,
+  prefix = "config",
+  base = [],
+}: Props) {
   if (fields.length === 0) return <p className="muted">This widget has no settings.</p>;
   return (
     <div className="wd-schema-form">
@@ -90,7 +97,13 @@ function SchemaField({
       return (
         <div className="wd-field">
           <label className="inline" htmlFor={id}>
-            <input id={id} type="checkbox" checked={value === true} onChange={(e) => set(e.target.checked)} {...aria} />
+            <input
+              id={id}
+              type="checkbox"
+              checked={value === true}
+              onChange={(e) => set(e.target.checked)}
+              {...aria}
+            />
             {label}
           </label>
           <Help id={id} field={field} error={error} />
@@ -105,7 +118,9 @@ function SchemaField({
           <select
             id={id}
             value={index < 0 ? "" : String(index)}
-            onChange={(e) => set(e.target.value === "" ? undefined : options[Number(e.target.value)].value)}
+            onChange={(e) =>
+              set(e.target.value === "" ? undefined : options[Number(e.target.value)].value)
+            }
             {...aria}
           >
             {(index < 0 || !field.required) && !options.some((o) => o.value === null) && (
@@ -124,7 +139,11 @@ function SchemaField({
     case "multienum": {
       const chosen = Array.isArray(value) ? value : [];
       return (
-        <fieldset className="wd-field" aria-describedby={describedBy(id, field, error)} aria-invalid={error ? true : undefined}>
+        <fieldset
+          className="wd-field"
+          aria-describedby={describedBy(id, field, error)}
+          aria-invalid={error ? true : undefined}
+        >
           <legend>{label}</legend>
           <div className="wd-checks">
             {(field.options ?? []).map((option) => (
@@ -135,7 +154,9 @@ function SchemaField({
                   onChange={(e) =>
                     set(
                       e.target.checked
-                        ? (field.options ?? []).map((o) => o.value).filter((v) => v === option.value || chosen.includes(v))
+                        ? (field.options ?? [])
+                            .map((o) => o.value)
+                            .filter((v) => v === option.value || chosen.includes(v))
                         : chosen.filter((v) => v !== option.value),
                     )
                   }
@@ -215,11 +236,19 @@ function SchemaField({
       const items = Array.isArray(value) ? (value as Values[]) : [];
       const full = field.maxItems !== undefined && items.length >= field.maxItems;
       return (
-        <fieldset className="wd-field wd-field-wide" aria-describedby={describedBy(id, field, error)}>
+        <fieldset
+          className="wd-field wd-field-wide"
+          aria-describedby={describedBy(id, field, error)}
+        >
           <legend>{label}</legend>
           {items.length === 0 && <p className="muted">None yet.</p>}
           {items.map((item, index) => (
-            <div key={index} className="wd-list-item" role="group" aria-label={`${field.label} ${index + 1}`}>
+            <div
+              key={index}
+              className="wd-list-item"
+              role="group"
+              aria-label={`${field.label} ${index + 1}`}
+            >
               <SchemaForm
                 fields={field.fields ?? []}
                 values={item ?? {}}
@@ -238,7 +267,12 @@ function SchemaField({
               </button>
             </div>
           ))}
-          <button type="button" className="small" disabled={full} onClick={() => set([...items, {}])}>
+          <button
+            type="button"
+            className="small"
+            disabled={full}
+            onClick={() => set([...items, {}])}
+          >
             Add {field.label.toLowerCase().replace(/s$/, "")}
           </button>
           <Help id={id} field={field} error={error} />

@@ -3,7 +3,8 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { api, errorMessage, unwrap } from "../api/client";
-import { keys, type Layout } from "./api";
+import { type Layout } from "./api";
+import { dashboardKeys } from "./keys";
 import { Dialog } from "../components/Dialog";
 
 export function sharedUrl(token: string): string {
@@ -15,12 +16,16 @@ export function ShareDialog({ layout, onClose }: { layout: Layout; onClose: () =
   const [url, setUrl] = useState<string | null>(null);
   const [copied, setCopied] = useState<string | null>(null);
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: keys.layout(layout.id) });
-    void queryClient.invalidateQueries({ queryKey: keys.list });
+    void queryClient.invalidateQueries({ queryKey: dashboardKeys.layout(layout.id) });
+    void queryClient.invalidateQueries({ queryKey: dashboardKeys.list });
   };
   const create = useMutation({
     mutationFn: () =>
-      unwrap(api.POST("/api/dashboards/{layout_id}/share", { params: { path: { layout_id: layout.id } } })),
+      unwrap(
+        api.POST("/api/dashboards/{layout_id}/share", {
+          params: { path: { layout_id: layout.id } },
+        }),
+      ),
     onSuccess: (share) => {
       setUrl(sharedUrl(share.token));
       setCopied(null);
@@ -29,7 +34,11 @@ export function ShareDialog({ layout, onClose }: { layout: Layout; onClose: () =
   });
   const revoke = useMutation({
     mutationFn: () =>
-      unwrap(api.DELETE("/api/dashboards/{layout_id}/share", { params: { path: { layout_id: layout.id } } })),
+      unwrap(
+        api.DELETE("/api/dashboards/{layout_id}/share", {
+          params: { path: { layout_id: layout.id } },
+        }),
+      ),
     onSuccess: () => {
       setUrl(null);
       refresh();
@@ -70,8 +79,9 @@ export function ShareDialog({ layout, onClose }: { layout: Layout; onClose: () =
         </div>
       ) : layout.shared ? (
         <p>
-          Shared since {layout.shared_at ? new Date(layout.shared_at).toLocaleString() : "earlier"}. The link was
-          shown when it was created; create a new one to see a link again (the old one stops working).
+          Shared since {layout.shared_at ? new Date(layout.shared_at).toLocaleString() : "earlier"}.
+          The link was shown when it was created; create a new one to see a link again (the old one
+          stops working).
         </p>
       ) : (
         <p>This dashboard is not shared.</p>
@@ -95,7 +105,12 @@ export function ShareDialog({ layout, onClose }: { layout: Layout; onClose: () =
           {create.isPending ? "Creating…" : shared ? "Create a new link" : "Create share link"}
         </button>
         {shared && (
-          <button type="button" className="danger" onClick={() => revoke.mutate()} disabled={revoke.isPending}>
+          <button
+            type="button"
+            className="danger"
+            onClick={() => revoke.mutate()}
+            disabled={revoke.isPending}
+          >
             {revoke.isPending ? "Revoking…" : "Revoke link"}
           </button>
         )}

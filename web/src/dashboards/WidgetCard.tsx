@@ -34,7 +34,12 @@ export function WidgetCard({ widget, result, loading, error, fetching, shared, e
   const title = widget.title || widget.type;
   const headingId = `widget-${widget.id}-title`;
   return (
-    <article className="wd-widget" aria-labelledby={headingId} data-type={widget.type} aria-busy={loading || undefined}>
+    <article
+      className="wd-widget"
+      aria-labelledby={headingId}
+      data-type={widget.type}
+      aria-busy={loading || undefined}
+    >
       <header className="wd-widget-header">
         {edit && (
           <button
@@ -51,16 +56,32 @@ export function WidgetCard({ widget, result, loading, error, fetching, shared, e
         <h3 id={headingId} className="wd-widget-title">
           {title}
         </h3>
-        {fetching && !loading && <span className="wd-refreshing" aria-hidden="true" title="Refreshing" />}
+        {fetching && !loading && (
+          <span className="wd-refreshing" aria-hidden="true" title="Refreshing" />
+        )}
         {result?.status === "ok" && result.cached && result.fetched_at && (
-          <span className="visually-hidden">Updated {new Date(result.fetched_at).toLocaleTimeString()}</span>
+          <span className="visually-hidden">
+            Updated {new Date(result.fetched_at).toLocaleTimeString()}
+          </span>
         )}
         {edit && (
           <span className="wd-widget-tools">
-            <button type="button" className="ghost small" onClick={edit.onEdit} aria-label={`Edit ${title}`} title="Edit">
+            <button
+              type="button"
+              className="ghost small"
+              onClick={edit.onEdit}
+              aria-label={`Edit ${title}`}
+              title="Edit"
+            >
               <span aria-hidden="true">✎</span>
             </button>
-            <button type="button" className="ghost small danger" onClick={edit.onRemove} aria-label={`Remove ${title}`} title="Remove">
+            <button
+              type="button"
+              className="ghost small danger"
+              onClick={edit.onRemove}
+              aria-label={`Remove ${title}`}
+              title="Remove"
+            >
               <span aria-hidden="true">✕</span>
             </button>
           </span>
@@ -75,9 +96,19 @@ export function WidgetCard({ widget, result, loading, error, fetching, shared, e
         ) : error ? (
           <WidgetError code="request_failed" message={errorMessage(error)} />
         ) : result?.status === "error" ? (
-          <WidgetError code={result.error?.code ?? "error"} message={result.error?.message ?? "Unknown error"} />
+          <WidgetError
+            code={result.error?.code ?? "error"}
+            message={result.error?.message ?? "Unknown error"}
+          />
         ) : result ? (
-          <RenderWidget type={widget.type} widgetId={widget.id} title={title} config={widget.config} data={result.data} shared={shared} />
+          <RenderWidget
+            type={widget.type}
+            widgetId={widget.id}
+            title={title}
+            config={widget.config}
+            data={result.data}
+            shared={shared}
+          />
         ) : null}
       </div>
     </article>

@@ -2,11 +2,11 @@
 // JSON Schema. Validation messages from the server appear next to the field they concern.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
-import type { RefObject } from "react";
-import type { FormEvent } from "react";
+import type { FormEvent, RefObject } from "react";
 
 import { api, ApiError, errorMessage, unwrap } from "../api/client";
-import { keys, useDataSources, useWidgetTypes, type Layout, type Widget, type WidgetType } from "./api";
+import { useDataSources, useWidgetTypes, type Layout, type Widget, type WidgetType } from "./api";
+import { dashboardKeys } from "./keys";
 import { Dialog } from "../components/Dialog";
 import { SchemaForm } from "./SchemaForm";
 import {
@@ -36,7 +36,13 @@ export function WidgetDialog({ layoutId, widget, onClose, onSaved }: Props) {
 
   return (
     <Dialog
-      title={widget ? `Edit “${widget.title || widget.type}”` : type ? `Add a ${type.title} widget` : "Add a widget"}
+      title={
+        widget
+          ? `Edit “${widget.title || widget.type}”`
+          : type
+            ? `Add a ${type.title} widget`
+            : "Add a widget"
+      }
       onClose={onClose}
       wide
     >
@@ -126,7 +132,9 @@ function WidgetForm({
   onSaved: Props["onSaved"];
 }) {
   const queryClient = useQueryClient();
-  const needsSource = type.source_kinds.length > 0 && "source" in ((type.config_schema as JsonSchema).properties ?? {});
+  const needsSource =
+    type.source_kinds.length > 0 &&
+    "source" in ((type.config_schema as JsonSchema).properties ?? {});
   const sources = useDataSources(needsSource);
   const sourceOptions = useMemo(
     () =>
@@ -142,7 +150,9 @@ function WidgetForm({
     [type.config_schema, sourceOptions],
   );
   const [title, setTitle] = useState(widget?.title ?? type.title);
-  const [values, setValues] = useState<Values>(() => initialValues(type.default_config, widget?.config));
+  const [values, setValues] = useState<Values>(() =>
+    initialValues(type.default_config, widget?.config),
+  );
   const [errors, setErrors] = useState<Record<string, string>>({});
   const box = useRef<HTMLFormElement>(null);
   useAutofocus(box);
@@ -165,16 +175,22 @@ function WidgetForm({
       );
     },
     onSuccess: async (saved) => {
-      await queryClient.invalidateQueries({ queryKey: keys.layout(layoutId) });
-      await queryClient.invalidateQueries({ queryKey: keys.list });
-      void queryClient.invalidateQueries({ queryKey: keys.data(saved.id) });
-      onSaved(queryClient.getQueryData<Layout>(keys.layout(layoutId)) ?? null);
+      await queryClient.invalidateQueries({ queryKey: dashboardKeys.layout(layoutId) });
+      await queryClient.invalidateQueries({ queryKey: dashboardKeys.list });
+      void queryClient.invalidateQueries({ queryKey: dashboardKeys.data(saved.id) });
+      onSaved(queryClient.getQueryData<Layout>(dashboardKeys.layout(layoutId)) ?? null);
     },
     onError: (error) => {
       if (error instanceof ApiError) {
-        const mapped = serverErrors(error.fieldErrors(), new Set([...knownPaths(fields, values), "title"]));
+        const mapped = serverErrors(
+          error.fieldErrors(),
+          new Set([...knownPaths(fields, values), "title"]),
+        );
         if (Object.keys(mapped).length === 0) mapped[""] = error.message;
-        else if (!mapped[""] && !Object.keys(mapped).some((k) => k.startsWith("config") || k === "title"))
+        else if (
+          !mapped[""] &&
+          !Object.keys(mapped).some((k) => k.startsWith("config") || k === "title")
+        )
           mapped[""] = error.message;
         setErrors(mapped);
       } else setErrors({ "": errorMessage(error) });
@@ -188,7 +204,9 @@ function WidgetForm({
       setErrors(local);
       // Take the user to the first problem.
       requestAnimationFrame(() =>
-        (event.target as HTMLFormElement).querySelector<HTMLElement>("[aria-invalid='true']")?.focus(),
+        (event.target as HTMLFormElement)
+          .querySelector<HTMLElement>("[aria-invalid='true']")
+          ?.focus(),
       );
       return;
     }
@@ -201,8 +219,8 @@ function WidgetForm({
       <p className="muted">{type.description}</p>
       {needsSource && sources.data && sourceOptions?.length === 0 && (
         <p className="notice">
-          No data source of kind {type.source_kinds.join(" or ")} exists yet. An administrator can add one (see the
-          dashboards documentation, “Data sources”).
+          No data source of kind {type.source_kinds.join(" or ")} exists yet. An administrator can
+          add one (see the dashboards documentation, “Data sources”).
         </p>
       )}
       <div className="wd-field">

@@ -1,7 +1,8 @@
-// Data access for dashboards: query keys, typed fetchers and the hooks the pages share.
+// Data access for dashboards: typed fetchers and the hooks the pages share.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api, unwrap, type Schemas } from "../api/client";
+import { dashboardKeys } from "./keys";
 
 export type Layout = Schemas["LayoutOut"];
 export type LayoutSummary = Schemas["LayoutSummary"];
@@ -12,29 +13,16 @@ export type Template = Schemas["TemplateSummary"];
 export type DataSource = Schemas["DataSourceOut"];
 export type SharedLayout = Schemas["SharedLayout"];
 
-export const keys = {
-  all: ["dashboards"] as const,
-  list: ["dashboards", "list"] as const,
-  layout: (id: number) => ["dashboards", "layout", id] as const,
-  default: ["dashboards", "default"] as const,
-  types: ["dashboards", "widget-types"] as const,
-  templates: ["dashboards", "templates"] as const,
-  sources: ["dashboards", "data-sources"] as const,
-  data: (widgetId: number) => ["dashboards", "widget-data", widgetId] as const,
-  allData: ["dashboards", "widget-data"] as const,
-  shared: (token: string) => ["dashboards", "shared", token] as const,
-};
-
 export function useLayouts() {
   return useQuery({
-    queryKey: keys.list,
+    queryKey: dashboardKeys.list,
     queryFn: () => unwrap(api.GET("/api/dashboards")).then((r) => r.items),
   });
 }
 
 export function useLayout(id: number) {
   return useQuery({
-    queryKey: keys.layout(id),
+    queryKey: dashboardKeys.layout(id),
     queryFn: () =>
       unwrap(api.GET("/api/dashboards/{layout_id}", { params: { path: { layout_id: id } } })),
     enabled: Number.isFinite(id),
@@ -43,7 +31,7 @@ export function useLayout(id: number) {
 
 export function useWidgetTypes() {
   return useQuery({
-    queryKey: keys.types,
+    queryKey: dashboardKeys.types,
     queryFn: () => unwrap(api.GET("/api/dashboards/widget-types")).then((r) => r.items),
     staleTime: 5 * 60_000,
   });
@@ -51,7 +39,7 @@ export function useWidgetTypes() {
 
 export function useTemplates(enabled = true) {
   return useQuery({
-    queryKey: keys.templates,
+    queryKey: dashboardKeys.templates,
     queryFn: () => unwrap(api.GET("/api/dashboards/templates")).then((r) => r.items),
     enabled,
   });
@@ -59,7 +47,7 @@ export function useTemplates(enabled = true) {
 
 export function useDataSources(enabled = true) {
   return useQuery({
-    queryKey: keys.sources,
+    queryKey: dashboardKeys.sources,
     queryFn: () => unwrap(api.GET("/api/dashboards/data-sources")).then((r) => r.items),
     enabled,
     staleTime: 60_000,
@@ -69,7 +57,7 @@ export function useDataSources(enabled = true) {
 /** A widget's live data, refreshed on its source's interval (paused while the tab is hidden). */
 export function useWidgetData(widgetId: number, enabled = true) {
   return useQuery({
-    queryKey: keys.data(widgetId),
+    queryKey: dashboardKeys.data(widgetId),
     queryFn: () =>
       unwrap(
         api.GET("/api/dashboards/widgets/{widget_id}/data", {
@@ -89,13 +77,15 @@ export function useWidgetData(widgetId: number, enabled = true) {
 /** Forget every cached dashboard list/layout so the next render asks again. */
 export function useInvalidateDashboards() {
   const queryClient = useQueryClient();
-  return () => queryClient.invalidateQueries({ queryKey: keys.all });
+  return () => queryClient.invalidateQueries({ queryKey: dashboardKeys.all });
 }
 
 export async function createLayout(name: string): Promise<Layout> {
   // The API's documented grid defaults (the generated type lists them as required).
   return unwrap(
-    api.POST("/api/dashboards", { body: { name, description: "", columns: 12, row_height: 80, gap: 8 } }),
+    api.POST("/api/dashboards", {
+      body: { name, description: "", columns: 12, row_height: 80, gap: 8 },
+    }),
   );
 }
 

@@ -7,14 +7,43 @@ import { formatBytes, formatDuration, themeColour } from "./format";
 describe("chart data", () => {
   it("aligns series on the union of their timestamps", () => {
     const aligned = alignSeries([
-      { name: "a", points: [[10, 1], [20, 2]] },
-      { name: "b", points: [[20, 5], [30, null]] },
+      {
+        name: "a",
+        points: [
+          [10, 1],
+          [20, 2],
+        ],
+      },
+      {
+        name: "b",
+        points: [
+          [20, 5],
+          [30, null],
+        ],
+      },
     ]);
-    expect(aligned).toEqual({ data: [[10, 20, 30], [1, 2, null], [null, 5, null]], names: ["a", "b"] });
+    expect(aligned).toEqual({
+      data: [
+        [10, 20, 30],
+        [1, 2, null],
+        [null, 5, null],
+      ],
+      names: ["a", "b"],
+    });
   });
 
   it("reads ISO and numeric-string times", () => {
-    expect(alignSeries([{ name: "a", points: [["1970-01-01T00:01:00Z", 1], ["120", 2]] }]).data[0]).toEqual([60, 120]);
+    expect(
+      alignSeries([
+        {
+          name: "a",
+          points: [
+            ["1970-01-01T00:01:00Z", 1],
+            ["120", 2],
+          ],
+        },
+      ]).data[0],
+    ).toEqual([60, 120]);
   });
 
   it("turns daily counts into series and stacks them", () => {

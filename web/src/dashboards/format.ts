@@ -26,7 +26,9 @@ export function formatDuration(seconds: number | null | undefined): string {
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return "–";
   if (typeof value === "number") {
-    return Number.isInteger(value) ? value.toLocaleString() : value.toLocaleString(undefined, { maximumFractionDigits: 3 });
+    return Number.isInteger(value)
+      ? value.toLocaleString()
+      : value.toLocaleString(undefined, { maximumFractionDigits: 3 });
   }
   if (typeof value === "string") return value;
   if (typeof value === "boolean") return value ? "true" : "false";

@@ -6,7 +6,11 @@ const limits = { min: { w: 2, h: 1 }, max: { w: 6, h: 4 } };
 
 describe("layout", () => {
   it("turns widgets into grid items with the type's size limits", () => {
-    const items = toGridItems([{ id: 7, type: "t", position: { x: 1, y: 2, w: 3, h: 2 } }], () => limits, 4);
+    const items = toGridItems(
+      [{ id: 7, type: "t", position: { x: 1, y: 2, w: 3, h: 2 } }],
+      () => limits,
+      4,
+    );
     expect(items).toEqual([{ i: "7", x: 1, y: 2, w: 3, h: 2, minW: 2, minH: 1, maxW: 4, maxH: 4 }]);
   });
 

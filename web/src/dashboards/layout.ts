@@ -99,7 +99,8 @@ export function nudge(
     w: box.w + (step.dw ?? 0),
     h: box.h + (step.dh ?? 0),
   };
-  if (next.x < 0 || next.y < 0 || next.x + next.w > columns || next.y + next.h > MAX_ROWS) return null;
+  if (next.x < 0 || next.y < 0 || next.x + next.w > columns || next.y + next.h > MAX_ROWS)
+    return null;
   if (next.w < 1 || next.h < 1) return null;
   if (limits) {
     if (next.w < limits.min.w || next.h < limits.min.h) return null;

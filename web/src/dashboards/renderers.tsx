@@ -5,7 +5,8 @@ import { useMemo, useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 
 import { api, errorMessage, unwrap } from "../api/client";
-import { keys } from "./api";
+import { notificationKeys } from "../notifications/keys";
+import { dashboardKeys } from "./keys";
 import { alignSeries, dailySeries, stack, type NamedSeries } from "./chartData";
 import { Chart, formatNumber, type ChartKind } from "./Chart";
 import { formatBytes, formatDuration, formatValue, relativeTime, themeColour } from "./format";
@@ -63,7 +64,13 @@ function NotificationFeed({ data }: RenderProps) {
   );
 }
 
-function Breakdown({ counts, label }: { counts: Record<string, number> | undefined; label: string }) {
+function Breakdown({
+  counts,
+  label,
+}: {
+  counts: Record<string, number> | undefined;
+  label: string;
+}) {
   const entries = Object.entries(counts ?? {}).filter(([, count]) => count > 0);
   if (entries.length === 0) return null;
   return (
@@ -93,7 +100,9 @@ function NotificationStats({ data, title }: RenderProps) {
   const aligned = useMemo(() => {
     // Groups with no notifications in the period only clutter the legend.
     const groups = Object.fromEntries(
-      Object.entries((data?.series ?? {}) as Record<string, number[]>).filter(([, counts]) => counts.some((c) => c > 0)),
+      Object.entries((data?.series ?? {}) as Record<string, number[]>).filter(([, counts]) =>
+        counts.some((c) => c > 0),
+      ),
     );
     const a = alignSeries(dailySeries(data?.days ?? [], groups));
     return data?.chart === "stacked" ? stack(a) : a;
@@ -102,12 +111,24 @@ function NotificationStats({ data, title }: RenderProps) {
     return <Empty>No notifications in the last {data?.days?.length ?? 0} days.</Empty>;
   return (
     <div className="wd-chart-box">
-      <Chart aligned={aligned} kind={data.chart as ChartKind} label={`${title}: ${data.total} notifications`} />
+      <Chart
+        aligned={aligned}
+        kind={data.chart as ChartKind}
+        label={`${title}: ${data.total} notifications`}
+      />
     </div>
   );
 }
 
-function Meter({ label, percent, detail }: { label: string; percent: number | null | undefined; detail?: string }) {
+function Meter({
+  label,
+  percent,
+  detail,
+}: {
+  label: string;
+  percent: number | null | undefined;
+  detail?: string;
+}) {
   const value = typeof percent === "number" ? percent : 0;
   const level = value >= 90 ? "error" : value >= 75 ? "warning" : "ok";
   return (
@@ -169,16 +190,25 @@ function SystemMetrics({ data }: RenderProps) {
       {data.network && (
         <dl className="wd-pairs">
           <dt>Network in</dt>
-          <dd>{data.network.recv_per_second == null ? "–" : `${formatBytes(data.network.recv_per_second)}/s`}</dd>
+          <dd>
+            {data.network.recv_per_second == null
+              ? "–"
+              : `${formatBytes(data.network.recv_per_second)}/s`}
+          </dd>
           <dt>Network out</dt>
-          <dd>{data.network.sent_per_second == null ? "–" : `${formatBytes(data.network.sent_per_second)}/s`}</dd>
+          <dd>
+            {data.network.sent_per_second == null
+              ? "–"
+              : `${formatBytes(data.network.sent_per_second)}/s`}
+          </dd>
         </dl>
       )}
       {data.load && (
         <dl className="wd-pairs">
           <dt>Load</dt>
           <dd>
-            {formatNumber(data.load["1m"])} · {formatNumber(data.load["5m"])} · {formatNumber(data.load["15m"])}
+            {formatNumber(data.load["1m"])} · {formatNumber(data.load["5m"])} ·{" "}
+            {formatNumber(data.load["15m"])}
           </dd>
         </dl>
       )}
@@ -196,7 +226,11 @@ function SingleStat({ data }: RenderProps) {
   if (data?.value === null || data?.value === undefined) return <Empty>No value.</Empty>;
   return (
     <div className="wd-stat">
-      <div className="wd-stat-value" data-testid="stat-value" style={{ color: themeColour(data.color) }}>
+      <div
+        className="wd-stat-value"
+        data-testid="stat-value"
+        style={{ color: themeColour(data.color) }}
+      >
         {formatValue(data.value)}
         {data.unit && <span className="wd-unit">{data.unit}</span>}
       </div>
@@ -204,13 +238,29 @@ function SingleStat({ data }: RenderProps) {
   );
 }
 
-function SeriesChart({ series, kind, unit, title }: { series: NamedSeries[]; kind: ChartKind; unit?: string; title: string }) {
+function SeriesChart({
+  series,
+  kind,
+  unit,
+  title,
+}: {
+  series: NamedSeries[];
+  kind: ChartKind;
+  unit?: string;
+  title: string;
+}) {
   const aligned = useMemo(() => alignSeries(series), [series]);
   if (aligned.data[0].length === 0) return <Empty>No data points.</Empty>;
   const numericX = series.every((s) => s.points.every(([t]) => typeof t === "number"));
   return (
     <div className="wd-chart-box">
-      <Chart aligned={aligned} kind={kind} unit={unit} label={`${title} chart`} time={numericX ? aligned.data[0][0]! > 1e8 : true} />
+      <Chart
+        aligned={aligned}
+        kind={kind}
+        unit={unit}
+        label={`${title} chart`}
+        time={numericX ? aligned.data[0][0]! > 1e8 : true}
+      />
     </div>
   );
 }
@@ -218,7 +268,14 @@ function SeriesChart({ series, kind, unit, title }: { series: NamedSeries[]; kin
 function MetricChart({ data, title }: RenderProps) {
   const series: NamedSeries[] = data?.series ?? [];
   if (series.length === 0) return <Empty>The query returned no series.</Empty>;
-  return <SeriesChart series={series} kind={(data.chart ?? "line") as ChartKind} unit={data.unit} title={title} />;
+  return (
+    <SeriesChart
+      series={series}
+      kind={(data.chart ?? "line") as ChartKind}
+      unit={data.unit}
+      title={title}
+    />
+  );
 }
 
 function labelText(labels: Record<string, string>): string {
@@ -239,7 +296,9 @@ function PrometheusQuery({ data, title }: RenderProps) {
     const value = first.value ?? first.points?.at(-1)?.[1];
     return (
       <div className="wd-stat">
-        <div className="wd-stat-value" data-testid="stat-value">{formatValue(value)}</div>
+        <div className="wd-stat-value" data-testid="stat-value">
+          {formatValue(value)}
+        </div>
         <div className="muted">{first.name}</div>
       </div>
     );
@@ -256,7 +315,9 @@ function PrometheusQuery({ data, title }: RenderProps) {
         <tbody>
           {series.map((s, index) => (
             <tr key={index}>
-              <td title={labelText(s.labels ?? {})}>{s.name || labelText(s.labels ?? {}) || "value"}</td>
+              <td title={labelText(s.labels ?? {})}>
+                {s.name || labelText(s.labels ?? {}) || "value"}
+              </td>
               <td>{formatValue(s.value ?? s.points?.at(-1)?.[1])}</td>
             </tr>
           ))}
@@ -276,7 +337,9 @@ function HttpJson({ data }: RenderProps) {
         (Array.isArray(data.value) || (data.value && typeof data.value === "object") ? (
           <pre className="wd-pre">{JSON.stringify(data.value, null, 2)}</pre>
         ) : (
-          <div className="wd-stat-value" data-testid="stat-value">{formatValue(data.value)}</div>
+          <div className="wd-stat-value" data-testid="stat-value">
+            {formatValue(data.value)}
+          </div>
         ))}
       {fields && fields.length > 0 && (
         <dl className="wd-pairs">
@@ -315,8 +378,8 @@ function QuickActions({ data, widgetId, shared }: RenderProps) {
     onSuccess: (result, index) => {
       const label = actions.find((a) => a.index === index)?.label ?? result.action;
       setMessage({ text: `${label}: done`, error: false });
-      void queryClient.invalidateQueries({ queryKey: keys.allData });
-      void queryClient.invalidateQueries({ queryKey: ["notifications"] });
+      void queryClient.invalidateQueries({ queryKey: dashboardKeys.allData });
+      void queryClient.invalidateQueries({ queryKey: notificationKeys.all });
     },
     onError: (error) => setMessage({ text: errorMessage(error), error: true }),
   });
@@ -327,7 +390,7 @@ function QuickActions({ data, widgetId, shared }: RenderProps) {
     setMessage(null);
     if (action.runs_on === "server") run.mutate(action.index);
     else if (action.action === "refresh_dashboard") {
-      void queryClient.invalidateQueries({ queryKey: keys.allData });
+      void queryClient.invalidateQueries({ queryKey: dashboardKeys.allData });
       setMessage({ text: "Refreshed", error: false });
     } else if (action.action === "open_url" && action.url) {
       if (String(action.url).startsWith("/")) navigate(action.url);
@@ -342,7 +405,9 @@ function QuickActions({ data, widgetId, shared }: RenderProps) {
           <button
             key={action.index}
             type="button"
-            className={action.style === "primary" ? "primary" : action.style === "danger" ? "danger" : ""}
+            className={
+              action.style === "primary" ? "primary" : action.style === "danger" ? "danger" : ""
+            }
             disabled={shared || (run.isPending && run.variables === action.index)}
             onClick={() => perform(action)}
           >

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 
-import { cleanValues, fieldsFromSchema, initialValues, knownPaths, serverErrors, setPath, validate } from "./schemaForm";
+import {
+  cleanValues,
+  fieldsFromSchema,
+  initialValues,
+  knownPaths,
+  serverErrors,
+  setPath,
+  validate,
+} from "./schemaForm";
 
 const feed = {
   type: "object",
@@ -21,7 +29,11 @@ const stat = {
     markdown: { type: "string", maxLength: 20000 },
     fields: {
       type: "array",
-      items: { type: "object", required: ["label"], properties: { label: { type: "string", minLength: 1 } } },
+      items: {
+        type: "object",
+        required: ["label"],
+        properties: { label: { type: "string", minLength: 1 } },
+      },
     },
     nested: { type: "object", properties: { x: { type: "number" } } },
   },
@@ -46,24 +58,38 @@ describe("fieldsFromSchema", () => {
   it("handles arrays, text, nested objects and required keys", () => {
     const fields = fieldsFromSchema(stat);
     const byKey = Object.fromEntries(fields.map((f) => [f.key, f]));
-    expect(byKey.source).toMatchObject({ kind: "string", required: true, description: "uid", pattern: "^[a-z]+$" });
+    expect(byKey.source).toMatchObject({
+      kind: "string",
+      required: true,
+      description: "uid",
+      pattern: "^[a-z]+$",
+    });
     expect(byKey.metrics).toMatchObject({ kind: "multienum", minItems: 1 });
     expect(byKey.paths.kind).toBe("stringlist");
     expect(byKey.markdown.kind).toBe("text");
     expect(byKey.fields.kind).toBe("objectlist");
     expect(byKey.fields.fields?.[0]).toMatchObject({ key: "label", required: true });
-    expect(byKey.nested.fields?.[0]).toMatchObject({ key: "x", kind: "number", path: "config.nested.x" });
+    expect(byKey.nested.fields?.[0]).toMatchObject({
+      key: "x",
+      kind: "number",
+      path: "config.nested.x",
+    });
   });
 
   it("offers data sources as choices for a source key", () => {
-    const [source] = fieldsFromSchema(stat, "config", { sources: [{ value: "system", label: "System" }] });
+    const [source] = fieldsFromSchema(stat, "config", {
+      sources: [{ value: "system", label: "System" }],
+    });
     expect(source).toMatchObject({ kind: "enum", options: [{ value: "system", label: "System" }] });
   });
 });
 
 describe("values", () => {
   it("starts from the defaults overlaid with the current config", () => {
-    expect(initialValues({ limit: 10, unread_only: false }, { limit: 3 })).toEqual({ limit: 3, unread_only: false });
+    expect(initialValues({ limit: 10, unread_only: false }, { limit: 3 })).toEqual({
+      limit: 3,
+      unread_only: false,
+    });
   });
 
   it("leaves empty optional values out and trims lists", () => {
@@ -76,7 +102,12 @@ describe("values", () => {
       metrics: [],
       fields: [{ label: "A" }],
     });
-    expect(clean).toEqual({ source: "system", query: "cpu.percent", paths: ["/", "/var"], fields: [{ label: "A" }] });
+    expect(clean).toEqual({
+      source: "system",
+      query: "cpu.percent",
+      paths: ["/", "/var"],
+      fields: [{ label: "A" }],
+    });
   });
 
   it("keeps an explicit null choice", () => {
@@ -98,8 +129,12 @@ describe("validate", () => {
       "config.query": "This field is required",
       "config.fields.0.label": "This field is required",
     });
-    expect(validate(fieldsFromSchema(feed), { limit: 99 })).toEqual({ "config.limit": "Must be at most 50" });
-    expect(validate(fieldsFromSchema(feed), { limit: 1.5 })).toEqual({ "config.limit": "Enter a whole number" });
+    expect(validate(fieldsFromSchema(feed), { limit: 99 })).toEqual({
+      "config.limit": "Must be at most 50",
+    });
+    expect(validate(fieldsFromSchema(feed), { limit: 1.5 })).toEqual({
+      "config.limit": "Enter a whole number",
+    });
   });
 });
 

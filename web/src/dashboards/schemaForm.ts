@@ -140,7 +140,12 @@ export function fieldFor(
       }
       if (typeOf(items) === "string") return { ...base, ...limits, kind: "stringlist" };
       if (typeOf(items) === "object") {
-        return { ...base, ...limits, kind: "objectlist", fields: fieldsFromSchema(items, "", options) };
+        return {
+          ...base,
+          ...limits,
+          kind: "objectlist",
+          fields: fieldsFromSchema(items, "", options),
+        };
       }
       return { ...base, kind: "json" };
     }
@@ -198,7 +203,11 @@ export function cleanValues(fields: FormField[], values: Values): Values {
 }
 
 /** Checks the browser can make before asking the server (which stays the authority). */
-export function validate(fields: FormField[], values: Values, prefix = "config"): Record<string, string> {
+export function validate(
+  fields: FormField[],
+  values: Values,
+  prefix = "config",
+): Record<string, string> {
   const errors: Record<string, string> = {};
   for (const field of fields) {
     const path = prefix ? `${prefix}.${field.key}` : field.key;
@@ -211,7 +220,8 @@ export function validate(fields: FormField[], values: Values, prefix = "config")
     if (field.kind === "number" || field.kind === "integer") {
       const number = Number(value);
       if (!Number.isFinite(number)) errors[path] = "Enter a number";
-      else if (field.kind === "integer" && !Number.isInteger(number)) errors[path] = "Enter a whole number";
+      else if (field.kind === "integer" && !Number.isInteger(number))
+        errors[path] = "Enter a whole number";
       else if (field.minimum !== undefined && number < field.minimum)
         errors[path] = `Must be at least ${field.minimum}`;
       else if (field.maximum !== undefined && number > field.maximum)
@@ -224,7 +234,11 @@ export function validate(fields: FormField[], values: Values, prefix = "config")
         errors[path] = `Must be at most ${field.maxLength} characters`;
       else if (field.pattern && !new RegExp(field.pattern, "u").test(text))
         errors[path] = "This value has the wrong format";
-    } else if (field.kind === "multienum" || field.kind === "stringlist" || field.kind === "objectlist") {
+    } else if (
+      field.kind === "multienum" ||
+      field.kind === "stringlist" ||
+      field.kind === "objectlist"
+    ) {
       const count = Array.isArray(value) ? value.length : 0;
       if (field.minItems !== undefined && count < field.minItems)
         errors[path] = `Choose at least ${field.minItems}`;
@@ -232,7 +246,10 @@ export function validate(fields: FormField[], values: Values, prefix = "config")
         errors[path] = `At most ${field.maxItems} allowed`;
       if (field.kind === "objectlist" && Array.isArray(value)) {
         value.forEach((item, index) =>
-          Object.assign(errors, validate(field.fields ?? [], (item ?? {}) as Values, `${path}.${index}`)),
+          Object.assign(
+            errors,
+            validate(field.fields ?? [], (item ?? {}) as Values, `${path}.${index}`),
+          ),
         );
       }
     } else if (field.kind === "object" && value && typeof value === "object") {
@@ -256,7 +273,10 @@ export function setPath(root: Values, path: string[], value: unknown): Values {
 }
 
 /** Server 422 details → field path → message, keeping messages for unknown paths under "". */
-export function serverErrors(fieldErrors: Record<string, string>, known: Set<string>): Record<string, string> {
+export function serverErrors(
+  fieldErrors: Record<string, string>,
+  known: Set<string>,
+): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [rawPath, message] of Object.entries(fieldErrors)) {
     // "'query' is a required property" at the object itself belongs to the missing field.

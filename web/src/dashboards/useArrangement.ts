@@ -4,7 +4,8 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { api, errorMessage, unwrap } from "../api/client";
-import { keys, type Layout } from "./api";
+import { type Layout } from "./api";
+import { dashboardKeys } from "./keys";
 import { changedIds, layoutBody, type Box } from "./layout";
 
 export type SaveState = "idle" | "pending" | "saving" | "saved" | "error";
@@ -52,7 +53,7 @@ export function useArrangement(layout: Layout) {
           body: layoutBody(next),
         }),
       );
-      queryClient.setQueryData(keys.layout(layout.id), answer);
+      queryClient.setQueryData(dashboardKeys.layout(layout.id), answer);
       setState("saved");
       setError(null);
     } catch (err) {

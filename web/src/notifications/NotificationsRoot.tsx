@@ -5,13 +5,17 @@ import type { ReactNode } from "react";
 import { api, unwrap } from "../api/client";
 import { currentAccessToken, onSessionChange, refreshSession } from "../api/session";
 import { useAuth } from "../auth/AuthProvider";
-import { Toasts } from "../components/Toasts";
-import { createNotificationClient, type ClientEvent, type ConnectionStatus, type NotificationClient } from "../realtime/client";
+import { Toasts } from "./Toasts";
+import {
+  createNotificationClient,
+  type ClientEvent,
+  type ConnectionStatus,
+  type NotificationClient,
+} from "../realtime/client";
 import {
   bumpUnreadCount,
   findCached,
   insertNotification,
-  keys,
   newestId,
   removeNotification,
   replaceNotification,
@@ -19,6 +23,7 @@ import {
   setUnreadCount,
   useUnreadCount,
 } from "./cache";
+import { notificationKeys } from "./keys";
 import { NotificationsContext, type LiveListener, type NotificationsState } from "./context";
 import "./notifications.css";
 
@@ -53,7 +58,10 @@ export function NotificationsRoot({ children }: { children: ReactNode }) {
     // The server does not send a count with new notifications: refetch it once a burst settles.
     const recountSoon = () => {
       clearTimeout(recount);
-      recount = setTimeout(() => void queryClient.invalidateQueries({ queryKey: keys.unread }), 600);
+      recount = setTimeout(
+        () => void queryClient.invalidateQueries({ queryKey: notificationKeys.unread }),
+        600,
+      );
     };
     const handle = (event: ClientEvent) => {
       switch (event.type) {
@@ -67,7 +75,8 @@ export function NotificationsRoot({ children }: { children: ReactNode }) {
           setStopReason(null);
           setUnreadCount(queryClient, event.hello.unread_count);
           // Nothing to resume from: whatever happened before this socket comes from REST.
-          if (!event.resumed) void queryClient.invalidateQueries({ queryKey: keys.lists });
+          if (!event.resumed)
+            void queryClient.invalidateQueries({ queryKey: notificationKeys.lists });
           break;
         case "notification":
           insertNotification(queryClient, event.notification);
@@ -91,7 +100,7 @@ export function NotificationsRoot({ children }: { children: ReactNode }) {
           break;
         case "reset":
           // `since` is beyond retention: reload over REST and resume from the newest id.
-          void queryClient.invalidateQueries({ queryKey: keys.all });
+          void queryClient.invalidateQueries({ queryKey: notificationKeys.all });
           void newestId()
             .then((id) => id !== null && client.current?.advance(id))
             .catch(() => undefined);
@@ -125,7 +134,7 @@ export function NotificationsRoot({ children }: { children: ReactNode }) {
   }, []);
 
   const restore = useCallback(() => {
-    void queryClient.invalidateQueries({ queryKey: keys.all });
+    void queryClient.invalidateQueries({ queryKey: notificationKeys.all });
   }, [queryClient]);
 
   const markRead = useCallback(
@@ -136,7 +145,11 @@ export function NotificationsRoot({ children }: { children: ReactNode }) {
       try {
         await Promise.all(
           ids.map((id) =>
-            unwrap(api.POST("/api/notifications/{notification_id}/read", { params: { path: { notification_id: id } } })),
+            unwrap(
+              api.POST("/api/notifications/{notification_id}/read", {
+                params: { path: { notification_id: id } },
+              }),
+            ),
           ),
         );
       } catch (error) {
@@ -151,7 +164,11 @@ export function NotificationsRoot({ children }: { children: ReactNode }) {
     async (id: number) => {
       bumpUnreadCount(queryClient, setReadState(queryClient, [id], false));
       try {
-        await unwrap(api.POST("/api/notifications/{notification_id}/unread", { params: { path: { notification_id: id } } }));
+        await unwrap(
+          api.POST("/api/notifications/{notification_id}/unread", {
+            params: { path: { notification_id: id } },
+          }),
+        );
       } catch (error) {
         restore();
         throw error;
@@ -175,7 +192,11 @@ export function NotificationsRoot({ children }: { children: ReactNode }) {
   const remove = useCallback(
     async (id: number) => {
       const wasUnread = !findCached(queryClient, id)?.read;
-      await unwrap(api.DELETE("/api/notifications/{notification_id}", { params: { path: { notification_id: id } } }));
+      await unwrap(
+        api.DELETE("/api/notifications/{notification_id}", {
+          params: { path: { notification_id: id } },
+        }),
+      );
       if (removeNotification(queryClient, id) && wasUnread) bumpUnreadCount(queryClient, -1);
     },
     [queryClient],

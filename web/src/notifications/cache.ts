@@ -1,34 +1,28 @@
 // Notification queries and how live events change their cached data. Every list (the bell's
-// latest, the center's filtered pages) is an infinite query under ["notifications", "list", …];
+// latest, the center's filtered pages) is an infinite query under notificationKeys.lists;
 // the unread count is its own query.
-import { useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from "@tanstack/react-query";
+import {
+  useInfiniteQuery,
+  useQuery,
+  type InfiniteData,
+  type QueryClient,
+} from "@tanstack/react-query";
 
 import { api, unwrap, type Schemas } from "../api/client";
 import type { LiveNotification } from "../realtime/client";
+import { notificationKeys, type ListFilters } from "./keys";
 
 export type Notification = LiveNotification;
-export type NotificationPage = Omit<Schemas["NotificationPage"], "items"> & { items: Notification[] };
+export type NotificationPage = Omit<Schemas["NotificationPage"], "items"> & {
+  items: Notification[];
+};
 export type ListData = InfiniteData<NotificationPage, string | null>;
 
-export const TYPES = ["info", "success", "warning", "error", "system", "security", "deployment", "monitoring"] as const;
-export const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
-
-export interface ListFilters {
-  limit: number;
-  type?: string;
-  priority?: string;
-  unreadOnly?: boolean;
-  q?: string;
-}
-
-export const keys = {
-  all: ["notifications"] as const,
-  unread: ["notifications", "unread"] as const,
-  lists: ["notifications", "list"] as const,
-  list: (filters: ListFilters) => ["notifications", "list", filters] as const,
-};
-
-async function fetchPage(filters: ListFilters, cursor: string | null, client?: QueryClient): Promise<NotificationPage> {
+async function fetchPage(
+  filters: ListFilters,
+  cursor: string | null,
+  client?: QueryClient,
+): Promise<NotificationPage> {
   const page = (await unwrap(
     api.GET("/api/notifications", {
       params: {
@@ -43,13 +37,13 @@ async function fetchPage(filters: ListFilters, cursor: string | null, client?: Q
       },
     }),
   )) as NotificationPage;
-  client?.setQueryData(keys.unread, page.unread_count);
+  client?.setQueryData(notificationKeys.unread, page.unread_count);
   return page;
 }
 
 export function useNotificationList(filters: ListFilters, client: QueryClient) {
   return useInfiniteQuery({
-    queryKey: keys.list(filters),
+    queryKey: notificationKeys.list(filters),
     queryFn: ({ pageParam }) => fetchPage(filters, pageParam, client),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,
@@ -58,7 +52,7 @@ export function useNotificationList(filters: ListFilters, client: QueryClient) {
 
 export function useUnreadCount() {
   return useQuery({
-    queryKey: keys.unread,
+    queryKey: notificationKeys.unread,
     queryFn: async () => (await fetchPage({ limit: 1 }, null)).unread_count,
   });
 }
@@ -82,8 +76,11 @@ export function matches(filters: ListFilters, n: Notification): boolean {
   return true;
 }
 
-function mapLists(client: QueryClient, update: (data: ListData, filters: ListFilters) => ListData): void {
-  for (const [key, data] of client.getQueriesData<ListData>({ queryKey: keys.lists })) {
+function mapLists(
+  client: QueryClient,
+  update: (data: ListData, filters: ListFilters) => ListData,
+): void {
+  for (const [key, data] of client.getQueriesData<ListData>({ queryKey: notificationKeys.lists })) {
     const filters = filtersOf(key);
     if (!data || !filters) continue;
     client.setQueryData<ListData>(key, update(data, filters));
@@ -156,16 +153,16 @@ export function setReadState(client: QueryClient, ids: number[] | null, read: bo
 }
 
 export function setUnreadCount(client: QueryClient, count: number): void {
-  client.setQueryData(keys.unread, Math.max(0, count));
+  client.setQueryData(notificationKeys.unread, Math.max(0, count));
 }
 
 export function bumpUnreadCount(client: QueryClient, delta: number): void {
-  const current = client.getQueryData<number>(keys.unread);
+  const current = client.getQueryData<number>(notificationKeys.unread);
   if (current !== undefined) setUnreadCount(client, current + delta);
 }
 
 export function findCached(client: QueryClient, id: number): Notification | undefined {
-  for (const [, data] of client.getQueriesData<ListData>({ queryKey: keys.lists })) {
+  for (const [, data] of client.getQueriesData<ListData>({ queryKey: notificationKeys.lists })) {
     for (const page of data?.pages ?? []) {
       const found = page.items.find((item) => item.id === id);
       if (found) return found;

@@ -6,20 +6,23 @@ import { useNotifications } from "./context";
 
 export type ActionTarget = { internal: string } | { external: string } | null;
 
-/** Where an action_url leads: a route of this app, an http(s) page elsewhere, or nowhere (unsafe). */
+/** Where an action_url leads: a route of this app, an http(s) page elsewhere, or nowhere
+ *  (unsafe). */
 export function actionTarget(url: string | null): ActionTarget {
   if (!url) return null;
   try {
     const parsed = new URL(url, window.location.href);
     if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return null;
-    if (parsed.origin === window.location.origin) return { internal: parsed.pathname + parsed.search + parsed.hash };
+    if (parsed.origin === window.location.origin)
+      return { internal: parsed.pathname + parsed.search + parsed.hash };
     return { external: parsed.href };
   } catch {
     return null;
   }
 }
 
-/** Opens a notification: its action (in the app, or a new tab), else the notification center; marks it read. */
+/** Opens a notification: its action (in the app, or a new tab), else the notification center;
+ *  marks it read. */
 export function useOpenNotification(): (n: Notification) => void {
   const navigate = useNavigate();
   const { markRead } = useNotifications();
@@ -27,7 +30,8 @@ export function useOpenNotification(): (n: Notification) => void {
     (n: Notification) => {
       if (!n.read) void markRead([n.id]).catch(() => undefined);
       const target = actionTarget(n.action_url);
-      if (target && "external" in target) window.open(target.external, "_blank", "noopener,noreferrer");
+      if (target && "external" in target)
+        window.open(target.external, "_blank", "noopener,noreferrer");
       else navigate(target ? target.internal : "/notifications");
     },
     [markRead, navigate],

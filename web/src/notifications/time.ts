@@ -15,7 +15,8 @@ export function relativeTime(iso: string, now: number): string {
   const seconds = (Date.parse(iso) - now) / 1000;
   if (Math.abs(seconds) < 45) return "just now";
   for (const [unit, size] of UNITS) {
-    if (Math.abs(seconds) >= size || unit === "minute") return format.format(Math.round(seconds / size), unit);
+    if (Math.abs(seconds) >= size || unit === "minute")
+      return format.format(Math.round(seconds / size), unit);
   }
   return "just now";
 }

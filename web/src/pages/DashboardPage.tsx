@@ -10,12 +10,16 @@ export function DashboardPage() {
   const layoutId = Number(id);
   const layout = useLayout(layoutId);
 
-  if (!Number.isInteger(layoutId) || (layout.error instanceof ApiError && layout.error.status === 404)) {
+  if (
+    !Number.isInteger(layoutId) ||
+    (layout.error instanceof ApiError && layout.error.status === 404)
+  ) {
     return (
       <section className="page">
         <h1>Dashboard not found</h1>
         <p>
-          This dashboard does not exist or is not yours. <Link to="/dashboards">Back to your dashboards</Link>.
+          This dashboard does not exist or is not yours.{" "}
+          <Link to="/dashboards">Back to your dashboards</Link>.
         </p>
       </section>
     );
@@ -44,7 +48,11 @@ export function DashboardPage() {
       <nav aria-label="Breadcrumb" className="wd-breadcrumb">
         <Link to="/dashboards">Dashboards</Link> <span aria-hidden="true">/</span>
       </nav>
-      <DashboardScreen key={layout.data.id} layout={layout.data} initiallyEditing={search.get("edit") === "1"} />
+      <DashboardScreen
+        key={layout.data.id}
+        layout={layout.data}
+        initiallyEditing={search.get("edit") === "1"}
+      />
     </div>
   );
 }

@@ -4,7 +4,8 @@ import type { FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 
 import { api, ApiError, errorMessage, unwrap } from "../api/client";
-import { keys, useLayouts, type LayoutSummary } from "../dashboards/api";
+import { useLayouts, type LayoutSummary } from "../dashboards/api";
+import { dashboardKeys } from "../dashboards/keys";
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { NewDashboard } from "../dashboards/NewDashboard";
 import "../dashboards/dashboards.css";
@@ -22,11 +23,15 @@ export function DashboardsPage() {
   const navigate = useNavigate();
   const [dialog, setDialog] = useState<Dialogs>(null);
   const [status, setStatus] = useState("");
-  const refresh = () => queryClient.invalidateQueries({ queryKey: keys.all });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: dashboardKeys.all });
 
   const makeDefault = useMutation({
     mutationFn: (layout: LayoutSummary) =>
-      unwrap(api.POST("/api/dashboards/{layout_id}/default", { params: { path: { layout_id: layout.id } } })),
+      unwrap(
+        api.POST("/api/dashboards/{layout_id}/default", {
+          params: { path: { layout_id: layout.id } },
+        }),
+      ),
     onSuccess: async (_, layout) => {
       await refresh();
       setStatus(`“${layout.name}” is now your default dashboard`);
@@ -34,7 +39,9 @@ export function DashboardsPage() {
   });
   const remove = useMutation({
     mutationFn: (layout: LayoutSummary) =>
-      unwrap(api.DELETE("/api/dashboards/{layout_id}", { params: { path: { layout_id: layout.id } } })),
+      unwrap(
+        api.DELETE("/api/dashboards/{layout_id}", { params: { path: { layout_id: layout.id } } }),
+      ),
     onSuccess: async (_, layout) => {
       await refresh();
       setStatus(`Deleted “${layout.name}”`);
@@ -73,7 +80,11 @@ export function DashboardsPage() {
         <div className="card">
           <h2>No dashboards yet</h2>
           <p className="muted">Start blank or from a template.</p>
-          <NewDashboard onCreated={(layout, blank) => navigate(`/dashboards/${layout.id}${blank ? "?edit=1" : ""}`)} />
+          <NewDashboard
+            onCreated={(layout, blank) =>
+              navigate(`/dashboards/${layout.id}${blank ? "?edit=1" : ""}`)
+            }
+          />
         </div>
       )}
       {layouts.data && layouts.data.length > 0 && (
@@ -88,7 +99,11 @@ export function DashboardsPage() {
                   type="button"
                   className="ghost wd-star"
                   aria-pressed={layout.is_default}
-                  aria-label={layout.is_default ? `${layout.name} is your default dashboard` : `Make ${layout.name} your default dashboard`}
+                  aria-label={
+                    layout.is_default
+                      ? `${layout.name} is your default dashboard`
+                      : `Make ${layout.name} your default dashboard`
+                  }
                   title={layout.is_default ? "Default dashboard (shown on Home)" : "Make default"}
                   disabled={layout.is_default || makeDefault.isPending}
                   onClick={() => makeDefault.mutate(layout)}
@@ -104,18 +119,39 @@ export function DashboardsPage() {
                 {layout.is_default && <span className="badge info">Default</span>}
                 {layout.shared && <span className="badge success">Shared</span>}
               </p>
-              <small className="muted">Updated {new Date(layout.updated_at).toLocaleString()}</small>
+              <small className="muted">
+                Updated {new Date(layout.updated_at).toLocaleString()}
+              </small>
               <div className="toolbar wd-card-actions">
-                <Link className="button small" to={`/dashboards/${layout.id}`} aria-label={`Open ${layout.name}`}>
+                <Link
+                  className="button small"
+                  to={`/dashboards/${layout.id}`}
+                  aria-label={`Open ${layout.name}`}
+                >
                   Open
                 </Link>
-                <button type="button" className="small" onClick={() => setDialog({ kind: "rename", layout })} aria-label={`Rename ${layout.name}`}>
+                <button
+                  type="button"
+                  className="small"
+                  onClick={() => setDialog({ kind: "rename", layout })}
+                  aria-label={`Rename ${layout.name}`}
+                >
                   Rename
                 </button>
-                <button type="button" className="small" onClick={() => setDialog({ kind: "duplicate", layout })} aria-label={`Duplicate ${layout.name}`}>
+                <button
+                  type="button"
+                  className="small"
+                  onClick={() => setDialog({ kind: "duplicate", layout })}
+                  aria-label={`Duplicate ${layout.name}`}
+                >
                   Duplicate
                 </button>
-                <button type="button" className="small danger" onClick={() => setDialog({ kind: "delete", layout })} aria-label={`Delete ${layout.name}`}>
+                <button
+                  type="button"
+                  className="small danger"
+                  onClick={() => setDialog({ kind: "delete", layout })}
+                  aria-label={`Delete ${layout.name}`}
+                >
                   Delete
                 </button>
               </div>
@@ -125,7 +161,11 @@ export function DashboardsPage() {
       )}
       {dialog?.kind === "new" && (
         <Dialog title="New dashboard" onClose={() => setDialog(null)} wide>
-          <NewDashboard onCreated={(layout, blank) => navigate(`/dashboards/${layout.id}${blank ? "?edit=1" : ""}`)} />
+          <NewDashboard
+            onCreated={(layout, blank) =>
+              navigate(`/dashboards/${layout.id}${blank ? "?edit=1" : ""}`)
+            }
+          />
         </Dialog>
       )}
       {(dialog?.kind === "rename" || dialog?.kind === "duplicate") && (
@@ -176,13 +216,27 @@ function NameDialog({
   const save = useMutation({
     mutationFn: () =>
       kind === "rename"
-        ? unwrap(api.PATCH("/api/dashboards/{layout_id}", { params: { path: { layout_id: layout.id } }, body: { name } }))
+        ? unwrap(
+            api.PATCH("/api/dashboards/{layout_id}", {
+              params: { path: { layout_id: layout.id } },
+              body: { name },
+            }),
+          )
         : unwrap(
-            api.POST("/api/dashboards/{layout_id}/duplicate", { params: { path: { layout_id: layout.id } }, body: { name } }),
+            api.POST("/api/dashboards/{layout_id}/duplicate", {
+              params: { path: { layout_id: layout.id } },
+              body: { name },
+            }),
           ),
     onSuccess: (saved) =>
-      onDone(kind === "rename" ? `Renamed to “${saved.name}”` : `Created “${saved.name}”`, kind === "duplicate" ? saved.id : undefined),
-    onError: (err) => setError(err instanceof ApiError ? (err.fieldErrors().name ?? err.message) : errorMessage(err)),
+      onDone(
+        kind === "rename" ? `Renamed to “${saved.name}”` : `Created “${saved.name}”`,
+        kind === "duplicate" ? saved.id : undefined,
+      ),
+    onError: (err) =>
+      setError(
+        err instanceof ApiError ? (err.fieldErrors().name ?? err.message) : errorMessage(err),
+      ),
   });
 
   function submit(event: FormEvent) {
@@ -195,7 +249,10 @@ function NameDialog({
   }
 
   return (
-    <Dialog title={kind === "rename" ? `Rename “${layout.name}”` : `Duplicate “${layout.name}”`} onClose={onClose}>
+    <Dialog
+      title={kind === "rename" ? `Rename “${layout.name}”` : `Duplicate “${layout.name}”`}
+      onClose={onClose}
+    >
       <form onSubmit={submit} noValidate>
         <div className="wd-field">
           <label htmlFor="layout-name">Name</label>

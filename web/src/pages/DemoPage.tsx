@@ -3,7 +3,7 @@ import type { FormEvent } from "react";
 import { Link } from "react-router-dom";
 
 import { api, ApiError, errorMessage, unwrap, type Schemas } from "../api/client";
-import { PRIORITIES, TYPES } from "../notifications/cache";
+import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
 import { label, tone } from "../notifications/open";
 import "../notifications/notifications.css";
 
@@ -16,28 +16,69 @@ interface Draft {
   action_label: string;
 }
 
-const EMPTY: Draft = { title: "", message: "", type: "info", priority: "normal", action_url: "", action_label: "" };
+const EMPTY: Draft = {
+  title: "",
+  message: "",
+  type: "info",
+  priority: "normal",
+  action_url: "",
+  action_label: "",
+};
 
 const PRESETS: { name: string; draft: Draft }[] = [
   {
     name: "Deploy succeeded",
-    draft: { ...EMPTY, title: "Deploy of web 1.4 succeeded", message: "3 replicas healthy in 42 s.", type: "deployment", priority: "normal", action_url: "/dashboards", action_label: "Open dashboards" },
+    draft: {
+      ...EMPTY,
+      title: "Deploy of web 1.4 succeeded",
+      message: "3 replicas healthy in 42 s.",
+      type: "deployment",
+      priority: "normal",
+      action_url: "/dashboards",
+      action_label: "Open dashboards",
+    },
   },
   {
     name: "Backup done",
-    draft: { ...EMPTY, title: "Backup done", message: "db1: 2.1 GB in 3 min.", type: "success", priority: "low" },
+    draft: {
+      ...EMPTY,
+      title: "Backup done",
+      message: "db1: 2.1 GB in 3 min.",
+      type: "success",
+      priority: "low",
+    },
   },
   {
     name: "Disk almost full",
-    draft: { ...EMPTY, title: "Disk almost full", message: "/var on host-3 is 93 % full.", type: "warning", priority: "high" },
+    draft: {
+      ...EMPTY,
+      title: "Disk almost full",
+      message: "/var on host-3 is 93 % full.",
+      type: "warning",
+      priority: "high",
+    },
   },
   {
     name: "Service down",
-    draft: { ...EMPTY, title: "Service api is down", message: "Health checks failing for 2 minutes.", type: "error", priority: "urgent", action_url: "/notifications", action_label: "Investigate" },
+    draft: {
+      ...EMPTY,
+      title: "Service api is down",
+      message: "Health checks failing for 2 minutes.",
+      type: "error",
+      priority: "urgent",
+      action_url: "/notifications",
+      action_label: "Investigate",
+    },
   },
   {
     name: "New sign-in",
-    draft: { ...EMPTY, title: "New sign-in", message: "A new session started from Firefox on Linux.", type: "security", priority: "high" },
+    draft: {
+      ...EMPTY,
+      title: "New sign-in",
+      message: "A new session started from Firefox on Linux.",
+      type: "security",
+      priority: "high",
+    },
   },
 ];
 
@@ -87,7 +128,10 @@ export function DemoPage() {
         action_label: body.action_label.trim() || null,
         source: "demo",
       };
-      const created = (await unwrap(api.POST("/api/notifications", { body: payload }))) as { id: number; title: string };
+      const created = (await unwrap(api.POST("/api/notifications", { body: payload }))) as {
+        id: number;
+        title: string;
+      };
       setSent({ id: created.id, title: created.title });
     } catch (failure) {
       setErrors(errorsOf(failure));
@@ -120,8 +164,9 @@ export function DemoPage() {
         <h1>Demo: send yourself a notification</h1>
       </div>
       <p className="muted">
-        It arrives live as a toast, in the bell and in the <Link to="/notifications">notification center</Link>, like any
-        notification sent through the API.
+        It arrives live as a toast, in the bell and in the{" "}
+        <Link to="/notifications">notification center</Link>, like any notification sent through the
+        API.
       </p>
 
       <div className="card demo-presets">
@@ -146,7 +191,12 @@ export function DemoPage() {
         </div>
       </div>
 
-      <form className="card demo-form" onSubmit={onSubmit} noValidate aria-label="Custom notification">
+      <form
+        className="card demo-form"
+        onSubmit={onSubmit}
+        noValidate
+        aria-label="Custom notification"
+      >
         <h2>Custom notification</h2>
         <div className="form-grid">
           <label>
@@ -161,8 +211,13 @@ export function DemoPage() {
           </label>
           <label>
             Type
-            <select value={draft.type} onChange={(e) => field("type", e.target.value)} aria-invalid={Boolean(errors.type)} aria-describedby={describedBy("type")}>
-              {TYPES.map((t) => (
+            <select
+              value={draft.type}
+              onChange={(e) => field("type", e.target.value)}
+              aria-invalid={Boolean(errors.type)}
+              aria-describedby={describedBy("type")}
+            >
+              {NOTIFICATION_TYPES.map((t) => (
                 <option key={t} value={t}>
                   {label(t)}
                 </option>
@@ -231,7 +286,8 @@ export function DemoPage() {
           <span role="status" className="demo-status">
             {sent && (
               <span className="notice success">
-                Sent “{sent.title}” (#{sent.id}). <Link to="/notifications">See it in the center</Link>
+                Sent “{sent.title}” (#{sent.id}).{" "}
+                <Link to="/notifications">See it in the center</Link>
               </span>
             )}
           </span>

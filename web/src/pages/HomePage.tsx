@@ -3,7 +3,8 @@ import { Link, useNavigate } from "react-router-dom";
 
 import { api, ApiError, errorMessage, unwrap } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
-import { keys, useLayouts, type Layout } from "../dashboards/api";
+import { useLayouts, type Layout } from "../dashboards/api";
+import { dashboardKeys } from "../dashboards/keys";
 import { DashboardScreen } from "../dashboards/DashboardScreen";
 import { NewDashboard } from "../dashboards/NewDashboard";
 import "../dashboards/dashboards.css";
@@ -13,7 +14,7 @@ export function HomePage() {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const current = useQuery({
-    queryKey: keys.default,
+    queryKey: dashboardKeys.default,
     queryFn: () => unwrap(api.GET("/api/dashboards/default")),
     retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
   });
@@ -21,8 +22,10 @@ export function HomePage() {
   const layouts = useLayouts();
   const makeDefault = useMutation({
     mutationFn: (id: number) =>
-      unwrap(api.POST("/api/dashboards/{layout_id}/default", { params: { path: { layout_id: id } } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.all }),
+      unwrap(
+        api.POST("/api/dashboards/{layout_id}/default", { params: { path: { layout_id: id } } }),
+      ),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: dashboardKeys.all }),
   });
 
   if (current.isPending) {
@@ -69,7 +72,12 @@ export function HomePage() {
               <li key={layout.id}>
                 <Link to={`/dashboards/${layout.id}`}>{layout.name}</Link>{" "}
                 <small className="muted">{layout.widget_count} widgets</small>{" "}
-                <button type="button" className="small" onClick={() => makeDefault.mutate(layout.id)} disabled={makeDefault.isPending}>
+                <button
+                  type="button"
+                  className="small"
+                  onClick={() => makeDefault.mutate(layout.id)}
+                  disabled={makeDefault.isPending}
+                >
                   Show on home page
                 </button>
               </li>
@@ -78,8 +86,8 @@ export function HomePage() {
         </div>
       ) : (
         <p className="wd-lead">
-          Your home page shows your default dashboard: live widgets for your notifications, this server’s health and
-          the data sources your team connected. Create one to get started.
+          Your home page shows your default dashboard: live widgets for your notifications, this
+          server’s health and the data sources your team connected. Create one to get started.
         </p>
       )}
       {makeDefault.isError && (

@@ -3,7 +3,9 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { errorMessage } from "../api/client";
-import { PRIORITIES, TYPES, useNotificationList, type ListFilters, type Notification } from "../notifications/cache";
+import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
+import { useNotificationList, type Notification } from "../notifications/cache";
+import type { ListFilters } from "../notifications/keys";
 import { statusText, useNotifications } from "../notifications/context";
 import { actionTarget, label, tone } from "../notifications/open";
 import { absoluteTime, relativeTime, useNow } from "../notifications/time";
@@ -16,7 +18,8 @@ export function NotificationsPage() {
   const queryClient = useQueryClient();
   const { unreadCount, status, markAllRead } = useNotifications();
   const [params, setParams] = useSearchParams();
-  // The filters answer at once (local state) and are mirrored in the URL (shareable, survive reload).
+  // The filters answer at once (local state) and are mirrored in the URL (shareable, survive
+  // reload).
   const [type, setType] = useState(() => params.get("type") ?? "");
   const [priority, setPriority] = useState(() => params.get("priority") ?? "");
   const [unreadOnly, setUnreadOnly] = useState(() => params.get("unread") === "1");
@@ -37,7 +40,8 @@ export function NotificationsPage() {
     if (priority) next.set("priority", priority);
     if (unreadOnly) next.set("unread", "1");
     if (q) next.set("q", q);
-    if (next.toString() !== new URLSearchParams(window.location.search).toString()) setParams(next, { replace: true });
+    if (next.toString() !== new URLSearchParams(window.location.search).toString())
+      setParams(next, { replace: true });
   }, [type, priority, unreadOnly, q, setParams]);
 
   const filters = useMemo<ListFilters>(
@@ -62,7 +66,8 @@ export function NotificationsPage() {
     if (!target || !hasNextPage) return;
     const observer = new IntersectionObserver(
       (entries) => {
-        if (entries.some((entry) => entry.isIntersecting) && !isFetchingNextPage) void fetchNextPage();
+        if (entries.some((entry) => entry.isIntersecting) && !isFetchingNextPage)
+          void fetchNextPage();
       },
       { rootMargin: "300px" },
     );
@@ -102,7 +107,12 @@ export function NotificationsPage() {
         </div>
       </div>
 
-      <form className="card center-filters" role="search" aria-label="Filter notifications" onSubmit={(e) => e.preventDefault()}>
+      <form
+        className="card center-filters"
+        role="search"
+        aria-label="Filter notifications"
+        onSubmit={(e) => e.preventDefault()}
+      >
         <label className="center-search">
           Search
           <input
@@ -120,7 +130,7 @@ export function NotificationsPage() {
           Type
           <select value={type} onChange={(e) => setType(e.target.value)}>
             <option value="">All types</option>
-            {TYPES.map((t) => (
+            {NOTIFICATION_TYPES.map((t) => (
               <option key={t} value={t}>
                 {label(t)}
               </option>
@@ -139,7 +149,11 @@ export function NotificationsPage() {
           </select>
         </label>
         <label className="inline center-unread">
-          <input type="checkbox" checked={unreadOnly} onChange={(e) => setUnreadOnly(e.target.checked)} />
+          <input
+            type="checkbox"
+            checked={unreadOnly}
+            onChange={(e) => setUnreadOnly(e.target.checked)}
+          />
           Unread only
         </label>
         {filtered && (
@@ -196,7 +210,11 @@ export function NotificationsPage() {
 
       <div ref={sentinel} className="center-more">
         {list.hasNextPage && (
-          <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+          <button
+            type="button"
+            onClick={() => void list.fetchNextPage()}
+            disabled={list.isFetchingNextPage}
+          >
             {list.isFetchingNextPage ? "Loading…" : "Load more"}
           </button>
         )}
@@ -205,7 +223,9 @@ export function NotificationsPage() {
             Could not load more: {errorMessage(list.error)}
           </p>
         )}
-        {!list.hasNextPage && items.length > PAGE_SIZE && <p className="muted">That's everything.</p>}
+        {!list.hasNextPage && items.length > PAGE_SIZE && (
+          <p className="muted">That's everything.</p>
+        )}
       </div>
     </section>
   );
@@ -266,7 +286,11 @@ function NotificationRow({ n, now }: { n: Notification; now: number }) {
       )}
       <div className="center-item-actions">
         {target && "internal" in target && (
-          <Link className="button small primary" to={target.internal} onClick={() => !n.read && void markRead([n.id]).catch(() => undefined)}>
+          <Link
+            className="button small primary"
+            to={target.internal}
+            onClick={() => !n.read && void markRead([n.id]).catch(() => undefined)}
+          >
             {n.action_label || "Open"}
           </Link>
         )}
@@ -315,7 +339,13 @@ function NotificationRow({ n, now }: { n: Notification; now: number }) {
             </button>
           </span>
         ) : (
-          <button ref={deleteButton} type="button" className="small danger ghost" aria-label={`Delete: ${n.title}`} onClick={() => setConfirming(true)}>
+          <button
+            ref={deleteButton}
+            type="button"
+            className="small danger ghost"
+            aria-label={`Delete: ${n.title}`}
+            onClick={() => setConfirming(true)}
+          >
             Delete
           </button>
         )}

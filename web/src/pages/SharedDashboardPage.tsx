@@ -3,7 +3,7 @@ import { useEffect } from "react";
 import { useParams } from "react-router-dom";
 
 import { api, ApiError, errorMessage, unwrap } from "../api/client";
-import { keys } from "../dashboards/api";
+import { dashboardKeys } from "../dashboards/keys";
 import { DashboardGrid } from "../dashboards/DashboardGrid";
 import { WidgetCard } from "../dashboards/WidgetCard";
 import { BellIcon } from "../components/BellIcon";
@@ -13,8 +13,9 @@ import "../dashboards/dashboards.css";
 export function SharedDashboardPage() {
   const { token = "" } = useParams();
   const shared = useQuery({
-    queryKey: keys.shared(token),
-    queryFn: () => unwrap(api.GET("/api/dashboards/shared/{token}", { params: { path: { token } } })),
+    queryKey: dashboardKeys.shared(token),
+    queryFn: () =>
+      unwrap(api.GET("/api/dashboards/shared/{token}", { params: { path: { token } } })),
     retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
     // Refresh on the quickest source interval among the widgets (paused while the tab is hidden).
     refetchInterval: (query) => {
@@ -39,11 +40,18 @@ export function SharedDashboardPage() {
         <span className="muted">Shared dashboard · read-only</span>
       </header>
       <main id="main" className="app-main">
-        {shared.isPending && <p aria-busy="true" className="muted">Loading dashboard…</p>}
+        {shared.isPending && (
+          <p aria-busy="true" className="muted">
+            Loading dashboard…
+          </p>
+        )}
         {gone && (
           <section className="page card wd-gone">
             <h1>This link does not work</h1>
-            <p>The dashboard link was revoked by its owner, replaced by a newer one, or never existed.</p>
+            <p>
+              The dashboard link was revoked by its owner, replaced by a newer one, or never
+              existed.
+            </p>
             <p className="muted">Ask the person who sent it for a new link.</p>
           </section>
         )}
@@ -60,7 +68,9 @@ export function SharedDashboardPage() {
             <div className="page-header">
               <div>
                 <h1 id="shared-title">{shared.data.name}</h1>
-                {shared.data.description && <p className="muted wd-description">{shared.data.description}</p>}
+                {shared.data.description && (
+                  <p className="muted wd-description">{shared.data.description}</p>
+                )}
               </div>
             </div>
             {shared.data.widgets.length === 0 ? (
@@ -70,7 +80,14 @@ export function SharedDashboardPage() {
                 label={`${shared.data.name} widgets`}
                 grid={shared.data.grid}
                 widgets={shared.data.widgets}
-                renderWidget={(widget) => <WidgetCard widget={widget} result={widget.data} fetching={shared.isFetching} shared />}
+                renderWidget={(widget) => (
+                  <WidgetCard
+                    widget={widget}
+                    result={widget.data}
+                    fetching={shared.isFetching}
+                    shared
+                  />
+                )}
               />
             )}
           </section>

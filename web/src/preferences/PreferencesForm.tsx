@@ -3,19 +3,22 @@ import { useEffect, useState } from "react";
 import type { FormEvent } from "react";
 
 import { api, ApiError, errorMessage, unwrap } from "../api/client";
-import { Field, fieldErrorsOf, NOTIFICATION_TYPES, PRIORITIES, QueryStatus, toggled } from "../admin/common";
+import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
+import { Field, fieldErrorsOf } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { toggled } from "../components/lists";
 import { sameBody, toBody, toDraft, type Draft, type Preferences } from "./prefs";
-import { TimeZonePicker } from "./TimeZonePicker";
+import { TimeZonePicker } from "../components/TimeZonePicker";
 import "./preferences.css";
-
-const KEY = ["notification-preferences"];
+import { preferenceKeys } from "./keys";
 
 export function PreferencesForm() {
   const query = useQuery({
-    queryKey: KEY,
+    queryKey: preferenceKeys.notifications,
     queryFn: () => unwrap(api.GET("/api/notifications/preferences")),
   });
-  if (!query.data) return <QueryStatus isPending={query.isPending} error={query.error} label="your preferences" />;
+  if (!query.data)
+    return <QueryStatus isPending={query.isPending} error={query.error} label="your preferences" />;
   return <Editor saved={query.data} />;
 }
 
@@ -27,9 +30,10 @@ function Editor({ saved }: { saved: Preferences }) {
   const dirty = !sameBody(draft, base);
 
   const save = useMutation({
-    mutationFn: (body: Draft) => unwrap(api.PUT("/api/notifications/preferences", { body: toBody(body) })),
+    mutationFn: (body: Draft) =>
+      unwrap(api.PUT("/api/notifications/preferences", { body: toBody(body) })),
     onSuccess: (result) => {
-      queryClient.setQueryData(KEY, result);
+      queryClient.setQueryData(preferenceKeys.notifications, result);
       const next = toDraft(result);
       setDraft(next);
       setBase(next);
@@ -56,8 +60,7 @@ function Editor({ saved }: { saved: Preferences }) {
     errors.quiet_hours_start ??
     errors.quiet_hours_end ??
     (message.includes("quiet_hours") && !Object.keys(errors).length ? message : null);
-  const generalError =
-    save.error && !Object.keys(errors).length && !quietError ? message : null;
+  const generalError = save.error && !Object.keys(errors).length && !quietError ? message : null;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -65,7 +68,12 @@ function Editor({ saved }: { saved: Preferences }) {
   };
 
   return (
-    <form className="prefs-form stack" onSubmit={submit} noValidate aria-label="Notification preferences">
+    <form
+      className="prefs-form stack"
+      onSubmit={submit}
+      noValidate
+      aria-label="Notification preferences"
+    >
       <fieldset>
         <legend>Channels</legend>
         <div className="checks">
@@ -78,11 +86,19 @@ function Editor({ saved }: { saved: Preferences }) {
             Live in the browser (WebSocket)
           </label>
           <label className="inline">
-            <input type="checkbox" checked={draft.email_enabled} onChange={(e) => set("email_enabled", e.target.checked)} />
+            <input
+              type="checkbox"
+              checked={draft.email_enabled}
+              onChange={(e) => set("email_enabled", e.target.checked)}
+            />
             E-mail
           </label>
           <label className="inline">
-            <input type="checkbox" checked={draft.push_enabled} onChange={(e) => set("push_enabled", e.target.checked)} />
+            <input
+              type="checkbox"
+              checked={draft.push_enabled}
+              onChange={(e) => set("push_enabled", e.target.checked)}
+            />
             Web push
           </label>
           <label className="inline">
@@ -116,7 +132,12 @@ function Editor({ saved }: { saved: Preferences }) {
                 <input
                   type="checkbox"
                   checked={draft.notification_types.includes(type)}
-                  onChange={() => set("notification_types", toggled(draft.notification_types, type, NOTIFICATION_TYPES))}
+                  onChange={() =>
+                    set(
+                      "notification_types",
+                      toggled(draft.notification_types, type, NOTIFICATION_TYPES),
+                    )
+                  }
                 />
                 {type}
               </label>
@@ -130,9 +151,17 @@ function Editor({ saved }: { saved: Preferences }) {
           )}
         </div>
         <div className="form-grid">
-          <Field label="Minimum priority" error={errors.min_priority} hint="Lower priorities are stored, not pushed.">
+          <Field
+            label="Minimum priority"
+            error={errors.min_priority}
+            hint="Lower priorities are stored, not pushed."
+          >
             {(props) => (
-              <select {...props} value={draft.min_priority} onChange={(e) => set("min_priority", e.target.value)}>
+              <select
+                {...props}
+                value={draft.min_priority}
+                onChange={(e) => set("min_priority", e.target.value)}
+              >
                 {PRIORITIES.map((p) => (
                   <option key={p} value={p}>
                     {p}
@@ -147,7 +176,11 @@ function Editor({ saved }: { saved: Preferences }) {
             hint="Gather e-mails into one per hour or day (urgent ones go at once)."
           >
             {(props) => (
-              <select {...props} value={draft.email_digest} onChange={(e) => set("email_digest", e.target.value)}>
+              <select
+                {...props}
+                value={draft.email_digest}
+                onChange={(e) => set("email_digest", e.target.value)}
+              >
                 <option value="off">Off — send each e-mail</option>
                 <option value="hourly">Hourly</option>
                 <option value="daily">Daily</option>
@@ -175,7 +208,11 @@ function Editor({ saved }: { saved: Preferences }) {
       <fieldset>
         <legend>Quiet hours and time zone</legend>
         <label className="inline">
-          <input type="checkbox" checked={draft.quiet_enabled} onChange={(e) => set("quiet_enabled", e.target.checked)} />
+          <input
+            type="checkbox"
+            checked={draft.quiet_enabled}
+            onChange={(e) => set("quiet_enabled", e.target.checked)}
+          />
           Hold notifications during quiet hours
         </label>
         <div className="form-grid">
@@ -201,8 +238,18 @@ function Editor({ saved }: { saved: Preferences }) {
               />
             )}
           </Field>
-          <Field label="Time zone" error={errors.timezone} hint="Quiet hours and digests follow this zone.">
-            {(props) => <TimeZonePicker value={draft.timezone} onChange={(zone) => set("timezone", zone)} inputProps={props} />}
+          <Field
+            label="Time zone"
+            error={errors.timezone}
+            hint="Quiet hours and digests follow this zone."
+          >
+            {(props) => (
+              <TimeZonePicker
+                value={draft.timezone}
+                onChange={(zone) => set("timezone", zone)}
+                inputProps={props}
+              />
+            )}
           </Field>
         </div>
         {quietError && !errors.quiet_hours_start && !errors.quiet_hours_end && (
@@ -211,8 +258,9 @@ function Editor({ saved }: { saved: Preferences }) {
           </p>
         )}
         <p className="notice">
-          During quiet hours notifications are stored and listed but not pushed; they are released when
-          the window ends. <strong>Urgent notifications always pass.</strong> A window may span midnight.
+          During quiet hours notifications are stored and listed but not pushed; they are released
+          when the window ends. <strong>Urgent notifications always pass.</strong> A window may span
+          midnight.
         </p>
       </fieldset>
 

@@ -3,10 +3,15 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
-import { Dialog, Field, fieldErrorsOf, formatDate, NOTIFICATION_TYPES, PRIORITIES, QueryStatus, toggled, unplacedError } from "../admin/common";
+import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
+import { Dialog } from "../components/Dialog";
+import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { QueryStatus } from "../components/QueryStatus";
+import { formatDate } from "../components/dates";
+import { toggled } from "../components/lists";
+import { preferenceKeys } from "./keys";
 
 type Subscription = Schemas["SubscriptionOut"];
-const KEY = ["notification-subscriptions"];
 
 function channelList(text: string): string[] | null {
   const names = text
@@ -25,14 +30,26 @@ interface FormValues {
   is_active: boolean;
 }
 
-function TypesChoice({ value, onChange, error }: { value: string[]; onChange: (v: string[]) => void; error?: string }) {
+function TypesChoice({
+  value,
+  onChange,
+  error,
+}: {
+  value: string[];
+  onChange: (v: string[]) => void;
+  error?: string;
+}) {
   return (
     <fieldset className="types-choice">
       <legend>Types (none checked: every type)</legend>
       <div className="checks">
         {NOTIFICATION_TYPES.map((type) => (
           <label key={type} className="inline">
-            <input type="checkbox" checked={value.includes(type)} onChange={() => onChange(toggled(value, type, NOTIFICATION_TYPES))} />
+            <input
+              type="checkbox"
+              checked={value.includes(type)}
+              onChange={() => onChange(toggled(value, type, NOTIFICATION_TYPES))}
+            />
             {type}
           </label>
         ))}
@@ -63,7 +80,8 @@ function SubscriptionForm({
 }) {
   const [values, setValues] = useState(initial);
   const errors = fieldErrorsOf(error);
-  const set = <K extends keyof FormValues>(key: K, value: FormValues[K]) => setValues((v) => ({ ...v, [key]: value }));
+  const set = <K extends keyof FormValues>(key: K, value: FormValues[K]) =>
+    setValues((v) => ({ ...v, [key]: value }));
   const placed = ["topic", "resource_id", "notification_types", "priority_threshold", "channels"];
   const other = unplacedError(error, placed);
   const submit = (event: FormEvent) => {
@@ -75,30 +93,67 @@ function SubscriptionForm({
       <div className="form-grid">
         <Field label="Topic" error={errors.topic} hint="e.g. deployment, backup, monitoring">
           {(props) => (
-            <input {...props} value={values.topic} disabled={editing} required onChange={(e) => set("topic", e.target.value)} />
+            <input
+              {...props}
+              value={values.topic}
+              disabled={editing}
+              required
+              onChange={(e) => set("topic", e.target.value)}
+            />
           )}
         </Field>
-        <Field label="Resource (optional)" error={errors.resource_id} hint="e.g. service:web — empty: every resource">
+        <Field
+          label="Resource (optional)"
+          error={errors.resource_id}
+          hint="e.g. service:web — empty: every resource"
+        >
           {(props) => (
-            <input {...props} value={values.resource_id} disabled={editing} onChange={(e) => set("resource_id", e.target.value)} />
+            <input
+              {...props}
+              value={values.resource_id}
+              disabled={editing}
+              onChange={(e) => set("resource_id", e.target.value)}
+            />
           )}
         </Field>
         <Field label="Minimum priority" error={errors.priority_threshold}>
           {(props) => (
-            <select {...props} value={values.threshold} onChange={(e) => set("threshold", e.target.value)}>
+            <select
+              {...props}
+              value={values.threshold}
+              onChange={(e) => set("threshold", e.target.value)}
+            >
               {PRIORITIES.map((p) => (
                 <option key={p}>{p}</option>
               ))}
             </select>
           )}
         </Field>
-        <Field label="Also reach channels (optional)" error={errors.channels} hint="Configured channel names, comma-separated">
-          {(props) => <input {...props} value={values.channels} onChange={(e) => set("channels", e.target.value)} />}
+        <Field
+          label="Also reach channels (optional)"
+          error={errors.channels}
+          hint="Configured channel names, comma-separated"
+        >
+          {(props) => (
+            <input
+              {...props}
+              value={values.channels}
+              onChange={(e) => set("channels", e.target.value)}
+            />
+          )}
         </Field>
       </div>
-      <TypesChoice value={values.types} onChange={(types) => set("types", types)} error={errors.notification_types} />
+      <TypesChoice
+        value={values.types}
+        onChange={(types) => set("types", types)}
+        error={errors.notification_types}
+      />
       <label className="inline">
-        <input type="checkbox" checked={values.is_active} onChange={(e) => set("is_active", e.target.checked)} />
+        <input
+          type="checkbox"
+          checked={values.is_active}
+          onChange={(e) => set("is_active", e.target.checked)}
+        />
         Active
       </label>
       {other && (
@@ -115,14 +170,24 @@ function SubscriptionForm({
   );
 }
 
-const EMPTY: FormValues = { topic: "", resource_id: "", types: [], threshold: "low", channels: "", is_active: true };
+const EMPTY: FormValues = {
+  topic: "",
+  resource_id: "",
+  types: [],
+  threshold: "low",
+  channels: "",
+  is_active: true,
+};
 
 export function Subscriptions() {
   const queryClient = useQueryClient();
-  const list = useQuery({ queryKey: KEY, queryFn: () => unwrap(api.GET("/api/notifications/subscriptions")) });
+  const list = useQuery({
+    queryKey: preferenceKeys.subscriptions,
+    queryFn: () => unwrap(api.GET("/api/notifications/subscriptions")),
+  });
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<Subscription | null>(null);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: KEY });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: preferenceKeys.subscriptions });
 
   const create = useMutation({
     mutationFn: (v: FormValues) =>
@@ -131,7 +196,9 @@ export function Subscriptions() {
           body: {
             topic: v.topic.trim(),
             resource_id: v.resource_id.trim() || null,
-            notification_types: (v.types.length ? v.types : null) as Schemas["SubscriptionIn"]["notification_types"],
+            notification_types: (v.types.length
+              ? v.types
+              : null) as Schemas["SubscriptionIn"]["notification_types"],
             priority_threshold: v.threshold as Schemas["SubscriptionIn"]["priority_threshold"],
             channels: channelList(v.channels),
             is_active: v.is_active,
@@ -149,7 +216,9 @@ export function Subscriptions() {
         api.PATCH("/api/notifications/subscriptions/{subscription_id}", {
           params: { path: { subscription_id: id } },
           body: {
-            notification_types: (v.types.length ? v.types : null) as Schemas["SubscriptionPatch"]["notification_types"],
+            notification_types: (v.types.length
+              ? v.types
+              : null) as Schemas["SubscriptionPatch"]["notification_types"],
             priority_threshold: v.threshold as Schemas["SubscriptionPatch"]["priority_threshold"],
             channels: channelList(v.channels) ?? [],
             is_active: v.is_active,
@@ -163,7 +232,11 @@ export function Subscriptions() {
   });
   const remove = useMutation({
     mutationFn: (id: number) =>
-      unwrap(api.DELETE("/api/notifications/subscriptions/{subscription_id}", { params: { path: { subscription_id: id } } })),
+      unwrap(
+        api.DELETE("/api/notifications/subscriptions/{subscription_id}", {
+          params: { path: { subscription_id: id } },
+        }),
+      ),
     onSuccess: () => void refresh(),
   });
 
@@ -182,7 +255,9 @@ export function Subscriptions() {
           Add subscription
         </button>
       </div>
-      <p className="muted">Get notified of everything sent to a topic (optionally a single resource of it).</p>
+      <p className="muted">
+        Get notified of everything sent to a topic (optionally a single resource of it).
+      </p>
       <QueryStatus isPending={list.isPending} error={list.error} label="subscriptions" />
       {remove.error && (
         <p className="notice error" role="alert">
@@ -212,11 +287,15 @@ export function Subscriptions() {
                 <tr key={sub.id}>
                   <td>{sub.topic}</td>
                   <td>{sub.resource_id ?? <span className="muted">every resource</span>}</td>
-                  <td>{sub.notification_types?.join(", ") || <span className="muted">all</span>}</td>
+                  <td>
+                    {sub.notification_types?.join(", ") || <span className="muted">all</span>}
+                  </td>
                   <td>{sub.priority_threshold}</td>
                   <td>{sub.channels?.join(", ") || <span className="muted">—</span>}</td>
                   <td>
-                    <span className={`badge ${sub.is_active ? "success" : ""}`}>{sub.is_active ? "active" : "paused"}</span>
+                    <span className={`badge ${sub.is_active ? "success" : ""}`}>
+                      {sub.is_active ? "active" : "paused"}
+                    </span>
                   </td>
                   <td>{formatDate(sub.created_at)}</td>
                   <td className="row-actions">

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { sameBody, timeZones, toBody, toDraft, type Preferences } from "./prefs";
+import { sameBody, toBody, toDraft, type Preferences } from "./prefs";
 
 const saved: Preferences = {
   websocket_enabled: true,
@@ -21,7 +21,12 @@ describe("preferences draft", () => {
     const draft = toDraft(saved);
     expect(draft.quiet_enabled).toBe(false);
     expect(toBody(draft).quiet_hours_start).toBeNull();
-    const quiet = { ...draft, quiet_enabled: true, quiet_hours_start: "23:00", quiet_hours_end: "06:30" };
+    const quiet = {
+      ...draft,
+      quiet_enabled: true,
+      quiet_hours_start: "23:00",
+      quiet_hours_end: "06:30",
+    };
     expect(toBody(quiet)).toMatchObject({ quiet_hours_start: "23:00", quiet_hours_end: "06:30" });
     expect(sameBody(draft, toDraft(saved))).toBe(true);
     expect(sameBody(draft, quiet)).toBe(false);
@@ -32,11 +37,5 @@ describe("preferences draft", () => {
     expect(toBody({ ...draft, max_notifications: "500" }).max_notifications).toBe(500);
     expect(toBody({ ...draft, max_notifications: " " }).max_notifications).toBeNull();
     expect(toBody({ ...draft, max_notifications: "-3" }).max_notifications).toBe("-3");
-  });
-
-  it("lists time zones including UTC", () => {
-    const zones = timeZones();
-    expect(zones).toContain("UTC");
-    expect(zones).toEqual([...zones].sort());
   });
 });

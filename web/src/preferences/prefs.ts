@@ -62,14 +62,3 @@ export function toBody(draft: Draft): PreferencesBody {
 export function sameBody(a: Draft, b: Draft): boolean {
   return JSON.stringify(toBody(a)) === JSON.stringify(toBody(b));
 }
-
-/** Every IANA zone the browser knows (UTC included), sorted. */
-export function timeZones(): string[] {
-  const intl = Intl as typeof Intl & { supportedValuesOf?: (key: string) => string[] };
-  const zones = intl.supportedValuesOf?.("timeZone") ?? [];
-  return Array.from(new Set(["UTC", ...zones])).sort();
-}
-
-export function browserTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-}

@@ -12,7 +12,8 @@ type State =
 const MESSAGES = {
   unsupported: "This browser cannot receive web push (no service worker or Push API).",
   insecure: "Web push needs a secure connection: open WakeDock over HTTPS (or on localhost).",
-  denied: "Notifications are blocked for this site. Allow them in the browser's site settings, then reload.",
+  denied:
+    "Notifications are blocked for this site. Allow them in the browser's site settings, then reload.",
 };
 
 /** Opt this browser in or out of web push, with a clear word whenever it cannot. */
@@ -45,7 +46,11 @@ export function PushOptIn() {
       setState({ kind: "on", sub });
     } catch (error) {
       if (error instanceof PushSetupError) setState({ kind: error.reason, message: error.message });
-      else setState({ kind: "failed", message: `Could not register this browser: ${errorMessage(error)}` });
+      else
+        setState({
+          kind: "failed",
+          message: `Could not register this browser: ${errorMessage(error)}`,
+        });
     } finally {
       setBusy(false);
     }
@@ -68,9 +73,14 @@ export function PushOptIn() {
     <section className="prefs-section card" aria-labelledby="push-title">
       <h2 id="push-title">Web push on this browser</h2>
       <div className="push-state" data-push-state={state.kind}>
-        <p role="status" aria-live="polite" className={state.kind === "on" ? "notice success" : "notice"}>
+        <p
+          role="status"
+          aria-live="polite"
+          className={state.kind === "on" ? "notice success" : "notice"}
+        >
           {state.kind === "checking" && "Checking this browser…"}
-          {state.kind === "on" && "✓ Push is on: this browser shows WakeDock notifications even when the tab is closed."}
+          {state.kind === "on" &&
+            "✓ Push is on: this browser shows WakeDock notifications even when the tab is closed."}
           {state.kind === "off" && "Push is off for this browser."}
           {"message" in state && state.message}
         </p>
@@ -81,13 +91,17 @@ export function PushOptIn() {
         )}
         {(state.kind === "off" || state.kind === "failed" || state.kind === "no-key") && (
           <button type="button" className="primary" onClick={() => void enable()} disabled={busy}>
-            {busy ? "Enabling…" : state.kind === "off" ? "Enable push on this browser" : "Try again"}
+            {busy
+              ? "Enabling…"
+              : state.kind === "off"
+                ? "Enable push on this browser"
+                : "Try again"}
           </button>
         )}
       </div>
       <p className="muted">
-        The "Web push" channel toggle above decides whether pushes are sent at all; this registers the
-        browser you are using now.
+        The "Web push" channel toggle above decides whether pushes are sent at all; this registers
+        the browser you are using now.
       </p>
     </section>
   );

@@ -9,7 +9,8 @@ describe("urlBase64ToUint8Array", () => {
   });
 
   it("decodes a 65-byte P-256 public key", () => {
-    const key = "BEl62iUYgUivxIkv69yViEuiBIa-Ib9-SkvMeAtA3LFgDzkrxZJjSgSnfckjBJuBkr3qBUYIHBQFLXYp5Nksh8U";
+    const key =
+      "BEl62iUYgUivxIkv69yViEuiBIa-Ib9-SkvMeAtA3LFgDzkrxZJjSgSnfckjBJuBkr3qBUYIHBQFLXYp5Nksh8U";
     const bytes = urlBase64ToUint8Array(key);
     expect(bytes.length).toBe(65);
     expect(bytes[0]).toBe(4);

@@ -3,7 +3,9 @@ import { api, ApiError, unwrap } from "../api/client";
 
 /** A VAPID key in URL-safe base64 (no padding) → the bytes PushManager.subscribe wants. */
 export function urlBase64ToUint8Array(base64: string): Uint8Array<ArrayBuffer> {
-  const padded = (base64 + "=".repeat((4 - (base64.length % 4)) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+  const padded = (base64 + "=".repeat((4 - (base64.length % 4)) % 4))
+    .replace(/-/g, "+")
+    .replace(/_/g, "/");
   const raw = atob(padded);
   const bytes = new Uint8Array(new ArrayBuffer(raw.length));
   for (let i = 0; i < raw.length; i += 1) bytes[i] = raw.charCodeAt(i);
@@ -16,7 +18,11 @@ export type PushSupport = "ok" | "unsupported" | "insecure" | "denied";
 export function pushSupport(): PushSupport {
   if (typeof window === "undefined") return "unsupported";
   if (!window.isSecureContext) return "insecure";
-  if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
+  if (
+    !("serviceWorker" in navigator) ||
+    !("PushManager" in window) ||
+    !("Notification" in window)
+  ) {
     return "unsupported";
   }
   if (Notification.permission === "denied") return "denied";
@@ -73,7 +79,12 @@ export async function subscribe(): Promise<PushSubscription> {
   } catch (error) {
     // This browser's endpoint belongs to another account (someone else used push on this
     // browser profile): the server never moves it. A fresh subscription has a new endpoint.
-    if (!(error instanceof ApiError && error.status === 409 && error.code === "push_endpoint_taken")) throw error;
+    if (!(
+      error instanceof ApiError &&
+      error.status === 409 &&
+      error.code === "push_endpoint_taken"
+    ))
+      throw error;
     await sub.unsubscribe();
     sub = await browserSubscribe(reg, applicationServerKey);
     await register(sub);
@@ -111,7 +122,9 @@ async function register(sub: PushSubscription): Promise<void> {
 /** Remove the subscription from the server and from the browser. */
 export async function unsubscribe(sub: PushSubscription): Promise<void> {
   try {
-    await unwrap(api.DELETE("/api/notifications/push-subscriptions", { body: { endpoint: sub.endpoint } }));
+    await unwrap(
+      api.DELETE("/api/notifications/push-subscriptions", { body: { endpoint: sub.endpoint } }),
+    );
   } catch (error) {
     // Already gone on the server (404): still unsubscribe the browser.
     if (!(error instanceof ApiError && error.status === 404)) throw error;

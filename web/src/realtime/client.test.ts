@@ -34,7 +34,9 @@ class FakeSocket implements SocketLike {
   }
 
   /** The server accepts and says hello. */
-  hello(extra: Partial<{ heartbeat_interval: number; server_time: string; unread_count: number }> = {}): void {
+  hello(
+    extra: Partial<{ heartbeat_interval: number; server_time: string; unread_count: number }> = {},
+  ): void {
     this.readyState = 1;
     this.onopen?.({});
     this.push({
@@ -125,7 +127,11 @@ function harness(overrides: Partial<ClientOptions> = {}): Harness {
     wake: () => wake(),
     last: () => FakeSocket.all[FakeSocket.all.length - 1],
     delays: () =>
-      events.flatMap((e) => (e.type === "status" && e.status === "reconnecting" && e.retryInMs !== undefined ? [e.retryInMs] : [])),
+      events.flatMap((e) =>
+        e.type === "status" && e.status === "reconnecting" && e.retryInMs !== undefined
+          ? [e.retryInMs]
+          : [],
+      ),
     of: <T extends ClientEvent["type"]>(type: T) =>
       events.filter((e): e is Extract<ClientEvent, { type: T }> => e.type === type),
   };
@@ -275,7 +281,8 @@ describe("NotificationClient", () => {
     h.last().hello();
     h.last().push({ type: "notification", notification: notification(5) });
     h.last().push({ type: "notification", notification: notification(9) });
-    h.last().push({ type: "notification", notification: notification(7) }); // released late (quiet hours)
+    // Released late (quiet hours):
+    h.last().push({ type: "notification", notification: notification(7) });
     h.last().push({ type: "notification", notification: notification(9) }); // duplicate
     expect(h.of("notification").map((e) => e.notification.id)).toEqual([5, 9, 7]);
     expect(h.client.lastId).toBe(9);
@@ -301,8 +308,14 @@ describe("NotificationClient", () => {
     await settle();
     expect(h.last().params.get("since")).toBe("3");
     h.last().hello({ server_time: "2026-11-25T08:00:00+00:00" });
-    h.last().push({ type: "notification", notification: notification(4, "2026-11-25T07:59:00+00:00") });
-    h.last().push({ type: "notification", notification: notification(5, "2026-11-25T08:00:02+00:00") });
+    h.last().push({
+      type: "notification",
+      notification: notification(4, "2026-11-25T07:59:00+00:00"),
+    });
+    h.last().push({
+      type: "notification",
+      notification: notification(5, "2026-11-25T08:00:02+00:00"),
+    });
     expect(h.of("notification").map((e) => [e.notification.id, e.replay])).toEqual([
       [4, true],
       [5, false],

@@ -5,35 +5,13 @@
 // WebSocket constructor, timers, randomness, the clock, online/visibility signals) is injectable
 // so the state machine runs under unit tests without a browser.
 
-/** A notification in its REST shape (NotificationOut). */
-export interface LiveNotification {
-  id: number;
-  user_id: number;
-  title: string;
-  message: string;
-  type: string;
-  priority: string;
-  data: Record<string, unknown>;
-  action_url: string | null;
-  action_label: string | null;
-  read: boolean;
-  read_at: string | null;
-  created_at: string;
-  expires_at: string | null;
-  group_key: string | null;
-  topic: string | null;
-  resource_id: string | null;
-  source: string | null;
-}
+import type { Schemas } from "../api/client";
 
-export interface Hello {
-  type: "hello";
-  user_id: number;
-  connection_id: string;
-  unread_count: number;
-  server_time: string;
-  heartbeat_interval: number;
-}
+/** A notification in its REST shape, as the socket sends it too. */
+export type LiveNotification = Schemas["NotificationOut"];
+
+/** The server's first message on every connection (`realtime.protocol.Hello` on the server). */
+export type Hello = Schemas["Hello"];
 
 /** What the client tells the app. */
 export type ClientEvent =
@@ -103,12 +81,22 @@ const OPEN = 1;
 const MAX_REMEMBERED_IDS = 2000;
 
 /** Full jitter: a uniform delay in [0, min(cap, base × 2^attempt)). */
-export function backoffDelay(attempt: number, random: () => number, baseMs = 500, capMs = 30_000): number {
+export function backoffDelay(
+  attempt: number,
+  random: () => number,
+  baseMs = 500,
+  capMs = 30_000,
+): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.floor(random() * ceiling);
 }
 
-export function socketUrl(base: string, userId: number, token: string, since: number | null): string {
+export function socketUrl(
+  base: string,
+  userId: number,
+  token: string,
+  since: number | null,
+): string {
   const query = new URLSearchParams({ token });
   if (since !== null) query.set("since", String(since));
   return `${base}/ws/notifications/${userId}?${query.toString()}`;
@@ -158,7 +146,10 @@ export class NotificationClient {
 
   constructor(options: ClientOptions) {
     this.opts = {
-      timers: { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as number) },
+      timers: {
+        setTimeout: (fn, ms) => setTimeout(fn, ms),
+        clearTimeout: (h) => clearTimeout(h as number),
+      },
       random: Math.random,
       now: Date.now,
       backoffBaseMs: 500,
@@ -186,7 +177,8 @@ export class NotificationClient {
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
-    const subscribe = this.opts.wakeSignals ?? (typeof window !== "undefined" ? defaultWakeSignals : null);
+    const subscribe =
+      this.opts.wakeSignals ?? (typeof window !== "undefined" ? defaultWakeSignals : null);
     this.unsubscribeWake = subscribe ? subscribe(() => this.wake()) : null;
     void this.connect();
   }
@@ -394,14 +386,17 @@ export class NotificationClient {
   private ping(): void {
     if (!this.send({ type: "ping" })) return;
     if (this.pongTimer !== null) return;
-    this.pongTimer = this.opts.timers.setTimeout(() => {
-      this.pongTimer = null;
-      // No answer: the socket is dead (sleep, network change). Drop it and reconnect now.
-      if (this.socket) {
-        this.detach(4000, "heartbeat timeout");
-        this.afterClose(1006);
-      }
-    }, Math.min(this.opts.pongTimeoutMs, this.heartbeatMs));
+    this.pongTimer = this.opts.timers.setTimeout(
+      () => {
+        this.pongTimer = null;
+        // No answer: the socket is dead (sleep, network change). Drop it and reconnect now.
+        if (this.socket) {
+          this.detach(4000, "heartbeat timeout");
+          this.afterClose(1006);
+        }
+      },
+      Math.min(this.opts.pongTimeoutMs, this.heartbeatMs),
+    );
   }
 
   private closed(code: number): void {
@@ -413,7 +408,8 @@ export class NotificationClient {
     this.clear("pingTimer");
     this.clear("pongTimer");
     if (this.stopped) return;
-    const healthy = this.helloAt !== null && this.opts.now() - this.helloAt >= this.opts.healthyAfterMs;
+    const healthy =
+      this.helloAt !== null && this.opts.now() - this.helloAt >= this.opts.healthyAfterMs;
     if (healthy) this.attempt = 0;
     this.helloAt = null;
     if (code === 4403) {
@@ -454,9 +450,16 @@ export class NotificationClient {
   private scheduleReconnect(): void {
     if (this.stopped) return;
     this.clear("reconnectTimer");
-    const delay = backoffDelay(this.attempt, this.opts.random, this.opts.backoffBaseMs, this.opts.backoffCapMs);
+    const delay = backoffDelay(
+      this.attempt,
+      this.opts.random,
+      this.opts.backoffBaseMs,
+      this.opts.backoffCapMs,
+    );
     this.attempt++;
-    const offline = this.opts.isOnline ? !this.opts.isOnline() : typeof navigator !== "undefined" && navigator.onLine === false;
+    const offline = this.opts.isOnline
+      ? !this.opts.isOnline()
+      : typeof navigator !== "undefined" && navigator.onLine === false;
     this.setStatus(offline ? "offline" : "reconnecting", delay);
     this.reconnectTimer = this.opts.timers.setTimeout(() => {
       this.reconnectTimer = null;

@@ -1,5 +1,5 @@
 import { AuditAdmin } from "../../admin/AuditAdmin";
-import { RequirePermission } from "../../admin/common";
+import { RequirePermission } from "../../components/RequirePermission";
 
 export function AdminAuditPage() {
   return (

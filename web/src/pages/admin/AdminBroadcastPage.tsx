@@ -1,5 +1,5 @@
 import { BroadcastAdmin } from "../../admin/BroadcastAdmin";
-import { RequirePermission } from "../../admin/common";
+import { RequirePermission } from "../../components/RequirePermission";
 
 export function AdminBroadcastPage() {
   return (

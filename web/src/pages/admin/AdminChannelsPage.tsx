@@ -1,5 +1,5 @@
 import { ChannelsAdmin } from "../../admin/ChannelsAdmin";
-import { RequirePermission } from "../../admin/common";
+import { RequirePermission } from "../../components/RequirePermission";
 
 export function AdminChannelsPage() {
   return (

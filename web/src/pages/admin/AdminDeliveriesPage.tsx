@@ -1,4 +1,4 @@
-import { RequirePermission } from "../../admin/common";
+import { RequirePermission } from "../../components/RequirePermission";
 import { DeliveriesAdmin } from "../../admin/DeliveriesAdmin";
 
 export function AdminDeliveriesPage() {

@@ -1,4 +1,4 @@
-import { RequirePermission } from "../../admin/common";
+import { RequirePermission } from "../../components/RequirePermission";
 import { TemplatesAdmin } from "../../admin/TemplatesAdmin";
 
 export function AdminTemplatesPage() {

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 
 import { useAuth } from "../auth/AuthProvider";
-import { applyTheme, storedTheme, type Theme } from "./theme";
+import { applyTheme, storedTheme, type Theme } from "../components/theme";
 
 export function UserMenu() {
   const { me, logout } = useAuth();
@@ -13,7 +13,11 @@ export function UserMenu() {
   useEffect(() => {
     if (!open) return;
     const close = (event: MouseEvent | KeyboardEvent) => {
-      if (event instanceof KeyboardEvent ? event.key === "Escape" : !root.current?.contains(event.target as Node))
+      if (
+        event instanceof KeyboardEvent
+          ? event.key === "Escape"
+          : !root.current?.contains(event.target as Node)
+      )
         setOpen(false);
     };
     document.addEventListener("mousedown", close);

@@ -4,12 +4,12 @@ import type { KeyboardEvent } from "react";
 import { Link } from "react-router-dom";
 
 import { errorMessage } from "../api/client";
-import { useNotificationList, type Notification } from "../notifications/cache";
-import { statusText, useNotifications } from "../notifications/context";
-import { useOpenNotification, tone } from "../notifications/open";
-import { absoluteTime, relativeTime, useNow } from "../notifications/time";
-import { BellIcon } from "./BellIcon";
-import "../notifications/notifications.css";
+import { useNotificationList, type Notification } from "./cache";
+import { statusText, useNotifications } from "./context";
+import { useOpenNotification, tone } from "./open";
+import { absoluteTime, relativeTime, useNow } from "./time";
+import { BellIcon } from "../components/BellIcon";
+import "./notifications.css";
 
 const PANEL_ID = "bell-panel";
 

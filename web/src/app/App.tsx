@@ -1,16 +1,21 @@
 import { Navigate, Route, Routes, useLocation } from "react-router-dom";
 
-import { useAuth } from "./auth/AuthProvider";
-import { Layout } from "./components/Layout";
-import { LoginPage } from "./pages/LoginPage";
-import { NotFoundPage } from "./pages/NotFoundPage";
+import { useAuth } from "../auth/AuthProvider";
+import { Layout } from "./Layout";
+import { LoginPage } from "../pages/LoginPage";
+import { NotFoundPage } from "../pages/NotFoundPage";
 import { routes } from "./routes";
 
 export function App() {
   const { me, loading } = useAuth();
   const location = useLocation();
 
-  if (loading) return <div className="splash" aria-busy="true">Loading…</div>;
+  if (loading)
+    return (
+      <div className="splash" aria-busy="true">
+        Loading…
+      </div>
+    );
   if (!me) {
     return (
       <Routes>
@@ -18,7 +23,9 @@ export function App() {
         <Route path="/shared/:token" element={routes.shared} />
         <Route
           path="*"
-          element={<Navigate to="/login" replace state={{ from: location.pathname + location.search }} />}
+          element={
+            <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />
+          }
         />
       </Routes>
     );

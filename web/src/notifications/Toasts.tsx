@@ -2,10 +2,10 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { FocusEvent } from "react";
 import { useNavigate } from "react-router-dom";
 
-import type { Notification } from "../notifications/cache";
-import { useNotifications } from "../notifications/context";
-import { label, tone, useOpenNotification } from "../notifications/open";
-import "../notifications/notifications.css";
+import type { Notification } from "./cache";
+import { useNotifications } from "./context";
+import { label, tone, useOpenNotification } from "./open";
+import "./notifications.css";
 
 export const TOAST_TIMEOUT_MS = 6_000;
 export const MAX_TOASTS = 4;
@@ -17,7 +17,11 @@ type Toast =
   | { key: string; kind: "summary"; count: number; urgent: false };
 
 /** Adds a toast, keeping at most MAX_TOASTS: the oldest non-urgent one goes first. */
-export function pushToast<T extends { urgent: boolean }>(stack: T[], toast: T, max = MAX_TOASTS): T[] {
+export function pushToast<T extends { urgent: boolean }>(
+  stack: T[],
+  toast: T,
+  max = MAX_TOASTS,
+): T[] {
   const next = [...stack, toast];
   while (next.length > max) {
     const oldest = next.findIndex((t) => !t.urgent);
@@ -40,7 +44,10 @@ export function Toasts() {
   const replayed = useRef(0);
   const summaryTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
-  const dismiss = useCallback((key: string) => setToasts((stack) => stack.filter((t) => t.key !== key)), []);
+  const dismiss = useCallback(
+    (key: string) => setToasts((stack) => stack.filter((t) => t.key !== key)),
+    [],
+  );
 
   useEffect(() => {
     const unsubscribe = subscribe((event) => {
@@ -55,26 +62,42 @@ export function Toasts() {
             const count = replayed.current;
             replayed.current = 0;
             const text = `${count} new notification${count === 1 ? "" : "s"} while you were away`;
-            setToasts((stack) => pushToast<Toast>(stack, { key: `summary-${Date.now()}`, kind: "summary", count, urgent: false }));
+            setToasts((stack) =>
+              pushToast<Toast>(stack, {
+                key: `summary-${Date.now()}`,
+                kind: "summary",
+                count,
+                urgent: false,
+              }),
+            );
             setPolite(text);
           }, SUMMARY_SETTLE_MS);
           return;
         }
         const urgent = n.priority === "urgent";
         setToasts((stack) =>
-          pushToast<Toast>(stack.filter((t) => !(t.kind === "notification" && t.n.id === n.id)), {
-            key: `n-${n.id}`,
-            kind: "notification",
-            n,
-            urgent,
-          }),
+          pushToast<Toast>(
+            stack.filter((t) => !(t.kind === "notification" && t.n.id === n.id)),
+            {
+              key: `n-${n.id}`,
+              kind: "notification",
+              n,
+              urgent,
+            },
+          ),
         );
         (urgent ? setAssertive : setPolite)(announcement(n));
       } else if (event.type === "deleted") {
-        setToasts((stack) => stack.filter((t) => !(t.kind === "notification" && t.n.id === event.id)));
+        setToasts((stack) =>
+          stack.filter((t) => !(t.kind === "notification" && t.n.id === event.id)),
+        );
       } else if (event.type === "updated") {
         setToasts((stack) =>
-          stack.map((t) => (t.kind === "notification" && t.n.id === event.notification.id ? { ...t, n: event.notification } : t)),
+          stack.map((t) =>
+            t.kind === "notification" && t.n.id === event.notification.id
+              ? { ...t, n: event.notification }
+              : t,
+          ),
         );
       }
     });
@@ -86,10 +109,20 @@ export function Toasts() {
 
   return (
     <>
-      <div className="visually-hidden" role="status" aria-live="polite" data-testid="toast-announcer">
+      <div
+        className="visually-hidden"
+        role="status"
+        aria-live="polite"
+        data-testid="toast-announcer"
+      >
         {polite}
       </div>
-      <div className="visually-hidden" aria-live="assertive" aria-atomic="true" data-testid="toast-announcer-urgent">
+      <div
+        className="visually-hidden"
+        aria-live="assertive"
+        aria-atomic="true"
+        data-testid="toast-announcer-urgent"
+      >
         {assertive}
       </div>
       <section className="toasts" aria-label="New notifications">
@@ -97,7 +130,11 @@ export function Toasts() {
           toast.kind === "notification" ? (
             <NotificationToast key={toast.key} n={toast.n} onDismiss={() => dismiss(toast.key)} />
           ) : (
-            <SummaryToast key={toast.key} count={toast.count} onDismiss={() => dismiss(toast.key)} />
+            <SummaryToast
+              key={toast.key}
+              count={toast.count}
+              onDismiss={() => dismiss(toast.key)}
+            />
           ),
         )}
       </section>
@@ -152,8 +189,15 @@ function NotificationToast({ n, onDismiss }: { n: Notification; onDismiss(): voi
     >
       <div className="toast-head">
         <span className={`badge ${tone(n.type)}`}>{label(n.type)}</span>
-        {n.priority !== "normal" && <span className={`badge ${n.priority}`}>{label(n.priority)}</span>}
-        <button type="button" className="ghost small toast-dismiss" aria-label={`Dismiss: ${n.title}`} onClick={onDismiss}>
+        {n.priority !== "normal" && (
+          <span className={`badge ${n.priority}`}>{label(n.priority)}</span>
+        )}
+        <button
+          type="button"
+          className="ghost small toast-dismiss"
+          aria-label={`Dismiss: ${n.title}`}
+          onClick={onDismiss}
+        >
           ✕
         </button>
       </div>
@@ -181,7 +225,12 @@ function SummaryToast({ count, onDismiss }: { count: number; onDismiss(): void }
     <article className="toast tone-info" aria-label="Missed notifications" {...hover}>
       <div className="toast-head">
         <span className="badge info">Catch-up</span>
-        <button type="button" className="ghost small toast-dismiss" aria-label="Dismiss: missed notifications" onClick={onDismiss}>
+        <button
+          type="button"
+          className="ghost small toast-dismiss"
+          aria-label="Dismiss: missed notifications"
+          onClick={onDismiss}
+        >
           ✕
         </button>
       </div>

@@ -2,8 +2,8 @@ import { NavLink, Outlet } from "react-router-dom";
 
 import { useAuth } from "../auth/AuthProvider";
 import { NotificationsRoot } from "../notifications/NotificationsRoot";
-import { Bell } from "./Bell";
-import { BellIcon } from "./BellIcon";
+import { Bell } from "../notifications/Bell";
+import { BellIcon } from "../components/BellIcon";
 import { UserMenu } from "./UserMenu";
 
 const ADMIN_LINKS: { to: string; label: string; permission: string }[] = [

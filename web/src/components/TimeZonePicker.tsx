@@ -1,6 +1,6 @@
 import { useMemo } from "react";
 
-import { browserTimeZone, timeZones } from "./prefs";
+import { browserTimeZone, timeZones } from "./timeZones";
 
 /** A searchable time zone field: type to filter the browser's IANA zones (native datalist). */
 export function TimeZonePicker({
