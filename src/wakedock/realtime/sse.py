@@ -15,17 +15,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
+from wakedock.auth.sessions import token_expiry
 from wakedock.bounds import INT64_MAX
 from wakedock.errors import ERROR_RESPONSES, Unauthorized, ValidationFailed
 from wakedock.realtime import protocol
-from wakedock.realtime.auth import authorize, expiry, token_from
+from wakedock.realtime.auth import authorize, token_from
 from wakedock.realtime.connection import Connection
 from wakedock.realtime.hub import Hub
 
@@ -85,14 +85,14 @@ async def stream(
     async def close(code: int, reason: str) -> None:
         frames.put_nowait(_End(code, reason))
 
-    expires = expiry(token, settings)
+    expires = token_expiry(token, settings)
     conn = Connection(
         user_id=principal.user_id,
         send=send,
         close=close,
         session_id=principal.session_id,
         api_token_id=principal.api_token_id,
-        expires_at=expires if isinstance(expires, datetime) else None,
+        expires_at=expires,
         max_queue=hub.max_queue,
         max_bytes=hub.max_bytes,
     )

@@ -16,7 +16,6 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -26,10 +25,11 @@ from starlette.types import Receive, Scope, Send
 from websockets.protocol import State
 
 from wakedock.audit.context import AuditActor
+from wakedock.auth.sessions import token_expiry
 from wakedock.errors import Forbidden, Unauthorized
 from wakedock.notifications import events, service
 from wakedock.realtime import protocol
-from wakedock.realtime.auth import authorize, expiry, token_from
+from wakedock.realtime.auth import authorize, token_from
 from wakedock.realtime.connection import Batch, Connection, Message
 from wakedock.realtime.hub import Hub
 
@@ -207,7 +207,7 @@ async def serve_socket(
         await socket.close(protocol.FORBIDDEN, exc.message[:120])
         return
 
-    expires = expiry(token, settings)
+    expires = token_expiry(token, settings)
     # Only what the socket needs is kept for its lifetime (not the user's ORM object).
     actor = AuditActor(principal.user_id, principal.username, None, "websocket")
     conn = Connection(
@@ -216,7 +216,7 @@ async def serve_socket(
         close=socket.shut,
         session_id=principal.session_id,
         api_token_id=principal.api_token_id,
-        expires_at=expires if isinstance(expires, datetime) else None,
+        expires_at=expires,
         max_queue=hub.max_queue,
         max_bytes=hub.max_bytes,
         write_now=direct_writer(send) if direct else None,
