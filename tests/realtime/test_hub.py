@@ -47,7 +47,7 @@ def socket_of(hub: Hub, user_id: int) -> tuple[Connection, list[bytes], list[tup
 
     conn = Connection(user_id=user_id, send=send, close=close, write_now=write_now)
     hub.register(conn)
-    hub._auto_read[user_id] = False
+    hub.auto_read.wanted[user_id] = False
     return conn, writes, closed
 
 

@@ -6,16 +6,17 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 
 from wakedock.audit.context import AuditActor, anonymous_actor
 from wakedock.auth import sessions
+from wakedock.auth.bearer import BearerScheme
 from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
 from wakedock.dependencies import AppSettings, DbSession
 from wakedock.errors import Forbidden, Unauthorized
 
-_bearer = HTTPBearer(auto_error=False, description="An access token or an API token (wdk_…)")
+_bearer = BearerScheme(description="An access token or an API token (wdk_…)")
 
 
 async def current_principal(
@@ -24,7 +25,7 @@ async def current_principal(
     settings: AppSettings,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    if credentials is None:
         raise Unauthorized("Not authenticated")
     principal = await sessions.authenticate(db, settings, token=credentials.credentials)
     request.state.principal = principal

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -288,9 +288,13 @@ async def authenticate(session: AsyncSession, settings: Settings, *, token: str)
 
 
 def token_expiry(token: str, settings: Settings) -> datetime | None:
-    """When an access token expires (None for API tokens without expiry)."""
+    """When an access token expires, read from the token itself; None for an API token (its
+    expiry is a row, checked by ``authenticate`` and again by the sockets' periodic check) and
+    for a token that no longer decodes (``authenticate`` is the one that refuses it). The
+    sockets close themselves at this time (4401)."""
     if token.startswith(API_TOKEN_PREFIX):
         return None
-    return decode_access_token(token, secret=settings.resolved_secret_key).expires_at.astimezone(
-        UTC
-    )
+    try:
+        return decode_access_token(token, secret=settings.resolved_secret_key).expires_at
+    except Unauthorized:
+        return None

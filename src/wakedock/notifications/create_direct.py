@@ -22,13 +22,13 @@ import re
 import time
 
 import orjson
-from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import ValidationError
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wakedock.audit.context import anonymous_actor
 from wakedock.auth import sessions
+from wakedock.auth.bearer import bearer_token
 from wakedock.auth.dependencies import check_permissions
 from wakedock.errors import WakeDockError, error_response, unexpected_error_response
 from wakedock.notifications import sending
@@ -64,14 +64,6 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-def _bearer(authorization: bytes | None) -> str | None:
-    """The token, read as the app's ``HTTPBearer`` reads it."""
-    if authorization is None:
-        return None
-    scheme, token = get_authorization_scheme_param(authorization.decode("latin-1"))
-    return token if scheme.lower() == "bearer" and token else None
-
-
 async def _read_body(receive: Receive) -> bytes | None:
     """The whole request body; None if the client went away."""
     chunks: list[bytes] = []
@@ -104,7 +96,9 @@ async def serve(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> Non
     body = await _read_body(receive)
     if body is None:
         return
-    token = _bearer(_header(scope, b"authorization"))
+    authorization = _header(scope, b"authorization")
+    # Decoded as Starlette decodes headers, then read as every other door reads it.
+    token = bearer_token(None if authorization is None else authorization.decode("latin-1"))
     request: NotificationCreate | None = None
     if (
         token is not None

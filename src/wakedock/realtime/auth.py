@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
 from wakedock.auth import sessions
+from wakedock.auth.bearer import bearer_token
 from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
-from wakedock.auth.tokens import API_TOKEN_PREFIX, decode_access_token
-from wakedock.errors import Forbidden, Unauthorized
+from wakedock.errors import Forbidden
 from wakedock.settings import Settings
 
 
@@ -20,9 +20,7 @@ def token_from(conn: HTTPConnection) -> str | None:
     token = conn.query_params.get("token")
     if token:
         return token
-    header = conn.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+    return bearer_token(conn.headers.get("authorization"))
 
 
 async def authorize(
@@ -53,12 +51,3 @@ def watch_refusal(
     if principal_id != user_id and Permission.NOTIFICATIONS_ADMIN not in permissions:
         return "You may only listen to your own notifications"
     return None
-
-
-def expiry(token: str, settings: Settings) -> object:
-    if token.startswith(API_TOKEN_PREFIX):
-        return None
-    try:
-        return decode_access_token(token, secret=settings.resolved_secret_key).expires_at
-    except Unauthorized:
-        return None

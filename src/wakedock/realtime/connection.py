@@ -26,8 +26,8 @@ hub reads it from the database (``on_gap``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterable
@@ -35,8 +35,13 @@ from datetime import datetime
 from typing import Any
 
 from wakedock.realtime.protocol import TOO_SLOW
+from wakedock.realtime.tasks import TaskSet, cancel_and_wait
 
+logger = logging.getLogger(__name__)
 _ids = itertools.count(1)
+# The close of a connection runs as a task of its own (``shut`` is called from synchronous
+# code: a fan-out, an auth event); the connection may be dropped before it ends.
+_closing = TaskSet("a connection's close")
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -349,7 +354,15 @@ class Connection:
                     if not self._space.done():
                         self._space.set_result(None)
                     self._space = None
-        except Exception:
+        except Exception as exc:
+            # A client that left mid-write is an OSError (one line); anything else, a trace.
+            logger.warning(
+                "write to user %s's connection %s failed (%r): closing it",
+                self.user_id,
+                self.id,
+                exc,
+                exc_info=not isinstance(exc, OSError),
+            )
             self.shut(1011, "write failed")
         finally:
             self._drain = None
@@ -379,7 +392,7 @@ class Connection:
         self._pending = 0
         if self._space is not None and not self._space.done():
             self._space.set_result(None)
-        asyncio.get_running_loop().create_task(self.close(code, reason))
+        _closing.spawn(self.close(code, reason))
 
     async def stop(self) -> None:
         """The socket is gone: stop the drain task, if any."""
@@ -387,6 +400,4 @@ class Connection:
         self._outbox = None
         drain = self._drain
         if drain is not None and drain is not asyncio.current_task():
-            drain.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await drain
+            await cancel_and_wait(drain, f"the drain of user {self.user_id}'s connection")

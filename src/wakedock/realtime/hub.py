@@ -2,7 +2,10 @@
 
 Events arrive once per process on ``user:*``; each is decoded once and offered to that user's
 connections (a non-blocking put into each bounded outbox). Internal control messages (types
-starting with ``_``) refresh cached preferences; they never reach clients.
+starting with ``_``) refresh cached preferences (``realtime/autoread.py``); they never reach
+clients. What a connection missed is read from the database by ``realtime/replay.py``; what a
+client sends is handled by ``realtime/control.py``. The hub keeps the registry, the fan-out,
+the credentials' watch below, and a reference to every task it starts (``realtime/tasks.py``).
 
 The same subscription carries auth's events (channel ``auth``, ``wakedock.auth.events``): a
 session ended, an API token deleted, a user disabled or deleted closes the sockets that used
@@ -18,36 +21,32 @@ against the database anyway, for an event the broker lost.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Coroutine
 from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from wakedock.audit.context import AuditActor
 from wakedock.auth import access
 from wakedock.auth import events as auth_events
 from wakedock.auth.permissions import Permission
 from wakedock.broker import Broker, BrokerDisconnected, Subscription
 from wakedock.clock import Clock
-from wakedock.notifications import events, service
-from wakedock.notifications.models import Notification
-from wakedock.notifications.preferences import service as preferences
+from wakedock.notifications import service
 from wakedock.realtime.auth import watch_refusal
+from wakedock.realtime.autoread import AutoRead
+from wakedock.realtime.autoread import (
+    publish_preferences_changed as publish_preferences_changed,  # its importers' path
+)
 from wakedock.realtime.connection import Batch, Connection, Message
 from wakedock.realtime.protocol import FORBIDDEN, UNAUTHORIZED
+from wakedock.realtime.replay import SERVICE_RESTART, Replay
+from wakedock.realtime.tasks import TaskSet, cancel_and_wait
 
 logger = logging.getLogger(__name__)
-SERVICE_RESTART = 1012
 GOING_AWAY = 1001
-REPLAY_PAGE = 500
-# How long a socket holds newer notifications back for a missing position's live event before
-# reading it from the database (its publisher may have died between commit and publish).
-GAP_WAIT_SECONDS = 0.5
 # Connections offered an event between two turns of the event loop during a fan-out.
 FANOUT_SLICE = 256
 # How long an auth event is remembered for sockets that were being authorized meanwhile.
@@ -78,8 +77,11 @@ class Hub:
         self.watchers: dict[int, set[Connection]] = defaultdict(set)
         # user id -> when (monotonic) an auth event about them last arrived.
         self._auth_changed: dict[int, float] = {}
-        self._auto_read: dict[int, bool] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet("the hub's")
+        self.replay = Replay(sessionmaker=sessionmaker, clock=clock)
+        self.auto_read = AutoRead(
+            broker=broker, sessionmaker=sessionmaker, clock=clock, tasks=self._tasks
+        )
         self.ready = asyncio.Event()
         self._on_gap = self._gap_found  # one bound method, shared by every connection
 
@@ -123,8 +125,13 @@ class Hub:
                     conn.shut(UNAUTHORIZED, "token expired")
             if now_mono - last_check >= self.revalidate_interval:
                 last_check = now_mono
-                with contextlib.suppress(Exception):
+                try:
                     await self.revalidate()
+                except Exception:
+                    # The next turn tries again; meanwhile only auth events close sockets.
+                    logger.exception(
+                        "could not check the sockets' credentials against the database"
+                    )
 
     def all_connections(self) -> list[Connection]:
         return [conn for conns in self.connections.values() for conn in conns]
@@ -155,7 +162,7 @@ class Hub:
                 self._auth_changed.get(conn.user_id, 0.0),
             )
             if changed >= checked_at:
-                self._spawn(self._recheck([conn]))
+                self._tasks.spawn(self._recheck([conn]))
         position = None
         try:
             async with self.sessionmaker() as session:
@@ -174,7 +181,7 @@ class Hub:
             conns.discard(conn)
             if not conns:
                 del self.connections[conn.user_id]
-                self._auto_read.pop(conn.user_id, None)
+                self.auto_read.forget(conn.user_id)
         if conn.principal_id != conn.user_id:
             watching = self.watchers.get(conn.principal_id)
             if watching is not None:
@@ -182,10 +189,28 @@ class Hub:
                 if not watching:
                     del self.watchers[conn.principal_id]
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def hello(self, conn: Connection, standing: service.Standing) -> str:
+        """The first message of every socket and stream, once ``open`` has read where the
+        user stands (docs/websocket.md)."""
+        return orjson.dumps(
+            {
+                "type": "hello",
+                "user_id": conn.user_id,
+                "connection_id": conn.id,
+                "unread_count": standing.unread,
+                "server_time": self.clock.now().isoformat(),
+                "heartbeat_interval": self.heartbeat_interval,
+            }
+        ).decode()
+
+    async def resume(
+        self, conn: Connection, since: int, standing: service.Standing | None = None
+    ) -> None:
+        """Send what ``conn`` missed after ``since``, then go on live (``Replay.resume``)."""
+        await self.replay.resume(conn, since, standing)
+
+    def _gap_found(self, conn: Connection) -> None:
+        self._tasks.spawn(self.replay.fill_gap(conn))
 
     @property
     def connection_count(self) -> int:
@@ -220,9 +245,7 @@ class Hub:
                     batch.append(inbox.get_nowait())
                 await self.dispatch(batch)
         finally:
-            receiver.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await receiver
+            await cancel_and_wait(receiver, "the hub's broker receiver")
 
     async def dispatch(self, batch: list[tuple[str, bytes]]) -> None:
         """Offer each event to its user's connections, in order per user; consecutive events
@@ -253,17 +276,15 @@ class Hub:
                 if kind.startswith("_"):
                     offered += await self._offer(user_id, run, offered)
                     run = []
-                    self._control(user_id, message)
+                    self.auto_read.control(user_id, message)
                     continue
                 notification_id = seq = None
                 if kind == "notification":
                     notification_id, seq = message["notification"]["id"], message.get("seq")
                 # Decoded and framed once per event, whatever the number of sockets.
                 run.append(Message(payload.decode(), notification_id, seq, len(payload)))
-                if notification_id is not None and self._auto_read.get(user_id, True):
-                    # Off the dispatch loop: a database round trip here would hold up every
-                    # socket.
-                    self._spawn(self._auto_read_one(user_id, notification_id))
+                if notification_id is not None:
+                    self.auto_read.pushed(user_id, notification_id)
             offered += await self._offer(user_id, run, offered)
 
     async def _offer(self, user_id: int, run: list[Message], offered: int) -> int:
@@ -281,10 +302,6 @@ class Hub:
             if count % FANOUT_SLICE == 0:
                 await asyncio.sleep(0)
         return len(targets)
-
-    def _control(self, user_id: int, message: dict[str, Any]) -> None:
-        if message["type"] == "_prefs":
-            self._auto_read.pop(user_id, None)
 
     # ------------------------------------------------------------ credentials
 
@@ -319,7 +336,7 @@ class Hub:
         elif isinstance(event, auth_events.RolesChanged):
             conns = self.watched_by(user_id)
             if conns:
-                self._spawn(self._recheck(conns))
+                self._tasks.spawn(self._recheck(conns))
 
     async def _recheck(self, conns: list[Connection]) -> None:
         """Read again what each connection's credentials allow; close those that no longer
@@ -349,115 +366,6 @@ class Hub:
         except Exception:
             logger.exception("could not check sockets' permissions again")
 
-    async def _auto_read_one(self, user_id: int, notification_id: int) -> None:
-        try:
-            if await self._wants_auto_read(user_id):
-                await self._auto_mark(user_id, notification_id)
-        except Exception:
-            logger.exception("auto_mark_read failed for user %s", user_id)
-
-    async def _wants_auto_read(self, user_id: int) -> bool:
-        if user_id not in self._auto_read:
-            async with self.sessionmaker() as session:
-                prefs = await preferences.get_preferences(session, user_id=user_id)
-            self._auto_read[user_id] = prefs.auto_mark_read
-        return self._auto_read[user_id]
-
-    async def _auto_mark(self, user_id: int, notification_id: int) -> None:
-        async with self.sessionmaker() as session:
-            result = await service.mark_read(
-                session,
-                actor=AuditActor(user_id, None, None, "websocket auto_mark_read"),
-                user_id=user_id,
-                ids=[notification_id],
-                now=self.clock.now(),
-            )
-        await events.read_state(
-            self.broker,
-            user_id=user_id,
-            ids=result.ids,
-            unread_count=result.unread_count,
-            read=True,
-        )
-
-    # ------------------------------------------------------------ resume
-
-    async def resume(
-        self, conn: Connection, since: int, standing: service.Standing | None = None
-    ) -> None:
-        """Send every notification after ``since`` in the user's live stream, oldest first,
-        then go on live: no gap, no duplicate (live events arriving meanwhile are buffered,
-        then those the replay sent are dropped by position). ``standing``: read by ``open``
-        for this ``since`` while live events were already held back."""
-        if not conn.replaying:
-            conn.replaying, conn.buffer = True, []
-        position = None
-        try:
-            async with self.sessionmaker() as session:
-                user_id = conn.user_id
-                now = self.clock.now()
-                # Read first: every position up to ``newest`` is committed, so the listing
-                # below holds them all (the ones it lacks have expired or were deleted).
-                if standing is None:
-                    standing = await service.standing(
-                        session, user_id=user_id, since=since, now=now
-                    )
-                if since < standing.floor:
-                    conn.offer('{"type":"reset"}', None)  # goes to the buffer, flushed below
-                    position = standing.newest
-                    return
-                last = standing.after
-                # A client already at the newest position (a reload, a brief drop) has every
-                # notification given so far: nothing to list.
-                while last < standing.newest:
-                    rows = await service.list_stream(
-                        session, user_id=user_id, after_seq=last, limit=REPLAY_PAGE, now=now
-                    )
-                    for row in rows:
-                        await conn.put(stream_message(row))
-                    if rows:
-                        last = rows[-1].seq or last
-                    if len(rows) < REPLAY_PAGE:
-                        break
-                position = max(last, standing.newest)
-        finally:
-            conn.finish_replay(position)
-
-    # ------------------------------------------------------------ gaps
-
-    def _gap_found(self, conn: Connection) -> None:
-        self._spawn(self._fill_gap(conn))
-
-    async def _fill_gap(self, conn: Connection) -> None:
-        """While ``conn`` holds notifications back for a missing position: give its live event
-        a moment, then read what is missing from the database."""
-        try:
-            while conn.ahead and not conn.closing:
-                await asyncio.sleep(GAP_WAIT_SECONDS)
-                while conn.ahead and not conn.closing and not conn.replaying:
-                    start, end = conn.seq, min(conn.ahead)
-                    if start is None:
-                        return
-                    async with self.sessionmaker() as session:
-                        rows = await service.list_stream(
-                            session,
-                            user_id=conn.user_id,
-                            after_seq=start,
-                            before_seq=end,
-                            limit=REPLAY_PAGE,
-                            now=self.clock.now(),
-                        )
-                    if conn.replaying:
-                        break  # the replay covers it
-                    # Every position before ``end`` was committed before ``end`` was (the
-                    # user's row lock): what the reading lacks is gone.
-                    full = len(rows) == REPLAY_PAGE
-                    upto = (rows[-1].seq or start) if full else end - 1
-                    conn.catch_up([stream_message(row) for row in rows], upto)
-        except Exception:
-            logger.exception("could not fill a gap in user %s's live stream", conn.user_id)
-            conn.shut(SERVICE_RESTART, "missed events: resume with since")
-
     async def revalidate(self) -> None:
         """Close sockets whose user (watching or watched) was disabled, session revoked or
         API token deleted or expired: the backstop for an auth event the broker lost."""
@@ -480,18 +388,3 @@ class Hub:
                 or (conn.api_token_id and conn.api_token_id not in found.api_tokens)
             ):
                 conn.shut(UNAUTHORIZED, "credentials no longer valid")
-
-
-async def publish_preferences_changed(broker: Broker | None, *, user_id: int) -> None:
-    if broker is None:
-        return
-    with contextlib.suppress(Exception):
-        await broker.publish(events.user_channel(user_id), b'{"type":"_prefs"}')
-
-
-def stream_message(row: Notification) -> Message:
-    """A stored notification as the live event its push made (for replays and gaps)."""
-    payload = orjson.dumps(
-        {"type": "notification", "seq": row.seq, "notification": events.notification_payload(row)}
-    )
-    return Message(payload.decode(), row.id, row.seq, len(payload))

@@ -15,17 +15,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
+from wakedock.auth.sessions import token_expiry
 from wakedock.bounds import INT64_MAX
 from wakedock.errors import ERROR_RESPONSES, Unauthorized, ValidationFailed
 from wakedock.realtime import protocol
-from wakedock.realtime.auth import authorize, expiry, token_from
+from wakedock.realtime.auth import authorize, token_from
 from wakedock.realtime.connection import Connection
 from wakedock.realtime.hub import Hub
 
@@ -85,14 +85,13 @@ async def stream(
     async def close(code: int, reason: str) -> None:
         frames.put_nowait(_End(code, reason))
 
-    expires = expiry(token, settings)
     conn = Connection(
         user_id=principal.user_id,
         send=send,
         close=close,
         session_id=principal.session_id,
         api_token_id=principal.api_token_id,
-        expires_at=expires if isinstance(expires, datetime) else None,
+        expires_at=token_expiry(token, settings),
         max_queue=hub.max_queue,
         max_bytes=hub.max_bytes,
     )
@@ -101,15 +100,7 @@ async def stream(
         await hub.ready.wait()
         try:
             opened = await hub.open(conn, since=start, checked_at=checked_at)
-            hello = {
-                "type": "hello",
-                "user_id": conn.user_id,
-                "connection_id": conn.id,
-                "unread_count": opened.unread,
-                "server_time": hub.clock.now().isoformat(),
-                "heartbeat_interval": hub.heartbeat_interval,
-            }
-            yield f"retry: 2000\nevent: hello\ndata: {orjson.dumps(hello).decode()}\n\n"
+            yield f"retry: 2000\nevent: hello\ndata: {hub.hello(conn, opened)}\n\n"
             if start is not None:
                 await hub.resume(conn, start, opened)
             while True:

@@ -1,7 +1,8 @@
 """``/ws/notifications/{user_id}``: the authenticated real-time notification socket.
 
 One task per connection, the one Uvicorn runs the endpoint in: it authenticates, sends the
-hello, replays, then reads client messages until the socket closes. Messages to the client are
+hello, replays, then reads client messages (``realtime/control.py`` acts on each) until the
+socket closes. Messages to the client are
 written by whoever produces them (the hub's dispatch, a replay) straight into the socket when it
 can take them; only a socket that is not writable gets a drain task, until its outbox is empty.
 A close requested by the hub (revocation, heartbeat, 4408) sends the close frame, which ends the
@@ -11,25 +12,22 @@ reader.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 from websockets.protocol import State
 
 from wakedock.audit.context import AuditActor
+from wakedock.auth.sessions import token_expiry
 from wakedock.errors import Forbidden, Unauthorized
-from wakedock.notifications import events, service
-from wakedock.realtime import protocol
-from wakedock.realtime.auth import authorize, expiry, token_from
+from wakedock.realtime import control, protocol
+from wakedock.realtime.auth import authorize, token_from
 from wakedock.realtime.connection import Batch, Connection, Message
 from wakedock.realtime.hub import Hub
 
@@ -85,10 +83,6 @@ def direct_writer(send: object) -> Callable[[Message | Batch], bool] | None:
     return _DirectWriter(protocol)
 
 
-def _error(code: str, message: str) -> str:
-    return orjson.dumps({"type": "error", "code": code, "message": message}).decode()
-
-
 class _Socket:
     """The ASGI ``receive``/``send`` of one socket, as the few calls the endpoint needs."""
 
@@ -123,9 +117,16 @@ class _Socket:
 
     async def shut(self, code: int, reason: str) -> None:
         """``Connection.close``: the close frame, which also ends the reader (the server hands
-        it a disconnect)."""
-        with contextlib.suppress(Exception):
+        it a disconnect). A socket the client has already left (the usual case for a heartbeat
+        timeout) or already closed refuses it: nothing to do."""
+        try:
             await self.close(code, reason)
+        except (WebSocketDisconnect, RuntimeError, OSError) as exc:
+            logger.debug("close %s on a socket already gone: %r", code, exc)
+        except Exception:
+            logger.warning(
+                "could not close a notification socket (%s %s)", code, reason, exc_info=True
+            )
 
 
 async def _first_message_token(socket: _Socket) -> str | None:
@@ -207,7 +208,7 @@ async def serve_socket(
         await socket.close(protocol.FORBIDDEN, exc.message[:120])
         return
 
-    expires = expiry(token, settings)
+    expires = token_expiry(token, settings)
     # Only what the socket needs is kept for its lifetime (not the user's ORM object).
     actor = AuditActor(principal.user_id, principal.username, None, "websocket")
     conn = Connection(
@@ -216,7 +217,7 @@ async def serve_socket(
         close=socket.shut,
         session_id=principal.session_id,
         api_token_id=principal.api_token_id,
-        expires_at=expires if isinstance(expires, datetime) else None,
+        expires_at=expires,
         max_queue=hub.max_queue,
         max_bytes=hub.max_bytes,
         write_now=direct_writer(send) if direct else None,
@@ -232,23 +233,12 @@ async def serve_socket(
     start = protocol.parse_since(since)  # a bad one is answered after the hello
     try:
         opened = await hub.open(conn, since=start, checked_at=checked_at)
-        await socket.send_text(
-            orjson.dumps(
-                {
-                    "type": "hello",
-                    "user_id": user_id,
-                    "connection_id": conn.id,
-                    "unread_count": opened.unread,
-                    "server_time": hub.clock.now().isoformat(),
-                    "heartbeat_interval": hub.heartbeat_interval,
-                }
-            ).decode()
-        )
+        await socket.send_text(hub.hello(conn, opened))
         conn.start()
         if start is not None:
             await hub.resume(conn, start, opened)
         elif since is not None:
-            conn.offer(_error("bad_since", protocol.SINCE_MESSAGE), None)
+            conn.offer(control.error("bad_since", protocol.SINCE_MESSAGE), None)
         # This task (Uvicorn's, one per socket) is the reader; writes need no task of their
         # own, and heartbeats are checked by the hub's single housekeeping timer. The loop is
         # here, not in a helper, so an idle socket keeps no extra coroutine frames.
@@ -259,9 +249,10 @@ async def serve_socket(
                 break
             if kind == "websocket.receive" and not conn.closing:
                 # A binary message is not JSON: answered as a bad message.
-                await _handle(str(event.get("text") or ""), conn, hub, actor)
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        pass
+                await control.handle(str(event.get("text") or ""), conn, hub, actor)
+    except (WebSocketDisconnect, RuntimeError, OSError) as exc:
+        # The client left mid-write or mid-read: the usual end of a socket, not a failure.
+        logger.debug("notification socket of user %s ended: %r", user_id, exc)
     except Exception:
         # Never a socket dropped without a close frame: the client learns it should resume.
         logger.exception("notification socket of user %s failed", user_id)
@@ -269,41 +260,3 @@ async def serve_socket(
     finally:
         hub.unregister(conn)
         await conn.stop()
-
-
-async def _handle(text: str, conn: Connection, hub: Hub, actor: AuditActor) -> None:
-    """One client message."""
-    conn.last_seen = time.monotonic()
-    try:
-        message = protocol.parse(text)
-    except protocol.BadMessage as exc:
-        conn.offer(_error(exc.code, str(exc)), None)
-        return
-    if isinstance(message, protocol.Ping):
-        conn.offer('{"type":"pong"}', None)
-    elif isinstance(message, protocol.Resume):
-        await hub.resume(conn, message.since)
-    elif isinstance(message, protocol.Auth):
-        conn.offer(_error("already_authenticated", "this connection is authenticated"), None)
-    elif isinstance(message, protocol.MarkRead | protocol.MarkAllRead):
-        async with hub.sessionmaker() as session:
-            if isinstance(message, protocol.MarkRead):
-                result = await service.mark_read(
-                    session,
-                    actor=actor,
-                    user_id=conn.user_id,
-                    ids=message.ids,
-                    now=hub.clock.now(),
-                )
-            else:
-                result = await service.mark_all_read(
-                    session, actor=actor, user_id=conn.user_id, now=hub.clock.now()
-                )
-        # Published to every device of the user, this one included.
-        await events.read_state(
-            hub.broker,
-            user_id=conn.user_id,
-            ids=result.ids,
-            unread_count=result.unread_count,
-            read=True,
-        )

@@ -1,0 +1,114 @@
+"""Auto-read: a notification pushed to a user whose ``auto_mark_read`` preference is on is
+marked read as it goes out, and every device of theirs is told (``read_state``).
+
+The preference is read once per user with an open connection and cached (``wanted``); the
+cache entry goes when their last connection closes, or when their preferences change: the
+preferences router publishes an internal control message (``{"type":"_prefs"}``, on the
+user's channel, so every process's hub sees it) and the hub hands it here instead of to the
+sockets. A user not yet in the cache counts as "on" until read, so the first push looks the
+preference up.
+
+The mark runs off the hub's dispatch loop, as a background task (a database round trip there
+would hold up every socket); a failure is logged and changes nothing else: the notification
+stays unread, as if the preference were off.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from wakedock.audit.context import AuditActor
+from wakedock.broker import Broker
+from wakedock.clock import Clock
+from wakedock.notifications import events, service
+from wakedock.notifications.preferences import service as preferences
+from wakedock.realtime.tasks import TaskSet
+
+logger = logging.getLogger(__name__)
+PREFERENCES_CHANGED = b'{"type":"_prefs"}'
+
+
+class AutoRead:
+    """The auto-read preference of users with open connections, and the marking it asks for."""
+
+    __slots__ = ("_tasks", "broker", "clock", "sessionmaker", "wanted")
+
+    def __init__(
+        self,
+        *,
+        broker: Broker,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        tasks: TaskSet,
+    ) -> None:
+        self.broker = broker
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self._tasks = tasks
+        # user id -> their auto_mark_read preference, as last read.
+        self.wanted: dict[int, bool] = {}
+
+    def pushed(self, user_id: int, notification_id: int) -> None:
+        """A notification went out to ``user_id``'s connections: mark it read if they wish."""
+        if self.wanted.get(user_id, True):
+            # Off the dispatch loop: a database round trip here would hold up every socket.
+            self._tasks.spawn(self._mark_one(user_id, notification_id))
+
+    def control(self, user_id: int, message: dict[str, Any]) -> None:
+        """An internal control message on the user's channel (``_prefs``: read again)."""
+        if message["type"] == "_prefs":
+            self.wanted.pop(user_id, None)
+
+    def forget(self, user_id: int) -> None:
+        """The user's last connection closed."""
+        self.wanted.pop(user_id, None)
+
+    async def _mark_one(self, user_id: int, notification_id: int) -> None:
+        try:
+            if await self._wants(user_id):
+                await self._mark(user_id, notification_id)
+        except Exception:
+            logger.exception("auto_mark_read failed for user %s", user_id)
+
+    async def _wants(self, user_id: int) -> bool:
+        if user_id not in self.wanted:
+            async with self.sessionmaker() as session:
+                prefs = await preferences.get_preferences(session, user_id=user_id)
+            self.wanted[user_id] = prefs.auto_mark_read
+        return self.wanted[user_id]
+
+    async def _mark(self, user_id: int, notification_id: int) -> None:
+        async with self.sessionmaker() as session:
+            result = await service.mark_read(
+                session,
+                actor=AuditActor(user_id, None, None, "websocket auto_mark_read"),
+                user_id=user_id,
+                ids=[notification_id],
+                now=self.clock.now(),
+            )
+        await events.read_state(
+            self.broker,
+            user_id=user_id,
+            ids=result.ids,
+            unread_count=result.unread_count,
+            read=True,
+        )
+
+
+async def publish_preferences_changed(broker: Broker | None, *, user_id: int) -> None:
+    """Tell every process's hub that ``user_id``'s preferences changed (best effort: a lost
+    message leaves the old auto-read preference cached until their connections close)."""
+    if broker is None:
+        return
+    try:
+        await broker.publish(events.user_channel(user_id), PREFERENCES_CHANGED)
+    except Exception:
+        logger.warning(
+            "could not publish user %s's preference change; sockets may auto-read by the old "
+            "preference until they reconnect",
+            user_id,
+            exc_info=True,
+        )
