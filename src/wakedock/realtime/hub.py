@@ -283,7 +283,7 @@ class Hub:
         return len(targets)
 
     def _control(self, user_id: int, message: dict[str, Any]) -> None:
-        if message["type"] == "_prefs":
+        if message["type"] == events.PREFERENCES_CHANGED:
             self._auto_read.pop(user_id, None)
 
     # ------------------------------------------------------------ credentials
@@ -480,13 +480,6 @@ class Hub:
                 or (conn.api_token_id and conn.api_token_id not in found.api_tokens)
             ):
                 conn.shut(UNAUTHORIZED, "credentials no longer valid")
-
-
-async def publish_preferences_changed(broker: Broker | None, *, user_id: int) -> None:
-    if broker is None:
-        return
-    with contextlib.suppress(Exception):
-        await broker.publish(events.user_channel(user_id), b'{"type":"_prefs"}')
 
 
 def stream_message(row: Notification) -> Message:
