@@ -13,7 +13,7 @@ help:
 	@echo "make run      install (first time), migrate and serve on http://127.0.0.1:8000"
 	@echo "make test     install, then lint, type-check and run the whole test suite"
 	@echo "make install  create $(VENV) and install WakeDock with its pinned dependencies"
-	@echo "make check    ruff + mypy only"
+	@echo "make check    ruff + mypy + import-linter (the layer rule) only"
 	@echo "make bench    run the benchmarks (results in bench/RESULTS.md)"
 	@echo "make web      build the web UI (Node.js 20+); make client regenerates its API client"
 
@@ -35,6 +35,7 @@ check: install
 	$(BIN)/ruff format --check src tests
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 lint: check
 
@@ -56,4 +57,4 @@ lock: install
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules src/wakedock/web/dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache $(WEB)/node_modules src/wakedock/web/dist

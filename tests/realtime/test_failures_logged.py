@@ -18,10 +18,11 @@ from tests.conftest import free_port
 from wakedock.broker import create_broker
 from wakedock.broker.backends.memory import MemoryBroker
 from wakedock.clock import Clock, FrozenClock
+from wakedock.notifications import events
 from wakedock.notifications.service import Standing
 from wakedock.realtime import connection as connection_module
 from wakedock.realtime.connection import Connection
-from wakedock.realtime.hub import Hub, publish_preferences_changed
+from wakedock.realtime.hub import Hub
 from wakedock.realtime.tasks import TaskSet, cancel_and_wait
 from wakedock.realtime.websocket import _Socket
 
@@ -174,11 +175,11 @@ async def test_a_lost_preferences_change_is_logged(caplog: pytest.LogCaptureFixt
     broker = create_broker(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     await broker.connect()
     try:
-        await publish_preferences_changed(broker, user_id=42)  # still answers: best effort
+        await events.preferences_changed(broker, user_id=42)  # still answers: best effort
     finally:
         await broker.disconnect()
     [message] = errors(caplog)
-    assert message.startswith("could not publish user 42's preference change")
+    assert message.startswith("could not publish _prefs event for user 42")
 
 
 async def test_the_hello_is_one_message_for_both_transports() -> None:

@@ -17,7 +17,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wakedock.auth.models import ApiToken, AuthSession, User, UserRole
+from wakedock.auth import directory
+from wakedock.auth.models import ApiToken, AuthSession, UserRole
 from wakedock.auth.permissions import Permission, permissions_for, token_permissions
 
 
@@ -39,12 +40,9 @@ async def alive(
     now: datetime,
 ) -> Alive:
     """Which of these users, login sessions and API tokens are still valid (three reads)."""
-    users: set[int] = set()
+    users = await directory.active_ids(session, user_ids=user_ids)
     sessions: set[str] = set()
     tokens: set[int] = set()
-    if user_ids:
-        query = select(User.id).where(User.id.in_(list(user_ids)), User.is_active.is_(True))
-        users = set((await session.scalars(query)).all())
     if session_ids:
         query_s = select(AuthSession.id).where(
             AuthSession.id.in_(list(session_ids)), AuthSession.revoked_at.is_(None)

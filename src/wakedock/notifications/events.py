@@ -19,6 +19,10 @@ from wakedock.notifications.schemas import NotificationOut
 logger = logging.getLogger(__name__)
 
 
+# The type of the internal message ``preferences_changed`` sends (the hub consumes it).
+PREFERENCES_CHANGED = "_prefs"
+
+
 def user_channel(user_id: int) -> str:
     return f"user:{user_id}"
 
@@ -71,6 +75,12 @@ async def updated(broker: Broker | None, notification: Notification) -> None:
 
 async def deleted(broker: Broker | None, *, user_id: int, notification_id: int) -> None:
     await _publish(broker, user_id, {"type": "notification.deleted", "id": notification_id})
+
+
+async def preferences_changed(broker: Broker | None, *, user_id: int) -> None:
+    """The user's preferences changed: every process's hub forgets what it cached of them
+    (``auto_mark_read``). An internal message, never forwarded to a socket."""
+    await _publish(broker, user_id, {"type": PREFERENCES_CHANGED})
 
 
 async def read_state(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
+from wakedock.auth import directory
 from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
 from wakedock.broker import Broker
@@ -107,15 +108,14 @@ async def topic_subscribers(
     own copy only: see ``subscriptions.channels``)."""
     from sqlalchemy import or_
 
-    from wakedock.auth.models import User
-
+    accounts = directory.ACCOUNTS
     query = (
         select(NotificationSubscription)
-        .join(User, User.id == NotificationSubscription.user_id)
+        .join(accounts, accounts.c.id == NotificationSubscription.user_id)
         .where(
             NotificationSubscription.topic == topic,
             NotificationSubscription.is_active.is_(True),
-            User.is_active.is_(True),
+            accounts.c.is_active.is_(True),
         )
     )
     if resource_id is None:

@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
-from wakedock.auth.models import User
+from wakedock.auth import directory
 from wakedock.errors import NotFound, ValidationFailed
 from wakedock.notifications.models import (
     Delivery,
@@ -191,13 +191,7 @@ async def active_user_ids(
 ) -> list[int]:
     """Check every id names an active user; unknown ones are a 422 naming the field."""
     wanted = sorted(set(user_ids))
-    found = set(
-        (
-            await session.scalars(
-                select(User.id).where(User.id.in_(wanted), User.is_active.is_(True))
-            )
-        ).all()
-    )
+    found = await directory.active_ids(session, user_ids=wanted)
     missing = [uid for uid in wanted if uid not in found]
     if missing:
         raise ValidationFailed(f"Unknown or disabled user id(s): {missing}", field=f"body.{field}")

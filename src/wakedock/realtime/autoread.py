@@ -3,7 +3,7 @@ marked read as it goes out, and every device of theirs is told (``read_state``).
 
 The preference is read once per user with an open connection and cached (``wanted``); the
 cache entry goes when their last connection closes, or when their preferences change: the
-preferences router publishes an internal control message (``{"type":"_prefs"}``, on the
+preferences router publishes an internal control message (``events.preferences_changed``, on the
 user's channel, so every process's hub sees it) and the hub hands it here instead of to the
 sockets. A user not yet in the cache counts as "on" until read, so the first push looks the
 preference up.
@@ -28,7 +28,6 @@ from wakedock.notifications.preferences import service as preferences
 from wakedock.realtime.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
-PREFERENCES_CHANGED = b'{"type":"_prefs"}'
 
 
 class AutoRead:
@@ -59,7 +58,7 @@ class AutoRead:
 
     def control(self, user_id: int, message: dict[str, Any]) -> None:
         """An internal control message on the user's channel (``_prefs``: read again)."""
-        if message["type"] == "_prefs":
+        if message["type"] == events.PREFERENCES_CHANGED:
             self.wanted.pop(user_id, None)
 
     def forget(self, user_id: int) -> None:
@@ -95,20 +94,4 @@ class AutoRead:
             ids=result.ids,
             unread_count=result.unread_count,
             read=True,
-        )
-
-
-async def publish_preferences_changed(broker: Broker | None, *, user_id: int) -> None:
-    """Tell every process's hub that ``user_id``'s preferences changed (best effort: a lost
-    message leaves the old auto-read preference cached until their connections close)."""
-    if broker is None:
-        return
-    try:
-        await broker.publish(events.user_channel(user_id), PREFERENCES_CHANGED)
-    except Exception:
-        logger.warning(
-            "could not publish user %s's preference change; sockets may auto-read by the old "
-            "preference until they reconnect",
-            user_id,
-            exc_info=True,
         )

@@ -37,9 +37,6 @@ from wakedock.clock import Clock
 from wakedock.notifications import service
 from wakedock.realtime.auth import watch_refusal
 from wakedock.realtime.autoread import AutoRead
-from wakedock.realtime.autoread import (
-    publish_preferences_changed as publish_preferences_changed,  # its importers' path
-)
 from wakedock.realtime.connection import Batch, Connection, Message
 from wakedock.realtime.protocol import FORBIDDEN, UNAUTHORIZED
 from wakedock.realtime.replay import SERVICE_RESTART, Replay

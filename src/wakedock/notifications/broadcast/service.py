@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
-from wakedock.auth.models import User, UserRole
+from wakedock.auth import directory
 from wakedock.notifications.broadcast.schemas import Audience, BroadcastIn, BroadcastOut
 from wakedock.notifications.models import Broadcast, Delivery, Notification
 from wakedock.notifications.schemas import Priority
@@ -25,16 +25,12 @@ def stored_target(audience: Audience) -> dict[str, Any]:
     return audience.model_dump(exclude_none=True, mode="json")
 
 
-def audience_query(target: dict[str, Any]) -> Select[int]:
-    """Active users of the audience, by id (the worker pages through it with a cursor)."""
-    query = select(User.id).where(User.is_active.is_(True))
-    if target.get("roles"):
-        query = query.where(
-            User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(target["roles"])))
-        )
-    elif target.get("user_ids") is not None:
-        query = query.where(User.id.in_(target["user_ids"]))
-    return query.order_by(User.id)
+def audience_query(target: dict[str, Any], *, after_id: int | None = None) -> Select[int]:
+    """Active users of the audience, by id, above ``after_id`` (the worker pages through it
+    with a cursor); auth resolves who they are."""
+    return directory.audience(
+        roles=target.get("roles"), user_ids=target.get("user_ids"), after_id=after_id
+    )
 
 
 async def count_audience(session: AsyncSession, target: dict[str, Any]) -> int:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wakedock.auth.models import User
 from wakedock.notifications.channels.base import OutgoingMessage
 from wakedock.notifications.models import Broadcast, Delivery
 from wakedock.notifications.service import Content
@@ -57,7 +56,7 @@ async def run(worker: DeliveryWorker, session: AsyncSession, job: Delivery) -> N
         ids = list(
             (
                 await session.scalars(
-                    audience_query(broadcast.target).where(User.id > cursor).limit(BATCH_SIZE)
+                    audience_query(broadcast.target, after_id=cursor).limit(BATCH_SIZE)
                 )
             ).all()
         )

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from wakedock.auth.models import User
+from wakedock.auth import directory
 from wakedock.broker import Broker
 from wakedock.clock import Clock
 from wakedock.db.engine import write_gate
@@ -369,7 +369,7 @@ class DeliveryWorker:
     async def _message(
         self, session: AsyncSession, job: Delivery, notifications: list[Notification]
     ) -> OutgoingMessage:
-        user = await session.get(User, job.user_id) if job.user_id else None
+        user = await directory.contact(session, user_id=job.user_id) if job.user_id else None
         first = notifications[0]
         items = [events.notification_payload(n) for n in notifications]
         if len(notifications) > 1:

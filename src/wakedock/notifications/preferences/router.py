@@ -7,10 +7,10 @@ from fastapi import APIRouter
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.dependencies import DbSession
 from wakedock.errors import ERROR_RESPONSES
+from wakedock.notifications import events
 from wakedock.notifications.dependencies import AppBroker, Reader
 from wakedock.notifications.preferences import service
 from wakedock.notifications.preferences.schemas import PreferencesOut, PreferencesPatch
-from wakedock.realtime.hub import publish_preferences_changed
 
 router = APIRouter(
     prefix="/api/notifications/preferences", tags=["preferences"], responses=ERROR_RESPONSES
@@ -29,7 +29,7 @@ async def put_preferences(
     result = await service.update(
         db, actor=principal.acting(meta), user_id=principal.user_id, changes=body, replace_all=True
     )
-    await publish_preferences_changed(broker, user_id=principal.user_id)
+    await events.preferences_changed(broker, user_id=principal.user_id)
     return result
 
 
@@ -40,5 +40,5 @@ async def patch_preferences(
     result = await service.update(
         db, actor=principal.acting(meta), user_id=principal.user_id, changes=body, replace_all=False
     )
-    await publish_preferences_changed(broker, user_id=principal.user_id)
+    await events.preferences_changed(broker, user_id=principal.user_id)
     return result

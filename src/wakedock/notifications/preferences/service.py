@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
-from wakedock.auth.models import User
+from wakedock.auth import directory
 from wakedock.notifications.models import (
     NotificationChannel,
     NotificationPreferences,
@@ -78,9 +78,10 @@ async def get_many(session: AsyncSession, *, user_ids: Sequence[int]) -> dict[in
         return {}
     rows = (
         await session.execute(
-            select(User.id, User.timezone, NotificationPreferences)
-            .outerjoin(NotificationPreferences, NotificationPreferences.user_id == User.id)
-            .where(User.id.in_(user_ids))
+            select(_users.c.id, _users.c.timezone, NotificationPreferences)
+            .select_from(_users)
+            .outerjoin(NotificationPreferences, NotificationPreferences.user_id == _users.c.id)
+            .where(_users.c.id.in_(user_ids))
         )
     ).all()
     return {uid: _from_row(prefs, zone) for uid, zone, prefs in rows}
@@ -96,7 +97,7 @@ class Recipients:
     email_channel_id: int | None = None  # the default e-mail channel (see delivery.queue)
 
 
-_users = User.__table__
+_users = directory.ACCOUNTS  # the public columns of auth's accounts (see directory)
 _prefs = NotificationPreferences.__table__
 _pushes = PushSubscription.__table__
 _channels = NotificationChannel.__table__
@@ -182,7 +183,8 @@ async def update(
     """PATCH (``replace_all=False``) changes the given fields; PUT resets the others."""
     row = await session.get(NotificationPreferences, user_id)
     current = await get_preferences(session, user_id=user_id)
-    user_timezone = (await session.get(User, user_id)).timezone  # type: ignore[union-attr]
+    user_timezone = await directory.timezone_of(session, user_id=user_id)
+    assert user_timezone is not None  # the caller is authenticated: the user exists
     base = Preferences(timezone=user_timezone) if replace_all else current
     given = changes.model_dump(exclude_unset=True)
     if "notification_types" in given and given["notification_types"] is not None:
