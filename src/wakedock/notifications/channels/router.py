@@ -72,26 +72,6 @@ async def update_channel(
     )
 
 
-@router.put("/{channel_id:int}", summary="Replace a channel's settings (omitted secrets are kept)")
-async def put_channel(
-    channel_id: IdParam,
-    body: ChannelPatch,
-    admin: NotificationsAdmin,
-    db: DbSession,
-    meta: RequestMeta,
-    settings: AppSettings,
-) -> ChannelOut:
-    return service.to_out(
-        await service.update(
-            db,
-            actor=admin.acting(meta),
-            channel_id=channel_id,
-            changes=body,
-            keyring=settings.keyring,
-        )
-    )
-
-
 @router.delete(
     "/{channel_id:int}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a channel"
 )
