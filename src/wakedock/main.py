@@ -24,8 +24,8 @@ from wakedock.broker import create_broker
 from wakedock.clock import Clock
 from wakedock.dashboards.bootstrap import ensure_builtins as ensure_dashboard_builtins
 from wakedock.dashboards.router import router as dashboards_router
-from wakedock.dashboards.sources_router import router as dashboard_sources_router
-from wakedock.dashboards.templates_router import router as dashboard_templates_router
+from wakedock.dashboards.sources.router import router as dashboard_sources_router
+from wakedock.dashboards.templates.router import router as dashboard_templates_router
 from wakedock.db.engine import create_engine, create_sessionmaker
 from wakedock.errors import install_error_handlers
 from wakedock.gateway import Gateway

@@ -11,8 +11,8 @@ import pytest
 
 from tests.conftest import UserFactory, assert_error, make_settings
 from tests.dashboards.conftest import Route, Upstream, add_widget, create_layout, create_source
-from wakedock.dashboards.datasources import outbound
-from wakedock.dashboards.datasources.base import SourceError
+from wakedock.dashboards.sources import outbound
+from wakedock.dashboards.sources.base import SourceError
 
 
 @pytest.mark.parametrize(

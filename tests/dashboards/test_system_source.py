@@ -6,7 +6,7 @@ import httpx
 
 from tests.conftest import UserFactory
 from tests.dashboards.conftest import add_widget, create_layout
-from wakedock.dashboards.datasources import system
+from wakedock.dashboards.sources import system
 
 
 def test_a_sample_has_sane_values() -> None:

@@ -9,7 +9,7 @@ import httpx
 from tests.conftest import UserFactory, assert_error
 from tests.dashboards.conftest import add_widget, create_layout
 from wakedock.dashboards.service import Rect
-from wakedock.dashboards.templates import BUILTIN_TEMPLATES
+from wakedock.dashboards.templates.builtins import BUILTIN_TEMPLATES
 from wakedock.dashboards.widgets import WIDGET_TYPES
 from wakedock.dashboards.widgets.validation import validate_config, validate_position
 

@@ -11,7 +11,7 @@ from tests.conftest import UserFactory, assert_error
 from tests.notifications.conftest import HttpReceiver
 from wakedock.auth.models import User, UserRole
 from wakedock.auth.passwords import hash_password_sync
-from wakedock.notifications.delivery import broadcasts
+from wakedock.notifications.broadcast import fanout
 from wakedock.notifications.models import Broadcast, Notification
 
 
@@ -129,7 +129,7 @@ async def test_broadcast_permissions_and_bad_input(
 async def test_large_broadcast_is_written_in_batches(
     client: httpx.AsyncClient, admin_headers: dict[str, str], app: Any, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr(broadcasts, "BATCH_SIZE", 100)
+    monkeypatch.setattr(fanout, "BATCH_SIZE", 100)
     password_hash = hash_password_sync("irrelevant-password")
     async with app.state.sessionmaker() as session:
         await session.execute(

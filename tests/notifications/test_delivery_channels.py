@@ -395,6 +395,33 @@ async def test_channel_admin_secrets_and_validation(
     ] == ["mail"]
 
 
+async def test_a_channel_has_no_put_patch_changes_it(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], smtp_server: SmtpSink
+) -> None:
+    """PUT was a second PATCH (omitted fields and secrets kept), so a client sending what it
+    took for a full replacement got a merge. There is one way to change a channel: PATCH."""
+    created = await add_mail_channel(
+        client, admin_headers, smtp_server, username="wd", password="very-secret-smtp"
+    )
+    url = f"/api/notifications/channels/{created['id']}"
+    before = (await client.get(url, headers=admin_headers)).json()
+    for body in ({"name": "renamed", "is_active": False}, {}, {"config": {"host": "h"}}):
+        refused = await client.put(url, json=body, headers=admin_headers)
+        assert_error(refused, 405, "method_not_allowed")
+        assert set(refused.headers["allow"].split(", ")) == {"DELETE", "GET", "PATCH"}
+    assert (await client.get(url, headers=admin_headers)).json() == before
+    audit = (await client.get("/api/audit?limit=500", headers=admin_headers)).json()
+    assert not [e for e in audit["items"] if e["action"] == "channel.update"]
+    patched = await client.patch(url, json={"is_active": False}, headers=admin_headers)
+    assert patched.status_code == 200
+    assert patched.json() == {
+        **before,
+        "is_active": False,
+        "updated_at": patched.json()["updated_at"],
+    }
+    assert patched.json()["secrets_set"] == ["password"]
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 

@@ -73,7 +73,7 @@ async def test_ids_beyond_64_bits_in_any_path_are_422(
             error = assert_error(response, 422, "validation_error")
             assert any(d["loc"][:1] == ["path"] for d in error["details"]), (method, url, error)
             tried += 1
-    assert tried >= 2 * 40
+    assert tried >= 2 * 39  # every operation with an integer in its path (39 of them)
 
 
 @pytest.mark.parametrize(
@@ -414,7 +414,7 @@ async def test_405_lists_every_method_of_the_path(client: httpx.AsyncClient) -> 
     for url, methods in [
         ("/api/notifications/1", "DELETE, GET, PUT"),
         ("/api/users/1", "DELETE, GET, PATCH"),
-        ("/api/notifications/channels/1", "DELETE, GET, PATCH, PUT"),
+        ("/api/notifications/channels/1", "DELETE, GET, PATCH"),
         ("/api/dashboards/1", "DELETE, GET, PATCH"),
         ("/api/notifications/preferences", "GET, PATCH, PUT"),
         ("/api/notifications/templates/preview", "POST"),

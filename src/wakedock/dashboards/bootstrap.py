@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from wakedock.dashboards import sources, templates
+from wakedock.dashboards.sources import service as sources
+from wakedock.dashboards.templates import service as templates
 
 
 async def ensure_builtins(sessionmaker: async_sessionmaker[AsyncSession]) -> None:

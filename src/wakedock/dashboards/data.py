@@ -18,11 +18,12 @@ from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from wakedock.dashboards import sources
-from wakedock.dashboards.datasources import KINDS, FetchContext, SourceError
-from wakedock.dashboards.datasources.cache import TTLCache
 from wakedock.dashboards.models import DashboardWidget, WidgetDataSource
 from wakedock.dashboards.schemas import DataError, WidgetData
+from wakedock.dashboards.sources import service as sources
+from wakedock.dashboards.sources.base import FetchContext, SourceError
+from wakedock.dashboards.sources.cache import TTLCache
+from wakedock.dashboards.sources.registry import KINDS
 from wakedock.dashboards.widgets import WIDGET_TYPES
 from wakedock.settings import Settings
 

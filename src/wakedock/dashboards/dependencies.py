@@ -10,7 +10,7 @@ from wakedock.auth.dependencies import require
 from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
 from wakedock.dashboards.data import Runtime
-from wakedock.dashboards.datasources.cache import TTLCache
+from wakedock.dashboards.sources.cache import TTLCache
 
 Reader = Annotated[Principal, Depends(require(Permission.DASHBOARDS_READ))]
 Writer = Annotated[Principal, Depends(require(Permission.DASHBOARDS_WRITE))]

@@ -13,8 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
 from wakedock.dashboards import preferences
-from wakedock.dashboards.datasources.http_json import compile_selector
 from wakedock.dashboards.models import DashboardLayout, DashboardWidget, WidgetDataSource
+from wakedock.dashboards.sources.http_json import compile_selector
 from wakedock.dashboards.widgets import WIDGET_TYPES, WidgetType
 from wakedock.dashboards.widgets.validation import (
     MAX_ROWS,

@@ -21,6 +21,7 @@ from wakedock.db.engine import write_gate
 from wakedock.db.group_commit import GroupCommit
 from wakedock.errors import Conflict, Forbidden, ValidationFailed, WakeDockError
 from wakedock.notifications import events, metrics, service
+from wakedock.notifications.content import render_named, resolve_content
 from wakedock.notifications.delivery import queue
 from wakedock.notifications.models import NotificationChannel, NotificationSubscription
 from wakedock.notifications.preferences import service as preferences
@@ -28,21 +29,8 @@ from wakedock.notifications.preferences.policy import Preferences, decide
 from wakedock.notifications.schemas import NotificationCreate, Priority
 from wakedock.notifications.service import Content, Created
 from wakedock.notifications.subscriptions import channels as subscription_channels
-from wakedock.notifications.templates import service as templates
 from wakedock.notifications.templates.pool import TemplateRenderer
 from wakedock.notifications.templates.schemas import Rendered
-
-
-async def render_named(
-    session: AsyncSession, *, body: NotificationCreate, renderer: TemplateRenderer | None
-) -> Rendered | None:
-    """The template the request names, rendered with its variables (None: it names none)."""
-    if body.template is None:
-        return None
-    if renderer is None:
-        raise RuntimeError("rendering a template needs the app's renderer")
-    row = await templates.get_or_raise(session, name=body.template)
-    return await templates.render_template(renderer, row, body.variables)
 
 
 async def content_from_request(
@@ -56,46 +44,28 @@ async def content_from_request(
 ) -> tuple[Content, list[str]]:
     """Build the content (rendering the template if one is named and ``rendered`` is not
     given); returns it and its channels."""
-    ttl = body.ttl_seconds
-    email_subject = email_html = None
-    if body.template is not None:
-        if rendered is None:
-            rendered = await render_named(session, body=body, renderer=renderer)
-            assert rendered is not None
-        title, message, action_url = (
-            rendered.title,
-            rendered.message,
-            body.action_url or rendered.action_url,
-        )
-        kind = body.type.value if body.type else rendered.type
-        priority = body.priority.value if body.priority else rendered.priority
-        ttl = ttl if ttl is not None else rendered.ttl_seconds
-        email_subject, email_html = rendered.email_subject, rendered.email_html
-    else:
-        assert body.title is not None
-        title, message, action_url = body.title, body.message or "", body.action_url
-        kind = body.type.value if body.type else "info"
-        priority = body.priority.value if body.priority else Priority.NORMAL.value
+    resolved = await resolve_content(session, body=body, renderer=renderer, rendered=rendered)
+    ttl = resolved.ttl_seconds
     expires_at = body.expires_at
     if ttl is not None and expires_at is None:
         expires_at = now + timedelta(seconds=ttl)
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed("expires_at is in the past", field="body.expires_at")
     content = Content(
-        title=title,
-        message=message,
-        type=kind,
-        priority=priority,
+        title=resolved.title,
+        message=resolved.message,
+        type=resolved.type,
+        priority=resolved.priority,
         data=body.data,
-        action_url=action_url,
+        action_url=resolved.action_url,
         action_label=body.action_label,
         topic=body.topic,
         resource_id=body.resource_id,
         source=body.source or source,
         group_key=body.group_key,
         expires_at=expires_at,
-        email_subject=email_subject,
-        email_html=email_html,
+        email_subject=resolved.email_subject,
+        email_html=resolved.email_html,
     )
     return content, list(body.channels)
 

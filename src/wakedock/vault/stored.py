@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from wakedock.dashboards.datasources import KINDS
 from wakedock.dashboards.models import WidgetDataSource
+from wakedock.dashboards.sources.registry import KINDS
 from wakedock.notifications.channels.registry import CHANNEL_TYPES
 from wakedock.notifications.models import NotificationChannel
 from wakedock.vault.keys import Keyring

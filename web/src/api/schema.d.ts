@@ -631,8 +631,7 @@ export interface paths {
         };
         /** Get a channel */
         get: operations["get_channel_api_notifications_channels__channel_id__get"];
-        /** Replace a channel's settings (omitted secrets are kept) */
-        put: operations["put_channel_api_notifications_channels__channel_id__put"];
+        put?: never;
         post?: never;
         /** Delete a channel */
         delete: operations["delete_channel_api_notifications_channels__channel_id__delete"];
@@ -2496,7 +2495,7 @@ export interface components {
             updated_at: string | null;
         };
         /** TemplateOut */
-        wakedock__dashboards__schemas__TemplateOut: {
+        wakedock__dashboards__templates__schemas__TemplateOut: {
             /** Builtin */
             builtin: boolean;
             /** Category */
@@ -4794,7 +4793,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["wakedock__dashboards__schemas__TemplateOut"];
+                    "application/json": components["schemas"]["wakedock__dashboards__templates__schemas__TemplateOut"];
                 };
             };
             /** @description Bad request */
@@ -4888,7 +4887,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["wakedock__dashboards__schemas__TemplateOut"];
+                    "application/json": components["schemas"]["wakedock__dashboards__templates__schemas__TemplateOut"];
                 };
             };
             /** @description Bad request */
@@ -5078,7 +5077,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["wakedock__dashboards__schemas__TemplateOut"];
+                    "application/json": components["schemas"]["wakedock__dashboards__templates__schemas__TemplateOut"];
                 };
             };
             /** @description Bad request */
@@ -7414,104 +7413,6 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ChannelOut"];
-                };
-            };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Not authenticated */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Missing permission */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Validation error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Too many requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    put_channel_api_notifications_channels__channel_id__put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                channel_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ChannelPatch"];
-            };
-        };
         responses: {
             /** @description Successful Response */
             200: {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from wakedock.dashboards.datasources.base import SourceError
-from wakedock.dashboards.datasources.http_json import compile_selector, select
+from wakedock.dashboards.sources.base import SourceError
+from wakedock.dashboards.sources.http_json import compile_selector, select
 from wakedock.dashboards.widgets.base import (
     JSON,
     SOURCE_UID,

@@ -13,10 +13,9 @@ from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
 from wakedock.auth import directory
 from wakedock.notifications.broadcast.schemas import Audience, BroadcastIn, BroadcastOut
+from wakedock.notifications.content import resolve_content
 from wakedock.notifications.models import Broadcast, Delivery, Notification
-from wakedock.notifications.schemas import Priority
 from wakedock.notifications.service import channels_by_name
-from wakedock.notifications.templates import service as templates
 from wakedock.notifications.templates.pool import TemplateRenderer
 
 
@@ -50,30 +49,17 @@ async def create(
     renderer: TemplateRenderer,
 ) -> Broadcast:
     """Render, resolve the audience size, store the broadcast and its fan-out job; commit."""
-    if body.template is not None:
-        rendered = await templates.render_template(
-            renderer, await templates.get_or_raise(session, name=body.template), body.variables
-        )
-        title, message = rendered.title, rendered.message
-        kind = body.type.value if body.type else rendered.type
-        priority = body.priority.value if body.priority else rendered.priority
-        action_url = body.action_url or rendered.action_url
-        ttl = body.ttl_seconds or rendered.ttl_seconds
-    else:
-        assert body.title is not None
-        title, message = body.title, body.message or ""
-        kind = body.type.value if body.type else "info"
-        priority = body.priority.value if body.priority else Priority.NORMAL.value
-        action_url, ttl = body.action_url, body.ttl_seconds
+    resolved = await resolve_content(session, body=body, renderer=renderer)
+    title, message, ttl = resolved.title, resolved.message, resolved.ttl_seconds
     channels = await channels_by_name(session, body.channels)
     target = stored_target(body.target)
     payload = {
         "title": title,
         "message": message,
-        "type": kind,
-        "priority": priority,
+        "type": resolved.type,
+        "priority": resolved.priority,
         "data": body.data,
-        "action_url": action_url,
+        "action_url": resolved.action_url,
         "action_label": body.action_label,
         "expires_at": (now + timedelta(seconds=ttl)).isoformat() if ttl else None,
     }

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
-from wakedock.audit import service as audit
 from wakedock.auth import service as users
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.bounds import IdParam
 from wakedock.dependencies import AppSettings, DbSession
-from wakedock.errors import ERROR_RESPONSES, Conflict, NotFound, ValidationFailed
+from wakedock.errors import ERROR_RESPONSES
 from wakedock.netguard import policy_for
-from wakedock.netguard.urls import http_target
-from wakedock.notifications.channels import service
+from wakedock.notifications.channels import push_subscriptions, service
 from wakedock.notifications.channels.schemas import (
     ChannelIn,
     ChannelOut,
@@ -26,7 +22,6 @@ from wakedock.notifications.channels.schemas import (
     VapidKey,
 )
 from wakedock.notifications.dependencies import NotificationsAdmin, Reader
-from wakedock.notifications.models import PushSubscription
 
 router = APIRouter(
     prefix="/api/notifications/channels", tags=["channels"], responses=ERROR_RESPONSES
@@ -77,26 +72,6 @@ async def update_channel(
     )
 
 
-@router.put("/{channel_id:int}", summary="Replace a channel's settings (omitted secrets are kept)")
-async def put_channel(
-    channel_id: IdParam,
-    body: ChannelPatch,
-    admin: NotificationsAdmin,
-    db: DbSession,
-    meta: RequestMeta,
-    settings: AppSettings,
-) -> ChannelOut:
-    return service.to_out(
-        await service.update(
-            db,
-            actor=admin.acting(meta),
-            channel_id=channel_id,
-            changes=body,
-            keyring=settings.keyring,
-        )
-    )
-
-
 @router.delete(
     "/{channel_id:int}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a channel"
 )
@@ -119,21 +94,12 @@ async def test_channel(
     row = await service.get_or_raise(db, channel_id=channel_id)
     account = await users.get_or_raise(db, user_id=admin.user_id)
     if row.type == "webpush":
-        sub = (
-            await db.scalars(
-                select(PushSubscription).where(PushSubscription.user_id == admin.user_id)
-            )
-        ).first()
-        if sub is None:
+        subscription = await push_subscriptions.first_for(db, user_id=admin.user_id)
+        if subscription is None:
             return ChannelTestResult(
                 ok=False, error="you have no web push subscription to test with", duration_ms=0
             )
-        extra = {
-            "subscription": {
-                "endpoint": sub.endpoint,
-                "keys": {"p256dh": sub.p256dh, "auth": sub.auth},
-            }
-        }
+        extra = {"subscription": subscription}
     return await service.send_test(
         db,
         actor=admin.acting(meta),
@@ -163,61 +129,21 @@ async def vapid_public_key(_: Reader, db: DbSession, settings: AppSettings) -> V
 async def add_push_subscription(
     body: PushSubscriptionIn, principal: Reader, db: DbSession, meta: RequestMeta
 ) -> PushSubscriptionOut:
-    try:
-        http_target(body.endpoint)
-    except ValueError as exc:
-        raise ValidationFailed(f"endpoint: {exc}", field="body.endpoint") from None
-    row = (
-        await db.scalars(select(PushSubscription).where(PushSubscription.endpoint == body.endpoint))
-    ).first()
-    if row is None:
-        row = PushSubscription(
-            endpoint=body.endpoint,
-            user_id=principal.user_id,
-            p256dh=body.keys.p256dh,
-            auth=body.keys.auth,
-            user_agent=meta.user_agent,
-        )
-        db.add(row)
-    elif row.user_id != principal.user_id:
-        # An endpoint is one browser profile's push channel; it belongs to whoever registered
-        # it first. Moving it would let anyone who learns an endpoint take over (and silence)
-        # another user's pushes (issue 17). Two accounts on one browser: the second unsubscribes
-        # the browser and subscribes again, which yields a new endpoint (the web UI does this
-        # on this 409); the first's row then ends at the push service's 404/410.
-        raise Conflict(
-            "This push endpoint is registered to another account; unsubscribe this browser "
-            "and subscribe again",
-            code="push_endpoint_taken",
-        )
-    else:  # the same user's browser re-subscribing: its keys may have changed
-        row.p256dh, row.auth = body.keys.p256dh, body.keys.auth
-    try:
-        await db.flush()
-    except IntegrityError:  # registered concurrently
-        await db.rollback()
-        raise Conflict(
-            "This push endpoint was registered concurrently; try again",
-            code="push_endpoint_taken",
-        ) from None
-    audit.record(
+    row = await push_subscriptions.subscribe(
         db,
         actor=principal.acting(meta),
-        action="push_subscription.create",
-        resource_type="push_subscription",
-        resource_id=row.id,
+        user_id=principal.user_id,
+        endpoint=body.endpoint,
+        p256dh=body.keys.p256dh,
+        auth=body.keys.auth,
+        user_agent=meta.user_agent,
     )
-    await db.commit()
     return PushSubscriptionOut(id=row.id, endpoint=row.endpoint, created_at=row.created_at)
 
 
 @push_router.get("/push-subscriptions", summary="List your web push subscriptions")
 async def list_push_subscriptions(principal: Reader, db: DbSession) -> list[PushSubscriptionOut]:
-    rows = (
-        await db.scalars(
-            select(PushSubscription).where(PushSubscription.user_id == principal.user_id)
-        )
-    ).all()
+    rows = await push_subscriptions.list_for(db, user_id=principal.user_id)
     return [
         PushSubscriptionOut(id=r.id, endpoint=r.endpoint, created_at=r.created_at) for r in rows
     ]
@@ -231,23 +157,7 @@ async def list_push_subscriptions(principal: Reader, db: DbSession) -> list[Push
 async def delete_push_subscription(
     body: PushSubscriptionDelete, principal: Reader, db: DbSession, meta: RequestMeta
 ) -> Response:
-    result = await db.execute(
-        delete(PushSubscription)
-        .where(
-            PushSubscription.endpoint == body.endpoint,
-            PushSubscription.user_id == principal.user_id,
-        )
-        .returning(PushSubscription.id)
+    await push_subscriptions.unsubscribe(
+        db, actor=principal.acting(meta), user_id=principal.user_id, endpoint=body.endpoint
     )
-    removed = result.scalars().all()
-    if not removed:
-        raise NotFound("Push subscription not found")
-    audit.record(
-        db,
-        actor=principal.acting(meta),
-        action="push_subscription.delete",
-        resource_type="push_subscription",
-        resource_id=removed[0],
-    )
-    await db.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -27,10 +27,10 @@ from wakedock.clock import Clock
 from wakedock.db.engine import write_gate
 from wakedock.netguard import policy_for
 from wakedock.notifications import events, metrics, service
+from wakedock.notifications.broadcast import fanout
 from wakedock.notifications.channels import service as channel_service
 from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
 from wakedock.notifications.channels.registry import CHANNEL_TYPES
-from wakedock.notifications.delivery import broadcasts
 from wakedock.notifications.delivery.retry import next_delay
 from wakedock.notifications.models import (
     Delivery,
@@ -39,6 +39,7 @@ from wakedock.notifications.models import (
     PushSubscription,
 )
 from wakedock.notifications.preferences import service as preferences
+from wakedock.notifications.schemas import Priority
 from wakedock.settings import Settings
 from wakedock.vault.sealing import SecretUnreadable
 
@@ -188,7 +189,7 @@ class DeliveryWorker:
             siblings: list[Delivery] = []
             try:
                 if job.channel_type == "broadcast":
-                    await broadcasts.run(self, session, job)
+                    await fanout.run(self, session, job)
                 elif job.channel_type == "websocket":
                     await self._release_live(session, job)
                 else:
@@ -297,7 +298,7 @@ class DeliveryWorker:
         channel = await self._channel(session, job)
         siblings: list[Delivery] = []
         if job.notification_id is None and job.target.get("broadcast_id"):
-            message = await broadcasts.announcement(session, job.target["broadcast_id"])
+            message = await fanout.announcement(session, job.target["broadcast_id"])
         else:
             notifications = [await self._notification(session, job)]
             if job.digest_key:
@@ -378,10 +379,7 @@ class DeliveryWorker:
                 body=f"You have {len(notifications)} new notifications.",
                 notifications=items,
                 type=first.type,
-                priority=max(
-                    (n.priority for n in notifications),
-                    key=lambda p: ["low", "normal", "high", "urgent"].index(p),
-                ),
+                priority=max((n.priority for n in notifications), key=lambda p: Priority(p).rank),
                 recipient_email=user.email if user else None,
                 recipient_name=user.username if user else None,
                 event="digest",

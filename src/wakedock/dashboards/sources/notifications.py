@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wakedock.dashboards.datasources.base import FetchContext, SourceError
+from wakedock.dashboards.sources.base import FetchContext, SourceError
 from wakedock.notifications import service as notifications
 from wakedock.settings import Settings
 

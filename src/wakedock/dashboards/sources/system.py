@@ -11,7 +11,7 @@ from typing import Any
 
 import psutil
 
-from wakedock.dashboards.datasources.base import FetchContext, SourceError
+from wakedock.dashboards.sources.base import FetchContext, SourceError
 from wakedock.settings import Settings
 
 kind = "system"

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from wakedock.dashboards.datasources.base import SourceError
+from wakedock.dashboards.sources.base import SourceError
 from wakedock.netguard import TargetRefused, policy_for
 from wakedock.netguard import http as guarded_http
 from wakedock.netguard.resolve import resolve

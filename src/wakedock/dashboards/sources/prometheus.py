@@ -12,8 +12,8 @@ import math
 import time
 from typing import Any
 
-from wakedock.dashboards.datasources import outbound
-from wakedock.dashboards.datasources.base import FetchContext, SourceError
+from wakedock.dashboards.sources import outbound
+from wakedock.dashboards.sources.base import FetchContext, SourceError
 from wakedock.settings import Settings
 
 kind = "prometheus"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wakedock.dashboards.datasources import http_json, notifications, prometheus, system
-from wakedock.dashboards.datasources.base import DataSourceKind, FetchContext, SourceError
+from wakedock.dashboards.sources import http_json, notifications, prometheus, system
+from wakedock.dashboards.sources.base import DataSourceKind, FetchContext, SourceError
 
 KINDS: dict[str, DataSourceKind] = {
     module.kind: module for module in (notifications, system, prometheus, http_json)

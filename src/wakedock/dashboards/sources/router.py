@@ -8,12 +8,10 @@ from wakedock.auth.dependencies import RequestMeta
 from wakedock.auth.permissions import Permission
 from wakedock.bounds import IdParam
 from wakedock.clock import get_clock
-from wakedock.dashboards import sources
-from wakedock.dashboards.datasources import KINDS, FetchContext, SourceError
 from wakedock.dashboards.dependencies import Admin, DataRuntime, Reader
 from wakedock.dashboards.models import WidgetDataSource
-from wakedock.dashboards.schemas import (
-    DataError,
+from wakedock.dashboards.sources import service as sources
+from wakedock.dashboards.sources.schemas import (
     DataSourceCreate,
     DataSourceList,
     DataSourceOut,
@@ -113,23 +111,10 @@ async def test_source(
     source_id: IdParam, request: Request, principal: Admin, db: DbSession, runtime: DataRuntime
 ) -> DataSourceTest:
     source = await sources.get_or_raise(db, source_id=source_id)
-    kind = KINDS[source.kind]
-    query: dict[str, object] = {}
-    if source.kind == "prometheus":
-        query = {"type": "instant", "query": "vector(1)"}
-    elif source.kind == "notifications":
-        query = {"op": "unread"}
-    ctx = FetchContext(
+    return await sources.try_source(
+        source,
         settings=runtime.settings,
         sessionmaker=runtime.sessionmaker,
         now=get_clock(request).now(),
         user_id=principal.user_id,
     )
-    try:
-        await kind.fetch(sources.plain_config(source, runtime.settings), query, ctx)
-    except SourceError as exc:
-        return DataSourceTest(status="error", error=DataError(**exc.as_dict()))
-    except Exception as exc:  # the test reports any failure; it never answers 500
-        failure = SourceError("source_failed", f"The data source failed ({type(exc).__name__})")
-        return DataSourceTest(status="error", error=DataError(**failure.as_dict()))
-    return DataSourceTest(status="ok")

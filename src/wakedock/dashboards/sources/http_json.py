@@ -14,8 +14,8 @@ from jsonpath_ng import JSONPath
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse
 
-from wakedock.dashboards.datasources import outbound
-from wakedock.dashboards.datasources.base import FetchContext, SourceError
+from wakedock.dashboards.sources import outbound
+from wakedock.dashboards.sources.base import FetchContext, SourceError
 from wakedock.settings import Settings
 
 kind = "http_json"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from wakedock.dashboards.datasources.base import SourceError
+from wakedock.dashboards.sources.base import SourceError
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -19,8 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
-from wakedock.dashboards.datasources import KINDS, SourceError
 from wakedock.dashboards.models import DashboardWidget, WidgetDataSource
+from wakedock.dashboards.schemas import DataError
+from wakedock.dashboards.sources.base import FetchContext, SourceError
+from wakedock.dashboards.sources.registry import KINDS
+from wakedock.dashboards.sources.schemas import DataSourceTest
 from wakedock.db.base import utcnow
 from wakedock.errors import Conflict, NotFound, ValidationFailed
 from wakedock.settings import Settings
@@ -268,3 +272,34 @@ def fingerprint(source: WidgetDataSource) -> str:
     """Changes whenever the source's config does (part of the cache key)."""
     raw = json.dumps(source.config, sort_keys=True, default=str).encode()
     return hashlib.sha256(raw).hexdigest()[:16]
+
+
+async def try_source(
+    source: WidgetDataSource,
+    *,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    now: datetime,
+    user_id: int,
+) -> DataSourceTest:
+    """Fetch from the source now, bypassing the cache; any failure is reported, never raised."""
+    kind = KINDS[source.kind]
+    query: dict[str, object] = {}
+    if source.kind == "prometheus":
+        query = {"type": "instant", "query": "vector(1)"}
+    elif source.kind == "notifications":
+        query = {"op": "unread"}
+    ctx = FetchContext(
+        settings=settings,
+        sessionmaker=sessionmaker,
+        now=now,
+        user_id=user_id,
+    )
+    try:
+        await kind.fetch(plain_config(source, settings), query, ctx)
+    except SourceError as exc:
+        return DataSourceTest(status="error", error=DataError(**exc.as_dict()))
+    except Exception as exc:  # the test reports any failure; it never answers 500
+        failure = SourceError("source_failed", f"The data source failed ({type(exc).__name__})")
+        return DataSourceTest(status="error", error=DataError(**failure.as_dict()))
+    return DataSourceTest(status="ok")

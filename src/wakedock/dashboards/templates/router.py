@@ -7,14 +7,14 @@ from fastapi import APIRouter, Response, status
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.auth.permissions import Permission
 from wakedock.bounds import IdParam
-from wakedock.dashboards import service, templates
+from wakedock.dashboards import service
 from wakedock.dashboards.dependencies import Reader, Writer
 from wakedock.dashboards.models import DashboardTemplate
 from wakedock.dashboards.router import layout_out
-from wakedock.dashboards.schemas import (
+from wakedock.dashboards.schemas import Grid, LayoutOut
+from wakedock.dashboards.templates import service as templates
+from wakedock.dashboards.templates.schemas import (
     ApplyTemplate,
-    Grid,
-    LayoutOut,
     TemplateCreate,
     TemplateList,
     TemplateOut,

@@ -1,0 +1,1 @@
+"""Dashboard templates: built-in and saved ones (router, schemas, service; builtins as data)."""
