@@ -34,7 +34,7 @@ from wakedock.auth import events as auth_events
 from wakedock.auth.permissions import Permission
 from wakedock.broker import Broker, BrokerDisconnected, Subscription
 from wakedock.clock import Clock
-from wakedock.notifications import events, service
+from wakedock.notifications import events, service, stream
 from wakedock.notifications.models import Notification
 from wakedock.notifications.preferences import service as preferences
 from wakedock.realtime.auth import watch_refusal
@@ -141,7 +141,7 @@ class Hub:
 
     async def open(
         self, conn: Connection, *, since: int | None, checked_at: float | None = None
-    ) -> service.Standing:
+    ) -> stream.Standing:
         """Register a new connection and read, in one statement, the user's unread count and
         where the stream stands (for a resume after ``since`` to follow, or, without one, the
         position the socket starts from). Live events wait meanwhile. ``checked_at``: when
@@ -159,7 +159,7 @@ class Hub:
         position = None
         try:
             async with self.sessionmaker() as session:
-                standing = await service.standing(
+                standing = await stream.standing(
                     session, user_id=conn.user_id, since=since, now=self.clock.now()
                 )
             position = standing.newest
@@ -365,25 +365,19 @@ class Hub:
 
     async def _auto_mark(self, user_id: int, notification_id: int) -> None:
         async with self.sessionmaker() as session:
-            result = await service.mark_read(
+            await service.mark_read(
                 session,
                 actor=AuditActor(user_id, None, None, "websocket auto_mark_read"),
                 user_id=user_id,
                 ids=[notification_id],
+                broker=self.broker,
                 now=self.clock.now(),
             )
-        await events.read_state(
-            self.broker,
-            user_id=user_id,
-            ids=result.ids,
-            unread_count=result.unread_count,
-            read=True,
-        )
 
     # ------------------------------------------------------------ resume
 
     async def resume(
-        self, conn: Connection, since: int, standing: service.Standing | None = None
+        self, conn: Connection, since: int, standing: stream.Standing | None = None
     ) -> None:
         """Send every notification after ``since`` in the user's live stream, oldest first,
         then go on live: no gap, no duplicate (live events arriving meanwhile are buffered,
@@ -399,9 +393,7 @@ class Hub:
                 # Read first: every position up to ``newest`` is committed, so the listing
                 # below holds them all (the ones it lacks have expired or were deleted).
                 if standing is None:
-                    standing = await service.standing(
-                        session, user_id=user_id, since=since, now=now
-                    )
+                    standing = await stream.standing(session, user_id=user_id, since=since, now=now)
                 if since < standing.floor:
                     conn.offer('{"type":"reset"}', None)  # goes to the buffer, flushed below
                     position = standing.newest
@@ -410,7 +402,7 @@ class Hub:
                 # A client already at the newest position (a reload, a brief drop) has every
                 # notification given so far: nothing to list.
                 while last < standing.newest:
-                    rows = await service.list_stream(
+                    rows = await stream.list_stream(
                         session, user_id=user_id, after_seq=last, limit=REPLAY_PAGE, now=now
                     )
                     for row in rows:
@@ -439,7 +431,7 @@ class Hub:
                     if start is None:
                         return
                     async with self.sessionmaker() as session:
-                        rows = await service.list_stream(
+                        rows = await stream.list_stream(
                             session,
                             user_id=conn.user_id,
                             after_seq=start,

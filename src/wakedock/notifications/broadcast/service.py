@@ -15,7 +15,7 @@ from wakedock.auth.models import User, UserRole
 from wakedock.notifications.broadcast.schemas import Audience, BroadcastIn, BroadcastOut
 from wakedock.notifications.models import Broadcast, Delivery, Notification
 from wakedock.notifications.schemas import Priority
-from wakedock.notifications.service import channels_by_name
+from wakedock.notifications.store import channels_by_name
 from wakedock.notifications.templates import service as templates
 from wakedock.notifications.templates.pool import TemplateRenderer
 
