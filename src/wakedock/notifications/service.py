@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
 from wakedock.broker import Broker
+from wakedock.db.base import utcnow
 from wakedock.errors import NotFound, ValidationFailed
 from wakedock.notifications import events
 from wakedock.notifications.models import Notification, visible
@@ -117,8 +118,6 @@ async def list_page(
 
 
 async def unread_count(session: AsyncSession, *, user_id: int, now: datetime | None = None) -> int:
-    from wakedock.db.base import utcnow
-
     query = select(func.count()).where(
         Notification.user_id == user_id, Notification.read.is_(False), visible(now or utcnow())
     )
@@ -269,8 +268,6 @@ async def mark_read(
     broker: Broker | None,
     now: datetime | None = None,
 ) -> ReadResult:
-    from wakedock.db.base import utcnow
-
     return await set_read(
         session,
         actor=actor,
@@ -292,8 +289,6 @@ async def mark_all_read(
     type: str | None = None,
     now: datetime | None = None,
 ) -> ReadResult:
-    from wakedock.db.base import utcnow
-
     return await set_read(
         session,
         actor=actor,
