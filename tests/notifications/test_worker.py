@@ -146,7 +146,7 @@ async def test_resume_is_gap_free_under_concurrent_writers(
 
     async def writer(n: int) -> None:
         from wakedock.notifications import sending
-        from wakedock.notifications.service import Content
+        from wakedock.notifications.store import Content
 
         for i in range(15):
             async with app.state.sessionmaker() as session:

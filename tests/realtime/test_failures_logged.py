@@ -19,7 +19,7 @@ from wakedock.broker import create_broker
 from wakedock.broker.backends.memory import MemoryBroker
 from wakedock.clock import Clock, FrozenClock
 from wakedock.notifications import events
-from wakedock.notifications.service import Standing
+from wakedock.notifications.stream import Standing
 from wakedock.realtime import connection as connection_module
 from wakedock.realtime.connection import Connection
 from wakedock.realtime.hub import Hub

@@ -14,7 +14,7 @@ from wakedock.broker import Broker
 from wakedock.dashboards.models import DashboardWidget
 from wakedock.dashboards.widgets.content import SERVER_ACTIONS
 from wakedock.errors import Forbidden, NotFound, ValidationFailed
-from wakedock.notifications import events, sending
+from wakedock.notifications import sending
 from wakedock.notifications import service as notifications
 from wakedock.notifications.schemas import NotificationCreate, NotificationType, Priority
 
@@ -62,14 +62,7 @@ async def run(
         return {"notification_ids": [n.id for n in created.notifications]}
     if action == "mark_all_read":
         result = await notifications.mark_all_read(
-            session, actor=actor, user_id=principal.user_id, now=now
-        )
-        await events.read_state(
-            broker,
-            user_id=principal.user_id,
-            ids=result.ids,
-            unread_count=result.unread_count,
-            read=True,
+            session, actor=actor, user_id=principal.user_id, broker=broker, now=now
         )
         return {"count": len(result.ids), "unread_count": result.unread_count}
     raise ValidationFailed(f"Unknown action {action!r}", field="path.index")

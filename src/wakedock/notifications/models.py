@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    BindParameter,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wakedock.db.base import Base, BigIntPK, utcnow
@@ -59,6 +69,11 @@ class Notification(Base):
     seq: Mapped[int | None] = mapped_column(BigInteger, default=None)
     # Held by quiet hours at creation: its seq, given later, is out of id order.
     held: Mapped[bool] = mapped_column(default=False)
+
+
+def visible(now: datetime | BindParameter[Any]) -> Any:
+    """The condition for a notification not expired at ``now``: what every read shows."""
+    return or_(Notification.expires_at.is_(None), Notification.expires_at > now)
 
 
 class NotificationUserState(Base):

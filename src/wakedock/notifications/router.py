@@ -25,7 +25,7 @@ from wakedock.notifications.schemas import (
     ReadAllRequest,
     StatsOut,
 )
-from wakedock.notifications.service import Created
+from wakedock.notifications.store import Created
 from wakedock.notifications.templates.dependencies import RENDERERS_BUSY
 from wakedock.pagination import Cursor, decode_id_cursor, encode_cursor
 
@@ -126,23 +126,13 @@ async def read_all(
     meta: RequestMeta,
     body: ReadAllRequest | None = None,
 ) -> CountOut:
-    kind = body.type.value if body and body.type else None
-    result = await service.set_read(
+    result = await service.mark_all_read(
         db,
         actor=principal.acting(meta),
         user_id=principal.user_id,
-        ids=None,
-        read=True,
+        broker=broker,
+        type=body.type.value if body and body.type else None,
         now=clock.now(),
-        type=kind,
-        action="notification.read_all",
-    )
-    await events.read_state(
-        broker,
-        user_id=principal.user_id,
-        ids=result.ids,
-        unread_count=result.unread_count,
-        read=True,
     )
     return CountOut(count=len(result.ids))
 
@@ -167,42 +157,15 @@ async def update_notification(
     broker: AppBroker,
     meta: RequestMeta,
 ) -> NotificationOut:
-    from wakedock.audit import service as audit
-
-    now = clock.now()
-    row = await service.get_own(
-        db, user_id=principal.user_id, notification_id=notification_id, now=now
-    )
-    changes = body.model_dump(exclude_unset=True)
-    if changes.get("expires_at") is not None and changes["expires_at"].tzinfo is None:
-        from wakedock.errors import ValidationFailed
-
-        raise ValidationFailed("expires_at needs a time zone offset", field="body.expires_at")
-    for key, value in changes.items():
-        if key in ("title", "type", "priority") and value is None:
-            continue
-        if key == "read":
-            if value is None or value == row.read:
-                continue
-            row.read_at = now if value else None
-        if key in ("type", "priority") and value is not None:
-            value = str(value)
-        if key == "message" and value is None:
-            value = ""
-        if key == "data" and value is None:
-            value = {}
-        setattr(row, key, value)
-    audit.record(
+    row = await service.update_own(
         db,
         actor=principal.acting(meta),
-        action="notification.update",
-        resource_type="notification",
-        resource_id=row.id,
-        details={"fields": sorted(changes)},
+        user_id=principal.user_id,
+        notification_id=notification_id,
+        body=body,
+        now=clock.now(),
+        broker=broker,
     )
-    await db.commit()
-    await db.refresh(row)
-    await events.updated(broker, row)
     return service.to_out(row)
 
 
@@ -219,21 +182,14 @@ async def delete_notification(
     broker: AppBroker,
     meta: RequestMeta,
 ) -> Response:
-    from wakedock.audit import service as audit
-
-    row = await service.get_own(
-        db, user_id=principal.user_id, notification_id=notification_id, now=clock.now()
-    )
-    audit.record(
+    await service.delete_own(
         db,
         actor=principal.acting(meta),
-        action="notification.delete",
-        resource_type="notification",
-        resource_id=row.id,
+        user_id=principal.user_id,
+        notification_id=notification_id,
+        now=clock.now(),
+        broker=broker,
     )
-    await db.delete(row)
-    await db.commit()
-    await events.deleted(broker, user_id=principal.user_id, notification_id=notification_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -246,29 +202,15 @@ async def _mark(
     broker: AppBroker,
     meta: RequestMeta,
 ) -> NotificationOut:
-    now = clock.now()
-    await service.get_own(db, user_id=principal.user_id, notification_id=notification_id, now=now)
-    result = await service.set_read(
+    row = await service.mark_one(
         db,
         actor=principal.acting(meta),
         user_id=principal.user_id,
-        ids=[notification_id],
+        notification_id=notification_id,
         read=read,
-        now=now,
-        action="notification.read" if read else "notification.unread",
+        now=clock.now(),
+        broker=broker,
     )
-    if result.ids:
-        await events.read_state(
-            broker,
-            user_id=principal.user_id,
-            ids=result.ids,
-            unread_count=result.unread_count,
-            read=read,
-        )
-    row = await service.get_own(
-        db, user_id=principal.user_id, notification_id=notification_id, now=now
-    )
-    await db.refresh(row)
     return service.to_out(row)
 
 

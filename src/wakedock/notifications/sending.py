@@ -20,14 +20,14 @@ from wakedock.broker import Broker
 from wakedock.db.engine import write_gate
 from wakedock.db.group_commit import GroupCommit
 from wakedock.errors import Conflict, Forbidden, ValidationFailed, WakeDockError
-from wakedock.notifications import events, metrics, service
+from wakedock.notifications import events, metrics, store
 from wakedock.notifications.content import render_named, resolve_content
 from wakedock.notifications.delivery import queue
 from wakedock.notifications.models import NotificationChannel, NotificationSubscription
 from wakedock.notifications.preferences import service as preferences
 from wakedock.notifications.preferences.policy import Preferences, decide
 from wakedock.notifications.schemas import NotificationCreate, Priority
-from wakedock.notifications.service import Content, Created
+from wakedock.notifications.store import Content, Created
 from wakedock.notifications.subscriptions import channels as subscription_channels
 from wakedock.notifications.templates.pool import TemplateRenderer
 from wakedock.notifications.templates.schemas import Rendered
@@ -138,7 +138,7 @@ async def deliver(
     broadcast_id: int | None = None,
 ) -> Created:
     """Insert for every recipient and plan every delivery. The caller audits and commits."""
-    named = await service.channels_by_name(session, channel_names)
+    named = await store.channels_by_name(session, channel_names)
     known = await preferences.recipients(session, user_ids=list(user_ids))
     send = Send(user_ids, content, sender_id, known, now, named, broadcast_id=broadcast_id)
     return (await deliver_many(session, [send]))[0]
@@ -146,7 +146,7 @@ async def deliver(
 
 async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Created]:
     """``deliver`` for several creates, as if one after the other, in one statement per step
-    (see ``service.insert_for``: two of them must not share a group_key)."""
+    (see ``store.insert_for``: two of them must not share a group_key)."""
     inserts = []
     for send in sends:
         # The socket's decision is made here too (queue.plan makes it again, the same way): a
@@ -166,7 +166,7 @@ async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Cre
             elif socket.allowed:
                 held.add(uid)
         inserts.append(
-            service.Insert(
+            store.Insert(
                 send.user_ids,
                 send.content,
                 send.sender_id,
@@ -177,7 +177,7 @@ async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Cre
                 broadcast_id=send.broadcast_id,
             )
         )
-    inserted = await service.insert_for(session, inserts)
+    inserted = await store.insert_for(session, inserts)
     plans = []
     caps: dict[int, int] = {}
     for send, (notifications, _) in zip(sends, inserted, strict=True):
@@ -201,7 +201,7 @@ async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Cre
         )
         metrics.NOTIFICATIONS_CREATED.labels(content.type, content.priority).inc(len(notifications))
     await queue.enqueue(session, [job for plan in plans for job in plan.jobs])
-    removed = await service.enforce_retention(session, caps=caps)
+    removed = await store.enforce_retention(session, caps=caps)
     # As if one after the other: each removal is reported by the last create concerning its
     # user, whose events are published after the others'. Its own notifications are that
     # user's newest, which retention (a cap is at least 1) never removes; an earlier one's may
@@ -263,7 +263,7 @@ async def create(
     except WakeDockError as exc:
         failure = exc
     async with write_gate(session):
-        existing = await service.find_idempotent(
+        existing = await store.find_idempotent(
             session, sender_id=principal.user_id, key=body.idempotency_key, now=now
         )
         if existing:
@@ -282,7 +282,7 @@ async def create(
                 await session.rollback()
                 # A concurrent request with the same idempotency key won: answer with its
                 # result. Else a recipient or channel was deleted meanwhile, as above.
-                existing = await service.find_idempotent(
+                existing = await store.find_idempotent(
                     session, sender_id=principal.user_id, key=body.idempotency_key, now=now
                 )
                 if existing:
@@ -367,7 +367,7 @@ async def _resolve(
             raise ValidationFailed(
                 f"Unknown or disabled user id(s): {missing}", field=f"body.{field}"
             )
-    named = await service.channels_by_name(session, channel_names)
+    named = await store.channels_by_name(session, channel_names)
     return Send(
         user_ids,
         content,

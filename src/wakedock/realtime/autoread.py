@@ -81,17 +81,11 @@ class AutoRead:
 
     async def _mark(self, user_id: int, notification_id: int) -> None:
         async with self.sessionmaker() as session:
-            result = await service.mark_read(
+            await service.mark_read(
                 session,
                 actor=AuditActor(user_id, None, None, "websocket auto_mark_read"),
                 user_id=user_id,
                 ids=[notification_id],
+                broker=self.broker,
                 now=self.clock.now(),
             )
-        await events.read_state(
-            self.broker,
-            user_id=user_id,
-            ids=result.ids,
-            unread_count=result.unread_count,
-            read=True,
-        )

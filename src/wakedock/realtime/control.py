@@ -17,7 +17,7 @@ import time
 import orjson
 
 from wakedock.audit.context import AuditActor
-from wakedock.notifications import events, service
+from wakedock.notifications import service
 from wakedock.realtime import protocol
 from wakedock.realtime.connection import Connection
 from wakedock.realtime.hub import Hub
@@ -43,24 +43,22 @@ async def handle(text: str, conn: Connection, hub: Hub, actor: AuditActor) -> No
     elif isinstance(message, protocol.Auth):
         conn.offer(error("already_authenticated", "this connection is authenticated"), None)
     elif isinstance(message, protocol.MarkRead | protocol.MarkAllRead):
+        # Published to every device of the user, this one included.
         async with hub.sessionmaker() as session:
             if isinstance(message, protocol.MarkRead):
-                result = await service.mark_read(
+                await service.mark_read(
                     session,
                     actor=actor,
                     user_id=conn.user_id,
                     ids=message.ids,
+                    broker=hub.broker,
                     now=hub.clock.now(),
                 )
             else:
-                result = await service.mark_all_read(
-                    session, actor=actor, user_id=conn.user_id, now=hub.clock.now()
+                await service.mark_all_read(
+                    session,
+                    actor=actor,
+                    user_id=conn.user_id,
+                    broker=hub.broker,
+                    now=hub.clock.now(),
                 )
-        # Published to every device of the user, this one included.
-        await events.read_state(
-            hub.broker,
-            user_id=conn.user_id,
-            ids=result.ids,
-            unread_count=result.unread_count,
-            read=True,
-        )

@@ -34,7 +34,7 @@ from wakedock.auth import events as auth_events
 from wakedock.auth.permissions import Permission
 from wakedock.broker import Broker, BrokerDisconnected, Subscription
 from wakedock.clock import Clock
-from wakedock.notifications import service
+from wakedock.notifications import stream
 from wakedock.realtime.auth import watch_refusal
 from wakedock.realtime.autoread import AutoRead
 from wakedock.realtime.connection import Batch, Connection, Message
@@ -145,7 +145,7 @@ class Hub:
 
     async def open(
         self, conn: Connection, *, since: int | None, checked_at: float | None = None
-    ) -> service.Standing:
+    ) -> stream.Standing:
         """Register a new connection and read, in one statement, the user's unread count and
         where the stream stands (for a resume after ``since`` to follow, or, without one, the
         position the socket starts from). Live events wait meanwhile. ``checked_at``: when
@@ -163,7 +163,7 @@ class Hub:
         position = None
         try:
             async with self.sessionmaker() as session:
-                standing = await service.standing(
+                standing = await stream.standing(
                     session, user_id=conn.user_id, since=since, now=self.clock.now()
                 )
             position = standing.newest
@@ -186,7 +186,7 @@ class Hub:
                 if not watching:
                     del self.watchers[conn.principal_id]
 
-    def hello(self, conn: Connection, standing: service.Standing) -> str:
+    def hello(self, conn: Connection, standing: stream.Standing) -> str:
         """The first message of every socket and stream, once ``open`` has read where the
         user stands (docs/websocket.md)."""
         return orjson.dumps(
@@ -201,7 +201,7 @@ class Hub:
         ).decode()
 
     async def resume(
-        self, conn: Connection, since: int, standing: service.Standing | None = None
+        self, conn: Connection, since: int, standing: stream.Standing | None = None
     ) -> None:
         """Send what ``conn`` missed after ``since``, then go on live (``Replay.resume``)."""
         await self.replay.resume(conn, since, standing)

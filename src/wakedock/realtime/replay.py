@@ -1,6 +1,6 @@
 """Replay: what a connection missed, read from the database and sent in stream order.
 
-Two readers of the user's live stream (``service.list_stream``, positions 1, 2, 3... per
+Two readers of the user's live stream (``stream.list_stream``, positions 1, 2, 3... per
 user), both ending in the connection's ordering (``realtime/connection.py``):
 
 - ``resume``: a client reconnecting with ``since`` gets every notification after it, oldest
@@ -27,7 +27,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wakedock.clock import Clock
-from wakedock.notifications import events, service
+from wakedock.notifications import events, stream
 from wakedock.notifications.models import Notification
 from wakedock.realtime.connection import Connection, Message
 
@@ -49,7 +49,7 @@ class Replay:
         self.clock = clock
 
     async def resume(
-        self, conn: Connection, since: int, standing: service.Standing | None = None
+        self, conn: Connection, since: int, standing: stream.Standing | None = None
     ) -> None:
         """Send every notification after ``since`` in the user's live stream, oldest first,
         then go on live: no gap, no duplicate (live events arriving meanwhile are buffered,
@@ -65,9 +65,7 @@ class Replay:
                 # Read first: every position up to ``newest`` is committed, so the listing
                 # below holds them all (the ones it lacks have expired or were deleted).
                 if standing is None:
-                    standing = await service.standing(
-                        session, user_id=user_id, since=since, now=now
-                    )
+                    standing = await stream.standing(session, user_id=user_id, since=since, now=now)
                 if since < standing.floor:
                     conn.offer('{"type":"reset"}', None)  # goes to the buffer, flushed below
                     position = standing.newest
@@ -76,7 +74,7 @@ class Replay:
                 # A client already at the newest position (a reload, a brief drop) has every
                 # notification given so far: nothing to list.
                 while last < standing.newest:
-                    rows = await service.list_stream(
+                    rows = await stream.list_stream(
                         session, user_id=user_id, after_seq=last, limit=REPLAY_PAGE, now=now
                     )
                     for row in rows:
@@ -100,7 +98,7 @@ class Replay:
                     if start is None:
                         return
                     async with self.sessionmaker() as session:
-                        rows = await service.list_stream(
+                        rows = await stream.list_stream(
                             session,
                             user_id=conn.user_id,
                             after_seq=start,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.notifications.channels.base import OutgoingMessage
 from wakedock.notifications.models import Broadcast, Delivery
-from wakedock.notifications.service import Content
+from wakedock.notifications.store import Content
 
 if TYPE_CHECKING:
     from wakedock.notifications.delivery.worker import DeliveryWorker

@@ -15,7 +15,7 @@ from wakedock.auth import directory
 from wakedock.notifications.broadcast.schemas import Audience, BroadcastIn, BroadcastOut
 from wakedock.notifications.content import resolve_content
 from wakedock.notifications.models import Broadcast, Delivery, Notification
-from wakedock.notifications.service import channels_by_name
+from wakedock.notifications.store import channels_by_name
 from wakedock.notifications.templates.pool import TemplateRenderer
 
 

@@ -26,7 +26,7 @@ from wakedock.broker import Broker
 from wakedock.clock import Clock
 from wakedock.db.engine import write_gate
 from wakedock.netguard import policy_for
-from wakedock.notifications import events, metrics, service
+from wakedock.notifications import events, maintenance, metrics, stream
 from wakedock.notifications.broadcast import fanout
 from wakedock.notifications.channels import service as channel_service
 from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
@@ -287,7 +287,7 @@ class DeliveryWorker:
             )
         if notification.seq is None:
             # Its place in the live stream, committed before any socket is told of it.
-            notification.seq = await service.next_position(session, user_id=notification.user_id)
+            notification.seq = await stream.next_position(session, user_id=notification.user_id)
             await session.commit()
         await events.created(self.broker, [notification])
 
@@ -404,7 +404,7 @@ class DeliveryWorker:
         self._last_maintenance = time.monotonic()
         now = self.clock.now()
         async with self.sessionmaker() as session:
-            await service.purge_expired(session, now=now)
+            await maintenance.purge_expired(session, now=now)
             counts = dict(
                 (
                     await session.execute(

@@ -25,7 +25,7 @@ from wakedock.auth.permissions import Permission, permissions_for
 from wakedock.auth.principal import Principal
 from wakedock.errors import ValidationFailed
 from wakedock.notifications.models import NotificationChannel
-from wakedock.notifications.service import channels_by_name
+from wakedock.notifications.store import channels_by_name
 
 # Channel types whose deliveries go to the recipient themselves.
 PERSONAL_TYPES = frozenset({"email", "webpush"})
