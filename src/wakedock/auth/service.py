@@ -59,18 +59,6 @@ async def list_users(
     return (await session.scalars(query)).all()
 
 
-async def ids_with_roles(session: AsyncSession, *, roles: Sequence[str]) -> Sequence[int]:
-    """Active users holding any of ``roles`` (used to resolve audiences)."""
-    query = (
-        select(User.id)
-        .join(UserRole)
-        .where(UserRole.role.in_(list(roles)), User.is_active.is_(True))
-        .distinct()
-        .order_by(User.id)
-    )
-    return (await session.scalars(query)).all()
-
-
 async def roles_of(session: AsyncSession, *, user_ids: Collection[int]) -> dict[int, list[str]]:
     """Each given user's roles (a user without any is left out)."""
     if not user_ids:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -284,13 +284,4 @@ async def authenticate(session: AsyncSession, settings: Settings, *, token: str)
         roles=roles,
         permissions=permissions_for(roles),
         session_id=claims.session_id,
-    )
-
-
-def token_expiry(token: str, settings: Settings) -> datetime | None:
-    """When an access token expires (None for API tokens without expiry)."""
-    if token.startswith(API_TOKEN_PREFIX):
-        return None
-    return decode_access_token(token, secret=settings.resolved_secret_key).expires_at.astimezone(
-        UTC
     )

@@ -39,10 +39,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
-from wakedock.auth.models import User
 from wakedock.errors import NotFound, ValidationFailed
 from wakedock.notifications.models import (
-    Delivery,
     Notification,
     NotificationChannel,
     NotificationUserState,
@@ -184,24 +182,6 @@ async def raise_replay_floor(session: AsyncSession, *, user_id: int, removed_id:
 
 
 # ---------------------------------------------------------------- creating
-
-
-async def active_user_ids(
-    session: AsyncSession, *, user_ids: Sequence[int], field: str
-) -> list[int]:
-    """Check every id names an active user; unknown ones are a 422 naming the field."""
-    wanted = sorted(set(user_ids))
-    found = set(
-        (
-            await session.scalars(
-                select(User.id).where(User.id.in_(wanted), User.is_active.is_(True))
-            )
-        ).all()
-    )
-    missing = [uid for uid in wanted if uid not in found]
-    if missing:
-        raise ValidationFailed(f"Unknown or disabled user id(s): {missing}", field=f"body.{field}")
-    return wanted
 
 
 async def find_idempotent(
@@ -732,21 +712,6 @@ async def mark_all_read(
         now=now or utcnow(),
         type=type,
         action="notification.read_all",
-    )
-
-
-async def cancel_pending_deliveries(
-    session: AsyncSession, *, notification_ids: Sequence[int]
-) -> None:
-    if not notification_ids:
-        return
-    await session.execute(
-        update(Delivery)
-        .where(
-            Delivery.notification_id.in_(list(notification_ids)),
-            Delivery.status.in_(("pending", "retrying")),
-        )
-        .values(status="cancelled")
     )
 
 
