@@ -33,7 +33,8 @@ from wakedock.settings import Settings
 PG_URL = os.environ.get("WAKEDOCK_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("WAKEDOCK_TEST_REDIS_URL")
 ADMIN_PASSWORD = "admin-password-1"
-BACKENDS = ["sqlite", "postgresql"]
+# "postgresql" is marked, so `-m "not postgres"` runs every test on SQLite only (make test-fast).
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 def free_port() -> int:

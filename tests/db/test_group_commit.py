@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -163,6 +164,7 @@ async def test_a_lone_write_on_a_quiet_gate_is_stored_at_once(engine: AsyncEngin
     assert recorder.batches == [["alone"], ["next"]]
 
 
+@pytest.mark.postgres
 async def test_postgresql_writes_at_once_on_the_callers_session() -> None:
     url = require_pg()
     engine = create_engine(url)

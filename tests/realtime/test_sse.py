@@ -8,8 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.realtime.conftest import Server, new_user
+
+pytestmark = pytest.mark.slow  # starts `wakedock serve` processes
 
 
 async def read_events(response: httpx.Response, count: int) -> list[tuple[str | None, str, dict]]:
