@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import inspect
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -18,9 +19,11 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher, profiles
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
+from wakedock.auth import passwords
 from wakedock.db import migrate
 from wakedock.db.engine import create_engine
 from wakedock.db.models import Base
@@ -30,7 +33,8 @@ from wakedock.settings import Settings
 PG_URL = os.environ.get("WAKEDOCK_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("WAKEDOCK_TEST_REDIS_URL")
 ADMIN_PASSWORD = "admin-password-1"
-BACKENDS = ["sqlite", "postgresql"]
+# "postgresql" is marked, so `-m "not postgres"` runs every test on SQLite only (make test-fast).
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 def free_port() -> int:
@@ -45,6 +49,25 @@ def run_sync(func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
     """Run a coroutine function to completion from sync code, even inside a running loop."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, func(*args)).result()
+
+
+async def until(
+    condition: Callable[[], object | Awaitable[object]], *, what: str, timeout: float = 10.0
+) -> None:
+    """Wait until ``condition()`` (or what it returns, awaited) is true, checking every few
+    milliseconds: instead of sleeping for as long as it usually takes. Fails naming ``what``
+    after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        outcome = condition()
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        if outcome:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        await asyncio.sleep(0.002)
 
 
 def pg_safe(url: str) -> str:
@@ -68,6 +91,23 @@ async def truncate_pg(url: str) -> None:
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE"))
     await engine.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2id at argon2-cffi's cheapest parameters in this process.
+
+    At the production cost a hash takes about 140 ms and most tests make several (the admin at
+    start-up, each user created, each login). A hash records its parameters, so a hash made at
+    the production cost still verifies. The servers the tests start as processes
+    (``tests/realtime/conftest.py``) hash at the production cost, and
+    ``tests/auth/test_passwords.py`` checks those parameters.
+    """
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", cheap)
+        patch.setattr(passwords, "_DUMMY_HASH", cheap.hash("wakedock-dummy-password"))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -153,6 +153,7 @@ def stop_server(proc: subprocess.Popen[str]) -> str:
     return stderr
 
 
+@pytest.mark.slow  # starts `wakedock serve`
 def test_serve_generates_and_prints_the_admin_password_once(cli_env: dict[str, str]) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -176,6 +177,7 @@ def test_serve_generates_and_prints_the_admin_password_once(cli_env: dict[str, s
     assert password not in stderr2
 
 
+@pytest.mark.slow  # starts `wakedock serve`
 def test_serve_with_admin_from_env_and_cli_token(cli_env: dict[str, str]) -> None:
     cli_env["WAKEDOCK_ADMIN_USERNAME"] = "root"
     cli_env["WAKEDOCK_ADMIN_PASSWORD"] = "root-password-1"

@@ -19,6 +19,8 @@ import websockets
 from tests.conftest import free_port
 from tests.realtime.conftest import Server, admin, server_env
 
+pytestmark = pytest.mark.slow  # starts `wakedock serve` processes
+
 
 @pytest.fixture(params=["text", "json"])
 def info_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:

@@ -95,6 +95,7 @@ def server_log(srv: Server) -> str:
     return srv.log.read_text()
 
 
+@pytest.mark.slow  # starts `wakedock serve`
 def test_a_trusted_proxy_s_forwarded_client_is_the_one_throttled_and_audited(
     trusting: Server,
 ) -> None:
@@ -121,6 +122,7 @@ def test_a_trusted_proxy_s_forwarded_client_is_the_one_throttled_and_audited(
     assert f'198.51.100.30:0 - "WebSocket /ws/notifications/{api.user_id}?token=***"' in log
 
 
+@pytest.mark.slow  # starts `wakedock serve`
 def test_forwarding_headers_from_anyone_else_are_ignored(distrusting: Server) -> None:
     api = admin(distrusting.http)
     assert login(distrusting, ADMIN_PASSWORD, "198.51.100.7").status_code == 200

@@ -43,10 +43,6 @@ class WakeDockError(Exception):
         self.headers = headers
 
 
-class BadRequest(WakeDockError):
-    pass
-
-
 class Unauthorized(WakeDockError):
     status_code = 401
     code = "unauthorized"

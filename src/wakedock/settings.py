@@ -1,6 +1,6 @@
 """Typed settings read from the environment (prefix ``WAKEDOCK_``).
 
-Every field here is documented in the README; ``tests/system/test_settings_documented.py``
+Every field here is documented in the README; ``tests/system/test_settings.py``
 fails when one is not.
 """
 
@@ -217,7 +217,3 @@ def load_or_create_secret(data_dir: Path) -> str:
     if len(key) < 32:
         raise RuntimeError(f"secret key file {path} is empty or too short")
     return key
-
-
-def get_settings() -> Settings:
-    return Settings()

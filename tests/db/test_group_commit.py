@@ -7,11 +7,12 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from tests.conftest import require_pg
+from tests.conftest import require_pg, until
 from wakedock.db.engine import create_engine, create_sessionmaker, write_gate
 from wakedock.db.group_commit import GroupCommit
 
@@ -55,6 +56,11 @@ async def names(engine: AsyncEngine) -> list[str]:
         return list((await conn.execute(text("SELECT name FROM t ORDER BY id"))).scalars())
 
 
+async def queued(engine: AsyncEngine, group: GroupCommit[Item, int], count: int) -> None:
+    """Wait until ``count`` writes wait in the group's queue."""
+    await until(lambda: group.waiting(engine) == count, what=f"{count} writes queued")
+
+
 async def submit_while_gate_held(
     engine: AsyncEngine, group: GroupCommit[Item, int], items: list[Item], *, read: bool = False
 ) -> list[int | BaseException]:
@@ -73,8 +79,9 @@ async def submit_while_gate_held(
         tasks = []
         for item in items:
             tasks.append(asyncio.create_task(one(item)))
-            await asyncio.sleep(0)  # submitted in this order
-        await asyncio.sleep(0.05)
+            if not read:  # queued in this order
+                await queued(engine, group, len(tasks))
+        await queued(engine, group, len(items))
         assert not any(task.done() for task in tasks)  # all wait for the gate
     return list(await asyncio.gather(*tasks, return_exceptions=True))
 
@@ -138,10 +145,10 @@ async def test_a_write_stands_when_its_caller_stops_waiting(engine: AsyncEngine)
 
     async with sessionmaker() as holder, write_gate(holder):
         gone = asyncio.create_task(one(("abandoned", None)))
-        await asyncio.sleep(0.01)
+        await queued(engine, group, 1)
         gone.cancel()
         stays = asyncio.create_task(one(("kept", None)))
-        await asyncio.sleep(0.01)
+        await queued(engine, group, 2)  # the abandoned write still waits its turn
     assert await stays == 2
     assert gone.cancelled()
     assert await names(engine) == ["abandoned", "kept"]
@@ -157,6 +164,7 @@ async def test_a_lone_write_on_a_quiet_gate_is_stored_at_once(engine: AsyncEngin
     assert recorder.batches == [["alone"], ["next"]]
 
 
+@pytest.mark.postgres
 async def test_postgresql_writes_at_once_on_the_callers_session() -> None:
     url = require_pg()
     engine = create_engine(url)

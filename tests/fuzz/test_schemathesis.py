@@ -108,7 +108,9 @@ def report(summary: dict[str, Any]) -> str:
 
 
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def test_fuzz_whole_openapi(backend: str, tmp_path: Path) -> None:
     command = [
         sys.executable,

@@ -13,10 +13,12 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import UserFactory, assert_error, statements_sent
+from tests.conftest import UserFactory, assert_error, statements_sent, until
 from tests.notifications.test_quiet_hours import Listener, replayed
 from wakedock.db.engine import write_gate
+from wakedock.notifications import sending
 
 Gate = Callable[[], AbstractAsyncContextManager[None]]
 
@@ -40,20 +42,33 @@ def gate(app: Any) -> Gate:
     return hold
 
 
+async def reached_the_gate(app: Any, tasks: list[asyncio.Task[httpx.Response]]) -> None:
+    """Wait until every create has reached the write gate: on SQLite it waits in the group
+    commit's queue (or was answered without a write); on PostgreSQL it is answered."""
+    engine = app.state.engine
+    await until(
+        lambda: sending._CREATES.waiting(engine) + sum(t.done() for t in tasks) >= len(tasks),
+        what=f"{len(tasks)} creates reaching the write gate",
+    )
+
+
 async def post_all(
+    app: Any,
     client: httpx.AsyncClient,
     bodies: list[tuple[dict[str, Any], dict[str, str]]],
     *,
-    spacing: float = 0,
+    one_by_one: bool = False,
 ) -> list[asyncio.Task[httpx.Response]]:
-    """Start every request; with ``spacing``, each reaches the gate before the next starts."""
-    tasks = []
+    """Start every request and wait until each reaches the gate; ``one_by_one``: each before
+    the next starts (so they queue in this order)."""
+    tasks: list[asyncio.Task[httpx.Response]] = []
     for body, headers in bodies:
         tasks.append(
             asyncio.create_task(client.post("/api/notifications", json=body, headers=headers))
         )
-        await asyncio.sleep(spacing)
-    await asyncio.sleep(0.2)  # every request reaches the gate
+        if one_by_one:
+            await reached_the_gate(app, tasks)
+    await reached_the_gate(app, tasks)
     return tasks
 
 
@@ -74,7 +89,7 @@ async def test_creates_waiting_together_are_answered_and_stored_as_one_after_ano
     async with Listener(app, alice.id) as live:
         inserts.clear()
         async with gate():
-            tasks = await post_all(client, bodies)
+            tasks = await post_all(app, client, bodies)
             if backend == "sqlite":
                 assert not any(task.done() for task in tasks)
         responses = [await task for task in tasks]
@@ -115,7 +130,7 @@ async def test_a_create_replaces_its_group_key_sent_in_the_same_wait(
     ]
     async with Listener(app, alice.id) as live:
         async with gate():
-            tasks = await post_all(client, bodies, spacing=0.1)
+            tasks = await post_all(app, client, bodies, one_by_one=True)
         first, _, last = [(await task).json() for task in tasks]
         events = await live.settle()
     listed = (await client.get("/api/notifications", headers=alice.headers)).json()["items"]
@@ -136,7 +151,7 @@ async def test_retention_in_one_wait_removes_the_oldest_and_says_so(
     async with Listener(app, alice.id) as live:
         async with gate():
             bodies = [({"title": f"n{i}"}, alice.headers) for i in range(4)]
-            tasks = await post_all(client, bodies, spacing=0.1)
+            tasks = await post_all(app, client, bodies, one_by_one=True)
         answered = [(await task).json() for task in tasks]
         events = await live.settle()
     assert [a["title"] for a in answered] == ["n0", "n1", "n2", "n3"]  # each answered in full
@@ -170,7 +185,7 @@ async def test_a_recipient_deleted_before_the_write_fails_its_create_alone_with_
         ({"title": "kept 2", "user_id": alice.id}, operator.headers),
     ]
     async with gate():
-        tasks = await post_all(client, bodies, spacing=0.1)
+        tasks = await post_all(app, client, bodies, one_by_one=True)
         # The recipient is removed after the create was checked, before it is stored.
         async with app.state.engine.begin() as conn:
             await conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": doomed.id})
@@ -198,7 +213,7 @@ async def test_a_topic_create_whose_subscriber_is_deleted_before_the_write_reach
         assert subscribed.status_code == 201, subscribed.text
     body = {"title": "web deployed", "topic": "deployment"}
     async with gate():
-        (task,) = await post_all(client, [(body, ci.headers)])
+        (task,) = await post_all(app, client, [(body, ci.headers)])
         async with app.state.engine.begin() as conn:
             await conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": doomed.id})
     answer = await task
@@ -206,6 +221,18 @@ async def test_a_topic_create_whose_subscriber_is_deleted_before_the_write_reach
     assert [n["user_id"] for n in answer.json()["items"]] == [fan.id]
     listed = (await client.get("/api/notifications", headers=fan.headers)).json()["items"]
     assert [n["title"] for n in listed] == ["web deployed"]
+
+
+async def lock_waits(engine: AsyncEngine) -> int:
+    """How many PostgreSQL sessions on this database wait for a lock."""
+    async with engine.connect() as conn:
+        waiting = await conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return int(waiting or 0)
 
 
 @pytest.mark.parametrize("idempotency_key", [None, "deploy-42"])
@@ -231,7 +258,8 @@ async def test_a_recipient_deleted_while_its_create_is_written_on_postgresql_ans
                 headers=operator.headers,
             )
         )
-        await asyncio.sleep(0.5)
+        # Its write waits for the deleting transaction's row lock.
+        await until(lambda: lost.done() or lock_waits(app.state.engine), what="the create waiting")
         assert not lost.done()
         await deleter.commit()
     error = assert_error(await lost, 422, "validation_error")

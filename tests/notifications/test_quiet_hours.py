@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.conftest import UserFactory
+from tests.conftest import UserFactory, until
 from tests.notifications.conftest import SmtpSink
 from wakedock.clock import FrozenClock
 from wakedock.notifications.preferences.policy import Preferences, decide, quiet_window_end
@@ -152,8 +152,12 @@ async def test_preferences_get_put_patch(client: httpx.AsyncClient, make_user: U
 class Listener:
     """Collects what the broker publishes for one user, as the real-time gateway would."""
 
+    # A control type (leading "_"): the hub never forwards it to a socket.
+    MARKER = "_test_listener_marker"
+
     def __init__(self, app: Any, user_id: int) -> None:
         self.app, self.user_id, self.events = app, user_id, []  # type: list[dict[str, Any]]
+        self.markers: set[int] = set()
 
     async def __aenter__(self) -> Listener:
         self._cm = self.app.state.broker.subscribe(f"user:{self.user_id}")
@@ -161,7 +165,11 @@ class Listener:
 
         async def pump() -> None:
             async for _, payload in subscription:
-                self.events.append(json.loads(payload))
+                event = json.loads(payload)
+                if event.get("type") == self.MARKER:
+                    self.markers.add(event["n"])
+                else:
+                    self.events.append(event)
 
         self._task = asyncio.create_task(pump())
         return self
@@ -171,11 +179,12 @@ class Listener:
         await self._cm.__aexit__(None, None, None)
 
     async def settle(self) -> list[dict[str, Any]]:
-        """Wait until no new event arrived for 0.2 s (the publishes are already done)."""
-        seen = -1
-        while seen != len(self.events):
-            seen = len(self.events)
-            await asyncio.sleep(0.2)
+        """Every event published so far (the publishes are done): a marker published now comes
+        after them on the user's channel, so once it is here, so are they."""
+        n = len(self.markers)
+        marker = json.dumps({"type": self.MARKER, "n": n}).encode()
+        await self.app.state.broker.publish(f"user:{self.user_id}", marker)
+        await until(lambda: n in self.markers, what="the listener's marker")
         return self.events
 
 

@@ -134,6 +134,7 @@ async def test_metrics_expose_queue_and_outcomes(
     assert "wakedock_delivery_oldest_pending_seconds" in text
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_resume_is_gap_free_under_concurrent_writers(
     app: Any, make_user: UserFactory, backend: str

@@ -11,7 +11,7 @@ from tests.conftest import require_redis
 from wakedock.broker import Broker, create_broker
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def broker(request: pytest.FixtureRequest) -> AsyncIterator[Broker]:
     url = "memory://" if request.param == "memory" else require_redis()
     instance = create_broker(url)

@@ -189,7 +189,7 @@ class InProcessSocket:
             await asyncio.wait_for(self.task, 5)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def watch_app(
     request: pytest.FixtureRequest, app: Any, database_url: str, tmp_path: Path
 ) -> AsyncIterator[Any]:

@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.conftest import free_port, require_pg, run_sync
 from tests.realtime.conftest import Server, Socket, admin, connect, new_user, server_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 
 class RedisProcess:

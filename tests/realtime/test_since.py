@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from tests.conftest import assert_error
 from tests.realtime.conftest import Server, Socket, connect, new_user
@@ -156,6 +157,7 @@ async def test_sse_refuses_a_bad_since_or_last_event_id_before_streaming(
         assert where in json.dumps(error["details"]) or where in error["message"], error
 
 
+@pytest.mark.slow  # starts `wakedock serve`
 async def test_a_huge_since_on_a_real_socket_gets_an_error_not_a_dropped_connection(
     server: Server,
 ) -> None:

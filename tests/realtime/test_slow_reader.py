@@ -18,9 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import free_port
 from tests.realtime.conftest import Api, Server, new_user, server_env
+
+pytestmark = pytest.mark.slow  # starts `wakedock serve` processes
 
 NOTIFICATIONS = 600
 # ~16 KB each, in small strings (whatever limits other settings put on one string or value).

@@ -8,12 +8,22 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
+from tests.conftest import until
 from tests.realtime.conftest import Server, new_user
 
+pytestmark = pytest.mark.slow  # starts `wakedock serve` processes
 
-async def read_events(response: httpx.Response, count: int) -> list[tuple[str | None, str, dict]]:
-    events: list[tuple[str | None, str, dict]] = []
+
+Event = tuple[str | None, str, dict]
+
+
+async def read_events(
+    response: httpx.Response, count: int, into: list[Event] | None = None
+) -> list[Event]:
+    """The stream's first ``count`` events (or all until it ends), added to ``into`` as read."""
+    events: list[Event] = [] if into is None else into
     event_id, kind, data = None, "message", ""
     async for line in response.aiter_lines():
         if line.startswith("id: "):
@@ -39,8 +49,9 @@ async def test_sse_stream_and_last_event_id_resume(server: Server) -> None:
             "GET", f"{server.http}/api/notifications/stream", headers=user.headers
         ) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
-            reader = asyncio.create_task(read_events(response, 2))
-            await asyncio.sleep(0.3)
+            seen: list[Event] = []
+            reader = asyncio.create_task(read_events(response, 2, seen))
+            await until(lambda: seen, what="the hello")  # the stream is registered
             second = await asyncio.to_thread(user.notify, "two")
             events = await asyncio.wait_for(reader, 10)
         assert events[0][1] == "hello"
@@ -77,8 +88,9 @@ async def test_sse_stream_ends_at_once_when_its_credentials_are_revoked(server: 
                 headers={"Authorization": f"Bearer {token}"},
             ) as response,
         ):
-            reader = asyncio.create_task(read_events(response, 10))  # returns at the end
-            await asyncio.sleep(0.5)  # the hello is out
+            seen: list[Event] = []
+            reader = asyncio.create_task(read_events(response, 10, seen))  # returns at the end
+            await until(lambda: seen, what="the hello")
             assert await asyncio.to_thread(revoke) == 204
             events = await asyncio.wait_for(reader, 5)
         assert events[0][1] == "hello"

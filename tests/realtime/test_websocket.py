@@ -12,6 +12,8 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.realtime.conftest import Api, Server, Socket, admin, connect, new_user
 
+pytestmark = pytest.mark.slow  # starts `wakedock serve` processes
+
 
 async def close_code(
     server: Server,

@@ -16,6 +16,8 @@ import pytest
 from tests.conftest import ADMIN_PASSWORD, free_port
 from tests.realtime.conftest import Server, server_env
 
+pytestmark = pytest.mark.slow  # starts `wakedock serve` processes
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:

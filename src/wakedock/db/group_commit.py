@@ -96,6 +96,13 @@ class GroupCommit(Generic[T, R]):
             queue.drainer = asyncio.create_task(self._drain(queue))
         return await future
 
+    def waiting(self, engine: AsyncEngine) -> int:
+        """How many writes wait in ``engine``'s queue for their turn (0 where writes do not
+        take turns). A write leaves the queue when its batch is taken, not when its caller gives up.
+        """
+        queue = self._queues.get(engine.sync_engine)
+        return len(queue.waiting) if queue is not None else 0
+
     async def _drain(self, queue: _Queue[T, R]) -> None:
         sessionmaker = create_sessionmaker(queue.engine)
         batch: list[_Waiting[T, R]] = []

@@ -9,29 +9,13 @@ hidden from every read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wakedock.notifications.models import Delivery, Notification
+from wakedock.notifications.models import Notification
 from wakedock.notifications.stream import raise_replay_floor
-
-
-async def cancel_pending_deliveries(
-    session: AsyncSession, *, notification_ids: Sequence[int]
-) -> None:
-    if not notification_ids:
-        return
-    await session.execute(
-        update(Delivery)
-        .where(
-            Delivery.notification_id.in_(list(notification_ids)),
-            Delivery.status.in_(("pending", "retrying")),
-        )
-        .values(status="cancelled")
-    )
 
 
 async def purge_expired(session: AsyncSession, *, now: datetime, limit: int = 1000) -> int:

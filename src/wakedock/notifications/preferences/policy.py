@@ -8,8 +8,6 @@ from zoneinfo import ZoneInfo
 
 from wakedock.notifications.schemas import NotificationType, Priority
 
-CHANNELS = ("websocket", "email", "webpush")
-
 
 @dataclass(frozen=True, slots=True)
 class Preferences:
