@@ -1,4 +1,5 @@
 # WakeDock — the README's commands. `make run` serves, `make test` runs every check and test.
+SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -46,12 +47,14 @@ format: install
 
 # The browser tests drive the built UI, so the UI is built (and unit-tested) first. The suite
 # runs under coverage.py (settings in pyproject.toml): the report lists the modules least covered
-# first and ends with the total, which must stay above fail_under.
+# first and ends with the total, which must stay above fail_under. pytest's summary line is
+# repeated last, so the run still ends with it.
 pytest: install web web-test
-	rm -f .coverage .coverage.*
-	$(BIN)/coverage run -m pytest
+	rm -f .coverage .coverage.* .pytest-output.log
+	set -o pipefail; $(BIN)/coverage run -m pytest | tee .pytest-output.log
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
+	@tail -n 1 .pytest-output.log
 
 # The edit loop: every test on SQLite, without the browser, fuzz, Redis and server-process tests
 # (the markers in pyproject.toml); stops at the first failure. `make test` runs everything.
@@ -68,4 +71,4 @@ lock: install
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 
 clean:
-	rm -rf $(VENV) .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache $(WEB)/node_modules src/wakedock/web/dist
+	rm -rf $(VENV) .coverage .coverage.* .pytest-output.log .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache $(WEB)/node_modules src/wakedock/web/dist
