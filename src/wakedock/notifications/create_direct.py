@@ -24,7 +24,7 @@ import time
 import orjson
 from pydantic import ValidationError
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wakedock.audit.context import anonymous_actor
 from wakedock.auth import sessions
@@ -38,6 +38,7 @@ from wakedock.notifications.router import router as notifications_router
 from wakedock.notifications.schemas import NotificationCreate
 from wakedock.security_headers import API_HEADERS
 from wakedock.system.metrics import record_request
+from wakedock.system.request_guard import replay_body
 
 PATH = notifications_router.prefix  # the route's path: POST ""
 # orjson reads an integer literal beyond 64 bits as a float, the app's parser as an int (which
@@ -76,20 +77,6 @@ async def _read_body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """``receive`` for the app: the body read here, then the client's own messages."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
-
-
 async def serve(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
     """Answer one POST /api/notifications (``app`` is the FastAPI app: its state and routes)."""
     start = time.perf_counter()
@@ -110,7 +97,7 @@ async def serve(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> Non
         except (orjson.JSONDecodeError, ValidationError):
             request = None  # the app answers with its own 422
     if token is None or request is None:
-        await app(scope, _replay(body, receive), send)
+        await app(scope, replay_body(body, receive), send)
         return
 
     state = app.state  # type: ignore[attr-defined]

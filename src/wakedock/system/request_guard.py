@@ -91,7 +91,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     """``receive`` for the app: the body read here, then the client's own messages."""
     sent = False
 
@@ -147,6 +147,6 @@ class RequestGuard:
             return
         token = LIMITS.set(self.limits)
         try:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
         finally:
             LIMITS.reset(token)
