@@ -19,15 +19,7 @@ import pytest
 from tests.conftest import assert_error
 from tests.netguard.listener import listening
 from tests.notifications.conftest import SmtpSink
-
-
-async def add_channel(
-    client: httpx.AsyncClient, headers: dict[str, str], **body: Any
-) -> dict[str, Any]:
-    response = await client.post("/api/notifications/channels", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    data: dict[str, Any] = response.json()
-    return data
+from tests.notifications.test_delivery_channels import add_channel
 
 
 async def send_test(
