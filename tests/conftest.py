@@ -23,6 +23,7 @@ from argon2 import PasswordHasher, profiles
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
+from wakedock.audit import actions as audit_actions
 from wakedock.auth import passwords
 from wakedock.db import migrate
 from wakedock.db.engine import create_engine
@@ -91,6 +92,14 @@ async def truncate_pg(url: str) -> None:
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE"))
     await engine.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def strict_audit_registry() -> Iterator[None]:
+    """Every audit write in the suite must match wakedock/audit/actions.py (production logs)."""
+    audit_actions.strict(True)
+    yield
+    audit_actions.strict(False)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -15,10 +15,12 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock import __version__
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.auth.models import User
 from wakedock.auth.permissions import Permission, Role
 from wakedock.errors import WakeDockError
+from wakedock.notifications.states import ChannelKind
 from wakedock.settings import Settings
 
 app = typer.Typer(help="WakeDock: self-hosted notifications and dashboards.", no_args_is_help=True)
@@ -348,7 +350,7 @@ def vapid_generate(
             row = (
                 await session.scalars(
                     select(NotificationChannel)
-                    .where(NotificationChannel.type == "webpush")
+                    .where(NotificationChannel.type == ChannelKind.WEBPUSH)
                     .order_by(NotificationChannel.id)
                 )
             ).first()
@@ -358,7 +360,7 @@ def vapid_generate(
                 ["vapid_private_key"],
             )
             if row is None:
-                row = NotificationChannel(name="webpush", type="webpush", config=config)
+                row = NotificationChannel(name="webpush", type=ChannelKind.WEBPUSH, config=config)
                 session.add(row)
             else:
                 row.config = config
@@ -366,7 +368,7 @@ def vapid_generate(
             audit.record(
                 session,
                 actor=CLI_ACTOR,
-                action="channel.vapid_generate",
+                action=AuditAction.CHANNEL_VAPID_GENERATE,
                 resource_type="notification_channel",
                 resource_id=row.id,
             )

@@ -14,6 +14,9 @@ from functools import lru_cache
 
 from starlette.requests import HTTPConnection
 
+# A failed login records the name as typed (up to 320 characters, an e-mail), cut to this.
+ACTOR_NAME_LENGTH = 64
+
 
 @dataclass(frozen=True, slots=True)
 class AuditActor:

@@ -8,10 +8,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from wakedock.audit.context import ACTOR_NAME_LENGTH
 from wakedock.db.base import Base, BigIntPK, utcnow
-
-# A failed login records the name as typed (up to 320 characters, an e-mail), cut to this.
-ACTOR_NAME_LENGTH = 64
 
 
 class AuditEvent(Base):

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from wakedock.audit import service
-from wakedock.audit.schemas import AuditEventOut, AuditPage
+from wakedock.audit.actions import ACTIONS
+from wakedock.audit.schemas import AuditActionOut, AuditEventOut, AuditPage
 from wakedock.auth.dependencies import require
 from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
@@ -53,3 +54,18 @@ async def list_audit_events(
     page = list(events[:limit])
     next_cursor = encode_cursor(id=page[-1].id) if len(events) > limit else None
     return AuditPage(items=[AuditEventOut.model_validate(e) for e in page], next_cursor=next_cursor)
+
+
+@router.get("/actions", summary="Every action the audit log records, with its details' keys")
+async def list_audit_actions(
+    _: Annotated[Principal, Depends(require(Permission.AUDIT_READ))],
+) -> list[AuditActionOut]:
+    return [
+        AuditActionOut(
+            action=action,
+            description=spec.description,
+            resource_type=spec.resource_type,
+            details=sorted(spec.details),
+        )
+        for action, spec in ACTIONS.items()
+    ]

@@ -25,3 +25,12 @@ class AuditEventOut(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEventOut]
     next_cursor: str | None
+
+
+class AuditActionOut(BaseModel):
+    """One action the audit log can hold: what it records and the details it carries."""
+
+    action: str
+    description: str
+    resource_type: str | None
+    details: list[str]

@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wakedock.audit.actions import AuditAction, check
 from wakedock.audit.context import AuditActor
 from wakedock.audit.models import AuditEvent
 
 
 def entry(
     actor: AuditActor,
-    action: str,
+    action: AuditAction,
     *,
     resource_type: str | None = None,
     resource_id: str | int | None = None,
@@ -23,6 +24,7 @@ def entry(
     details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One event's row (for ``record``, ``write`` and ``write_many``)."""
+    check(action, resource_type, details or {})
     return {
         "actor_id": actor.user_id,
         "actor_name": actor.username,
@@ -40,7 +42,7 @@ def record(
     session: AsyncSession,
     *,
     actor: AuditActor,
-    action: str,
+    action: AuditAction,
     resource_type: str | None = None,
     resource_id: str | int | None = None,
     success: bool = True,
@@ -65,7 +67,7 @@ async def write(
     session: AsyncSession,
     *,
     actor: AuditActor,
-    action: str,
+    action: AuditAction,
     resource_type: str | None = None,
     resource_id: str | int | None = None,
     success: bool = True,
@@ -137,7 +139,7 @@ async def list_events(
 async def count_failures_since(
     session: AsyncSession,
     *,
-    action: str,
+    action: AuditAction,
     since: datetime,
     actor_name: str | None = None,
     ip: str | None = None,

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.auth import events
 from wakedock.auth.models import ApiToken, User, UserRole
@@ -133,7 +134,7 @@ async def create(
     audit.record(
         session,
         actor=actor,
-        action="api_token.create",
+        action=AuditAction.API_TOKEN_CREATE,
         resource_type="api_token",
         resource_id=token.id,
         details={
@@ -167,7 +168,7 @@ async def delete(
     audit.record(
         session,
         actor=actor,
-        action="api_token.delete",
+        action=AuditAction.API_TOKEN_DELETE,
         resource_type="api_token",
         resource_id=token.id,
         details={"name": token.name},

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
+from wakedock.audit.actions import AuditAction
 from wakedock.auth import api_tokens, service, sessions
 from wakedock.auth.dependencies import (
     AccountManager,
@@ -128,7 +129,7 @@ async def update_me(
         email=body.email,
         timezone=body.timezone,
         password=body.new_password,
-        action="user.update_self",
+        action=AuditAction.USER_UPDATE_SELF,
         keep_session_id=principal.session_id,
         broker=broker,
     )

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.auth import events
 from wakedock.auth.models import AuthSession, User, UserRole
@@ -118,7 +119,7 @@ async def create(
     audit.record(
         session,
         actor=actor,
-        action="user.create",
+        action=AuditAction.USER_CREATE,
         resource_type="user",
         resource_id=user.id,
         details={"username": username, "roles": sorted(str(r) for r in set(roles))},
@@ -137,7 +138,7 @@ async def update(
     is_active: bool | None = None,
     timezone: str | None = None,
     password: str | None = None,
-    action: str = "user.update",
+    action: AuditAction = AuditAction.USER_UPDATE,
     keep_session_id: str | None = None,
     broker: Broker | None = None,
 ) -> User:
@@ -200,7 +201,7 @@ async def delete(
     audit.record(
         session,
         actor=actor,
-        action="user.delete",
+        action=AuditAction.USER_DELETE,
         resource_type="user",
         resource_id=user.id,
         details={"username": user.username},

@@ -10,8 +10,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
-from wakedock.audit.context import AuditActor
-from wakedock.audit.models import ACTOR_NAME_LENGTH
+from wakedock.audit.actions import AuditAction
+from wakedock.audit.context import ACTOR_NAME_LENGTH, AuditActor
 from wakedock.auth import api_tokens, events
 from wakedock.auth.models import AuthSession, RefreshToken, User, UserRole
 from wakedock.auth.passwords import hash_password, needs_rehash, verify_password
@@ -33,7 +33,7 @@ from wakedock.db.base import utcnow
 from wakedock.errors import RateLimited, Unauthorized
 from wakedock.settings import Settings
 
-LOGIN_ACTION = "auth.login"
+LOGIN_ACTION = AuditAction.AUTH_LOGIN
 
 
 def throttle_key(login: str, user: User | None) -> str:
@@ -180,7 +180,7 @@ async def refresh(
         audit.record(
             session,
             actor=AuditActor(user.id, user.username, meta.ip, meta.user_agent),
-            action="auth.refresh",
+            action=AuditAction.AUTH_REFRESH,
             resource_type="session",
             resource_id=auth_session.id,
             success=False,
@@ -233,7 +233,7 @@ async def logout(
     audit.record(
         session,
         actor=principal.acting(meta),
-        action="auth.logout",
+        action=AuditAction.AUTH_LOGOUT,
         resource_type="session",
         resource_id=principal.session_id,
     )

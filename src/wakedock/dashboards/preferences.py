@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.dashboards.models import DashboardLayout, UserDashboardPreferences
 from wakedock.db.base import utcnow
@@ -92,7 +93,7 @@ async def update(
     audit.record(
         session,
         actor=actor,
-        action="dashboard.preferences.update",
+        action=AuditAction.DASHBOARD_PREFERENCES_UPDATE,
         resource_type="dashboard_preferences",
         resource_id=user_id,
         details={"changed": changed},

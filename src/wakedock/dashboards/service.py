@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.dashboards import preferences
 from wakedock.dashboards.models import DashboardLayout, DashboardWidget, WidgetDataSource
@@ -103,7 +104,7 @@ async def create_layout(
     row_height: int = 80,
     gap: int = 8,
     widgets: Sequence[dict[str, Any]] = (),
-    action: str = "dashboard.create",
+    action: AuditAction = AuditAction.DASHBOARD_CREATE,
     audit_details: dict[str, Any] | None = None,
 ) -> DashboardLayout:
     """Create a layout (with ``widgets`` as ``{"type", "title", "position", "config"}``)."""
@@ -171,7 +172,7 @@ async def update_layout(
         audit.record(
             session,
             actor=actor,
-            action="dashboard.update",
+            action=AuditAction.DASHBOARD_UPDATE,
             resource_type="dashboard",
             resource_id=layout.id,
             details={"changed": sorted(changed)},
@@ -186,7 +187,7 @@ async def delete_layout(
     audit.record(
         session,
         actor=actor,
-        action="dashboard.delete",
+        action=AuditAction.DASHBOARD_DELETE,
         resource_type="dashboard",
         resource_id=layout.id,
         details={"name": layout.name, "widgets": len(layout.widgets)},
@@ -222,7 +223,7 @@ async def duplicate_layout(
         row_height=layout.row_height,
         gap=layout.gap,
         widgets=widget_specs(layout),
-        action="dashboard.duplicate",
+        action=AuditAction.DASHBOARD_DUPLICATE,
         audit_details={"from_id": layout.id},
     )
 
@@ -235,7 +236,7 @@ async def set_default(session: AsyncSession, *, actor: AuditActor, layout: Dashb
     audit.record(
         session,
         actor=actor,
-        action="dashboard.set_default",
+        action=AuditAction.DASHBOARD_SET_DEFAULT,
         resource_type="dashboard",
         resource_id=layout.id,
         details={"name": layout.name},
@@ -385,7 +386,7 @@ async def create_widget(
     audit.record(
         session,
         actor=actor,
-        action="dashboard.widget.create",
+        action=AuditAction.DASHBOARD_WIDGET_CREATE,
         resource_type="dashboard_widget",
         resource_id=widget.id,
         details={
@@ -433,7 +434,7 @@ async def update_widget(
         audit.record(
             session,
             actor=actor,
-            action="dashboard.widget.update",
+            action=AuditAction.DASHBOARD_WIDGET_UPDATE,
             resource_type="dashboard_widget",
             resource_id=widget.id,
             details={"layout_id": layout.id, "type": widget.type, "changed": changed},
@@ -449,7 +450,7 @@ async def delete_widget(
     audit.record(
         session,
         actor=actor,
-        action="dashboard.widget.delete",
+        action=AuditAction.DASHBOARD_WIDGET_DELETE,
         resource_type="dashboard_widget",
         resource_id=widget.id,
         details={"layout_id": layout.id, "type": widget.type, "title": widget.title},
@@ -507,7 +508,7 @@ async def save_positions(
     audit.record(
         session,
         actor=actor,
-        action="dashboard.layout.save",
+        action=AuditAction.DASHBOARD_LAYOUT_SAVE,
         resource_type="dashboard",
         resource_id=layout.id,
         details={"moved": sorted(moved), "listed": len(seen)},

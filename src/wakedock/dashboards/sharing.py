@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.dashboards.models import DashboardLayout
 from wakedock.db.base import utcnow
@@ -30,7 +31,7 @@ async def share(session: AsyncSession, *, actor: AuditActor, layout: DashboardLa
     audit.record(
         session,
         actor=actor,
-        action="dashboard.share",
+        action=AuditAction.DASHBOARD_SHARE,
         resource_type="dashboard",
         resource_id=layout.id,
         details={"replaced_link": replaced},
@@ -47,7 +48,7 @@ async def unshare(session: AsyncSession, *, actor: AuditActor, layout: Dashboard
     audit.record(
         session,
         actor=actor,
-        action="dashboard.unshare",
+        action=AuditAction.DASHBOARD_UNSHARE,
         resource_type="dashboard",
         resource_id=layout.id,
         details={"was_shared": was_shared},

@@ -20,6 +20,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wakedock.db.base import Base, BigIntPK, utcnow
+from wakedock.notifications.states import (
+    BroadcastStatus,
+    ChannelKind,
+    DeliveryChannel,
+    DeliveryStatus,
+    state_column,
+)
 
 
 class Notification(Base):
@@ -115,7 +122,7 @@ class NotificationChannel(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    type: Mapped[str] = mapped_column(String(16))
+    type: Mapped[ChannelKind] = mapped_column(state_column(ChannelKind, length=16, name="type"))
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -158,14 +165,17 @@ class Delivery(Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), default=None
     )
-    # email | webpush | webhook | apprise | websocket (a held live push) | broadcast (fan-out job)
-    channel_type: Mapped[str] = mapped_column(String(16))
+    channel_type: Mapped[DeliveryChannel] = mapped_column(
+        state_column(DeliveryChannel, length=16, name="channel_type")
+    )
     channel_id: Mapped[int | None] = mapped_column(
         ForeignKey("notification_channels.id", ondelete="CASCADE"), default=None
     )
     target: Mapped[dict[str, Any]] = mapped_column(default=dict)
     digest_key: Mapped[str | None] = mapped_column(String(96), default=None)
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status: Mapped[DeliveryStatus] = mapped_column(
+        state_column(DeliveryStatus, length=12, name="status"), default=DeliveryStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=8)
     run_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -218,7 +228,9 @@ class Broadcast(Base):
     )
     target: Mapped[dict[str, Any]] = mapped_column(default=dict)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(12), default="queued")
+    status: Mapped[BroadcastStatus] = mapped_column(
+        state_column(BroadcastStatus, length=12, name="status"), default=BroadcastStatus.QUEUED
+    )
     recipients: Mapped[int] = mapped_column(default=0)
     delivered: Mapped[int] = mapped_column(default=0)
     cursor_user_id: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.auth import directory
 from wakedock.auth.permissions import Permission
@@ -27,6 +28,7 @@ from wakedock.notifications.models import NotificationChannel, NotificationSubsc
 from wakedock.notifications.preferences import service as preferences
 from wakedock.notifications.preferences.policy import Preferences, decide
 from wakedock.notifications.schemas import NotificationCreate, Priority
+from wakedock.notifications.states import DeliveryChannel
 from wakedock.notifications.store import Content, Created
 from wakedock.notifications.subscriptions import channels as subscription_channels
 from wakedock.notifications.templates.pool import TemplateRenderer
@@ -156,7 +158,7 @@ async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Cre
         for uid in send.user_ids:
             socket = decide(
                 send.known.prefs.get(uid, Preferences()),
-                channel="websocket",
+                channel=DeliveryChannel.WEBSOCKET,
                 type=send.content.type,
                 priority=send.content.priority,
                 now=send.now,
@@ -388,7 +390,7 @@ async def _store(session: AsyncSession, creates: Sequence[_Create]) -> list[Crea
         [
             audit.entry(
                 c.actor,
-                "notification.create",
+                AuditAction.NOTIFICATION_CREATE,
                 resource_type="notification",
                 resource_id=done.notifications[0].id if len(done.notifications) == 1 else None,
                 details={

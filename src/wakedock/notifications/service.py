@@ -24,6 +24,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.broker import Broker
 from wakedock.db.base import utcnow
@@ -217,7 +218,7 @@ async def set_read(
     now: datetime,
     broker: Broker | None,
     type: str | None = None,
-    action: str,
+    action: AuditAction,
 ) -> ReadResult:
     """Mark the given ids (or all, when ``ids`` is None) read or unread, commit, then publish
     the change to every device of the user. Others' ids are ignored."""
@@ -276,7 +277,7 @@ async def mark_read(
         read=True,
         now=now or utcnow(),
         broker=broker,
-        action="notification.read",
+        action=AuditAction.NOTIFICATION_READ,
     )
 
 
@@ -298,7 +299,7 @@ async def mark_all_read(
         now=now or utcnow(),
         broker=broker,
         type=type,
-        action="notification.read_all",
+        action=AuditAction.NOTIFICATION_READ_ALL,
     )
 
 
@@ -323,7 +324,7 @@ async def mark_one(
         read=read,
         now=now,
         broker=broker,
-        action="notification.read" if read else "notification.unread",
+        action=AuditAction.NOTIFICATION_READ if read else AuditAction.NOTIFICATION_UNREAD,
     )
     row = await get_own(session, user_id=user_id, notification_id=notification_id, now=now)
     await session.refresh(row)
@@ -366,7 +367,7 @@ async def update_own(
     audit.record(
         session,
         actor=actor,
-        action="notification.update",
+        action=AuditAction.NOTIFICATION_UPDATE,
         resource_type="notification",
         resource_id=row.id,
         details={"fields": sorted(changes)},
@@ -391,7 +392,7 @@ async def delete_own(
     audit.record(
         session,
         actor=actor,
-        action="notification.delete",
+        action=AuditAction.NOTIFICATION_DELETE,
         resource_type="notification",
         resource_id=row.id,
     )

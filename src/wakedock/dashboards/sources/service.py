@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.dashboards.models import DashboardWidget, WidgetDataSource
 from wakedock.dashboards.schemas import DataError
@@ -175,7 +176,7 @@ async def create(
     audit.record(
         session,
         actor=actor,
-        action="dashboard.source.create",
+        action=AuditAction.DASHBOARD_SOURCE_CREATE,
         resource_type="data_source",
         resource_id=source.id,
         details={"uid": uid, "kind": kind, "name": name, "config_keys": sorted(config)},
@@ -229,7 +230,7 @@ async def update(
         audit.record(
             session,
             actor=actor,
-            action="dashboard.source.update",
+            action=AuditAction.DASHBOARD_SOURCE_UPDATE,
             resource_type="data_source",
             resource_id=source.id,
             details={"uid": source.uid, "changed": changed},
@@ -259,7 +260,7 @@ async def delete(session: AsyncSession, *, actor: AuditActor, source: WidgetData
     audit.record(
         session,
         actor=actor,
-        action="dashboard.source.delete",
+        action=AuditAction.DASHBOARD_SOURCE_DELETE,
         resource_type="data_source",
         resource_id=source.id,
         details={"uid": source.uid, "kind": source.kind},

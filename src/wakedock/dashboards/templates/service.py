@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.dashboards import service as layouts
 from wakedock.dashboards.models import DashboardLayout, DashboardTemplate
@@ -125,7 +126,7 @@ async def create_from_layout(
     audit.record(
         session,
         actor=actor,
-        action="dashboard.template.create",
+        action=AuditAction.DASHBOARD_TEMPLATE_CREATE,
         resource_type="dashboard_template",
         resource_id=template.id,
         details={"name": name, "from_layout_id": layout.id, "is_public": is_public},
@@ -164,7 +165,7 @@ async def update_template(
         audit.record(
             session,
             actor=actor,
-            action="dashboard.template.update",
+            action=AuditAction.DASHBOARD_TEMPLATE_UPDATE,
             resource_type="dashboard_template",
             resource_id=template.id,
             details={"changed": changed, "is_public": template.is_public},
@@ -179,7 +180,7 @@ async def delete_template(
     audit.record(
         session,
         actor=actor,
-        action="dashboard.template.delete",
+        action=AuditAction.DASHBOARD_TEMPLATE_DELETE,
         resource_type="dashboard_template",
         resource_id=template.id,
         details={"name": template.name, "owner_id": template.owner_id},
@@ -212,6 +213,6 @@ async def apply(
         row_height=template.row_height,
         gap=template.gap,
         widgets=list(template.widgets),
-        action="dashboard.template.apply",
+        action=AuditAction.DASHBOARD_TEMPLATE_APPLY,
         audit_details={"template_id": template.id, "template": template.name},
     )

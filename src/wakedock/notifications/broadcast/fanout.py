@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.notifications.channels.base import OutgoingMessage
 from wakedock.notifications.models import Broadcast, Delivery
+from wakedock.notifications.states import BroadcastStatus
 from wakedock.notifications.store import Content
 
 if TYPE_CHECKING:
@@ -46,10 +47,10 @@ async def run(worker: DeliveryWorker, session: AsyncSession, job: Delivery) -> N
     from wakedock.notifications.delivery.worker import Skip
 
     broadcast = await session.get(Broadcast, job.target["broadcast_id"])
-    if broadcast is None or broadcast.status == "completed":
+    if broadcast is None or broadcast.status == BroadcastStatus.COMPLETED:
         raise Skip()
     content = content_of(broadcast)
-    broadcast.status = "sending"
+    broadcast.status = BroadcastStatus.SENDING
     await session.commit()
     while True:
         cursor = broadcast.cursor_user_id
@@ -62,7 +63,7 @@ async def run(worker: DeliveryWorker, session: AsyncSession, job: Delivery) -> N
         )
         now = worker.clock.now()
         if not ids:
-            broadcast.status, broadcast.completed_at = "completed", now
+            broadcast.status, broadcast.completed_at = BroadcastStatus.COMPLETED, now
             await session.commit()
             return
         created = await sending.deliver(

@@ -17,6 +17,7 @@ from wakedock.notifications.schemas import (
     Title,
     Url,
 )
+from wakedock.notifications.states import BroadcastStatus
 
 
 class Audience(BaseModel):
@@ -85,7 +86,7 @@ class BroadcastOut(BaseModel):
     type: str
     priority: str
     target: dict[str, Any]
-    status: str
+    status: BroadcastStatus
     recipients: int
     delivered: int
     read: int

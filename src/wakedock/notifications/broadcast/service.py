@@ -10,11 +10,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.auth import directory
 from wakedock.notifications.broadcast.schemas import Audience, BroadcastIn, BroadcastOut
 from wakedock.notifications.content import resolve_content
 from wakedock.notifications.models import Broadcast, Delivery, Notification
+from wakedock.notifications.states import DeliveryChannel
 from wakedock.notifications.store import channels_by_name
 from wakedock.notifications.templates.pool import TemplateRenderer
 
@@ -74,7 +76,7 @@ async def create(
     await session.flush()
     session.add(
         Delivery(
-            channel_type="broadcast",
+            channel_type=DeliveryChannel.BROADCAST,
             target={"broadcast_id": broadcast.id},
             run_at=now,
             created_at=now,
@@ -94,7 +96,7 @@ async def create(
     audit.record(
         session,
         actor=actor,
-        action="notification.broadcast",
+        action=AuditAction.NOTIFICATION_BROADCAST,
         resource_type="broadcast",
         resource_id=broadcast.id,
         details={

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.errors import Conflict, NotFound, ValidationFailed
 from wakedock.netguard.urls import http_target
@@ -70,7 +71,7 @@ async def subscribe(
     audit.record(
         session,
         actor=actor,
-        action="push_subscription.create",
+        action=AuditAction.PUSH_SUBSCRIPTION_CREATE,
         resource_type="push_subscription",
         resource_id=row.id,
     )
@@ -99,7 +100,7 @@ async def unsubscribe(
     audit.record(
         session,
         actor=actor,
-        action="push_subscription.delete",
+        action=AuditAction.PUSH_SUBSCRIPTION_DELETE,
         resource_type="push_subscription",
         resource_id=removed[0],
     )

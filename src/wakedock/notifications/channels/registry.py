@@ -15,6 +15,7 @@ from typing import Any
 from wakedock.netguard import TargetRefused
 from wakedock.notifications.channels import apprise, email, webhook, webpush
 from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
+from wakedock.notifications.states import ChannelKind
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,10 @@ def _from(name: str, module: ModuleType) -> ChannelType:
 
 
 CHANNEL_TYPES: dict[str, ChannelType] = {
-    "email": _from("email", email),
-    "webhook": _from("webhook", webhook),
-    "webpush": _from("webpush", webpush),
-    "apprise": _from("apprise", apprise),
+    ChannelKind.EMAIL: _from(ChannelKind.EMAIL, email),
+    ChannelKind.WEBHOOK: _from(ChannelKind.WEBHOOK, webhook),
+    ChannelKind.WEBPUSH: _from(ChannelKind.WEBPUSH, webpush),
+    ChannelKind.APPRISE: _from(ChannelKind.APPRISE, apprise),
 }
 
 __all__ = ["CHANNEL_TYPES", "ChannelType", "OutgoingMessage", "SendContext"]

@@ -22,6 +22,7 @@ from wakedock.notifications.channels.schemas import (
     VapidKey,
 )
 from wakedock.notifications.dependencies import NotificationsAdmin, Reader
+from wakedock.notifications.states import ChannelKind
 
 router = APIRouter(
     prefix="/api/notifications/channels", tags=["channels"], responses=ERROR_RESPONSES
@@ -93,7 +94,7 @@ async def test_channel(
     extra = {}
     row = await service.get_or_raise(db, channel_id=channel_id)
     account = await users.get_or_raise(db, user_id=admin.user_id)
-    if row.type == "webpush":
+    if row.type == ChannelKind.WEBPUSH:
         subscription = await push_subscriptions.first_for(db, user_id=admin.user_id)
         if subscription is None:
             return ChannelTestResult(

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from wakedock.bounds import JsonObject, StrictBool
+from wakedock.notifications.states import ChannelKind
 
-ChannelTypeName = Literal["email", "webhook", "webpush", "apprise"]
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ]
@@ -17,7 +17,7 @@ class ChannelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    type: ChannelTypeName
+    type: ChannelKind
     config: JsonObject = Field(default_factory=dict)
     is_active: StrictBool = True
 
@@ -35,7 +35,7 @@ class ChannelPatch(BaseModel):
 class ChannelOut(BaseModel):
     id: int
     name: str
-    type: str
+    type: ChannelKind
     config: dict[str, Any] = Field(description="The configuration without its secrets")
     secrets_set: list[str] = Field(description="Secret fields that hold a value (never shown)")
     is_active: bool

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.errors import Conflict, NotFound, ValidationFailed
 from wakedock.netguard import NetPolicy
@@ -30,6 +31,7 @@ from wakedock.notifications.channels.schemas import (
 )
 from wakedock.notifications.channels.webpush import generate_vapid_keys
 from wakedock.notifications.models import NotificationChannel
+from wakedock.notifications.states import ChannelKind
 from wakedock.vault.keys import Keyring
 from wakedock.vault.sealing import SecretUnreadable, seal_fields, unseal_fields
 
@@ -112,7 +114,7 @@ async def create(
     audit.record(
         session,
         actor=actor,
-        action="channel.create",
+        action=AuditAction.CHANNEL_CREATE,
         resource_type="notification_channel",
         resource_id=row.id,
         details={"name": row.name, "type": row.type},
@@ -157,7 +159,7 @@ async def update(
     audit.record(
         session,
         actor=actor,
-        action="channel.update",
+        action=AuditAction.CHANNEL_UPDATE,
         resource_type="notification_channel",
         resource_id=row.id,
         details={"fields": sorted(given)},
@@ -172,7 +174,7 @@ async def delete(session: AsyncSession, *, actor: AuditActor, channel_id: int) -
     audit.record(
         session,
         actor=actor,
-        action="channel.delete",
+        action=AuditAction.CHANNEL_DELETE,
         resource_type="notification_channel",
         resource_id=row.id,
         details={"name": row.name},
@@ -218,7 +220,7 @@ async def send_test(
     audit.record(
         session,
         actor=actor,
-        action="channel.test",
+        action=AuditAction.CHANNEL_TEST,
         resource_type="notification_channel",
         resource_id=row.id,
         success=error is None,
@@ -234,7 +236,9 @@ async def webpush_channel(
     """The active web push channel; created with fresh VAPID keys on first use."""
     query = (
         select(NotificationChannel)
-        .where(NotificationChannel.type == "webpush", NotificationChannel.is_active.is_(True))
+        .where(
+            NotificationChannel.type == ChannelKind.WEBPUSH, NotificationChannel.is_active.is_(True)
+        )
         .order_by(NotificationChannel.id)
     )
     row = (await session.scalars(query)).first()
@@ -243,7 +247,7 @@ async def webpush_channel(
     public, private = generate_vapid_keys()
     row = NotificationChannel(
         name="webpush",
-        type="webpush",
+        type=ChannelKind.WEBPUSH,
         config=_sealed(
             "webpush",
             {"vapid_public_key": public, "vapid_private_key": private, "subject": subject},
@@ -255,7 +259,7 @@ async def webpush_channel(
         audit.record(
             session,
             actor=AuditActor.system("webpush"),
-            action="channel.create",
+            action=AuditAction.CHANNEL_CREATE,
             resource_type="notification_channel",
             details={"name": "webpush", "type": "webpush"},
         )

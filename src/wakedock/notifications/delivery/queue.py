@@ -19,6 +19,7 @@ from wakedock.notifications.models import (
     PushSubscription,
 )
 from wakedock.notifications.preferences.policy import Preferences, decide
+from wakedock.notifications.states import ChannelKind, DeliveryChannel
 
 if TYPE_CHECKING:
     from wakedock.notifications.preferences.service import Recipients
@@ -41,7 +42,9 @@ async def default_email_channel_id(session: AsyncSession) -> int | None:
     """The first active e-mail channel: the one that carries e-mail preferences."""
     query = (
         select(NotificationChannel.id)
-        .where(NotificationChannel.type == "email", NotificationChannel.is_active.is_(True))
+        .where(
+            NotificationChannel.type == ChannelKind.EMAIL, NotificationChannel.is_active.is_(True)
+        )
         .order_by(NotificationChannel.id)
         .limit(1)
     )
@@ -95,13 +98,15 @@ async def plan(
         prefs = preferences.get(notification.user_id, Preferences())
         kind = {"type": notification.type, "priority": notification.priority, "now": now}
 
-        live = decide(prefs, channel="websocket", **kind)  # type: ignore[arg-type]
+        live = decide(prefs, channel=DeliveryChannel.WEBSOCKET, **kind)  # type: ignore[arg-type]
         if live.now:
             result.live.append(notification)
         elif live.allowed:
-            result.jobs.append(_job(notification, "websocket", run_at=live.hold_until, now=now))
+            result.jobs.append(
+                _job(notification, DeliveryChannel.WEBSOCKET, run_at=live.hold_until, now=now)
+            )
 
-        email = decide(prefs, channel="email", **kind)  # type: ignore[arg-type]
+        email = decide(prefs, channel=DeliveryChannel.EMAIL, **kind)  # type: ignore[arg-type]
         if email.allowed and email_channel_id is not None:
             digest_key = None
             run_at = email.hold_until
@@ -113,7 +118,7 @@ async def plan(
             result.jobs.append(
                 _job(
                     notification,
-                    "email",
+                    DeliveryChannel.EMAIL,
                     run_at=run_at,
                     channel_id=email_channel_id,
                     digest_key=digest_key,
@@ -122,13 +127,13 @@ async def plan(
                 )
             )
 
-        push = decide(prefs, channel="webpush", **kind)  # type: ignore[arg-type]
+        push = decide(prefs, channel=DeliveryChannel.WEBPUSH, **kind)  # type: ignore[arg-type]
         if push.allowed:
             for subscription in pushes.get(notification.user_id, ()):
                 result.jobs.append(
                     _job(
                         notification,
-                        "webpush",
+                        DeliveryChannel.WEBPUSH,
                         run_at=push.hold_until,
                         now=now,
                         target={"subscription_id": subscription.id},
@@ -137,7 +142,8 @@ async def plan(
 
         own = channels_for.get(notification.user_id, ()) if channels_for else ()
         for channel in [*named_channels, *(c for c in own if c.id not in named_ids)]:
-            result.jobs.append(_job(notification, channel.type, channel_id=channel.id, now=now))
+            channel_type = DeliveryChannel(channel.type)
+            result.jobs.append(_job(notification, channel_type, channel_id=channel.id, now=now))
     return result
 
 
@@ -154,7 +160,7 @@ async def enqueue(session: AsyncSession, jobs: Sequence[dict[str, Any]]) -> None
 
 def _job(
     notification: Notification,
-    channel_type: str,
+    channel_type: DeliveryChannel,
     *,
     run_at: datetime | None = None,
     channel_id: int | None = None,

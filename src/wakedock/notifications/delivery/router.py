@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
@@ -14,18 +14,18 @@ from wakedock.errors import ERROR_RESPONSES
 from wakedock.notifications.delivery import service
 from wakedock.notifications.delivery.schemas import DeliveryOut, DeliveryPage
 from wakedock.notifications.dependencies import AppClock, NotificationsAdmin, Reader
+from wakedock.notifications.states import DeliveryChannel, DeliveryStatus
 from wakedock.pagination import Cursor, decode_id_cursor, encode_cursor
 
 router = APIRouter(prefix="/api/notifications", tags=["deliveries"], responses=ERROR_RESPONSES)
-Status = Literal["pending", "running", "retrying", "succeeded", "dead", "cancelled"]
 
 
 @router.get("/deliveries", summary="Deliveries, newest first (e.g. status=dead: the dead letters)")
 async def list_deliveries(
     _: NotificationsAdmin,
     db: DbSession,
-    status: Status | None = None,
-    channel_type: Annotated[str | None, Query(max_length=16)] = None,
+    status: DeliveryStatus | None = None,
+    channel_type: DeliveryChannel | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Cursor = None,
 ) -> DeliveryPage:

@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from wakedock.notifications.states import DeliveryChannel, DeliveryStatus
+
 
 class DeliveryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -12,9 +14,9 @@ class DeliveryOut(BaseModel):
     id: int
     notification_id: int | None
     user_id: int | None
-    channel_type: str
+    channel_type: DeliveryChannel
     channel_id: int | None
-    status: str
+    status: DeliveryStatus
     attempts: int
     max_attempts: int
     run_at: datetime

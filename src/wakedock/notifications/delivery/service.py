@@ -14,19 +14,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.errors import NotFound, ValidationFailed
 from wakedock.notifications import service as notifications
 from wakedock.notifications.models import Delivery, Notification
-
-RETRYABLE = ("dead", "retrying", "cancelled")
+from wakedock.notifications.states import RETRYABLE, DeliveryChannel, DeliveryStatus
 
 
 async def list_deliveries(
     session: AsyncSession,
     *,
-    status: str | None,
-    channel_type: str | None,
+    status: DeliveryStatus | None,
+    channel_type: DeliveryChannel | None,
     before_id: int | None,
     limit: int,
 ) -> list[Delivery]:
@@ -78,12 +78,12 @@ async def retry(
         raise ValidationFailed(
             f"A {job.status} delivery cannot be retried", field="path.delivery_id"
         )
-    job.status, job.run_at, job.completed_at = "pending", now, None
+    job.status, job.run_at, job.completed_at = DeliveryStatus.PENDING, now, None
     job.max_attempts = max(job.max_attempts, job.attempts + 1)
     audit.record(
         session,
         actor=actor,
-        action="delivery.retry",
+        action=AuditAction.DELIVERY_RETRY,
         resource_type="delivery",
         resource_id=job.id,
         details={"channel_type": job.channel_type},

@@ -40,13 +40,11 @@ from wakedock.notifications.models import (
 )
 from wakedock.notifications.preferences import service as preferences
 from wakedock.notifications.schemas import Priority
+from wakedock.notifications.states import DONE, DUE, DeliveryChannel, DeliveryStatus
 from wakedock.settings import Settings
 from wakedock.vault.sealing import SecretUnreadable
 
 logger = logging.getLogger(__name__)
-
-DUE = ("pending", "retrying")
-DONE = ("succeeded", "dead", "cancelled")
 
 
 class Skip(Exception):
@@ -115,7 +113,7 @@ class DeliveryWorker:
         # the order they were created (each is one read and one publish: cheap).
         releases: list[int] = []
         for job_id, digest_key, channel_type in claimed:
-            if channel_type == "websocket":
+            if channel_type == DeliveryChannel.WEBSOCKET:
                 releases.append(job_id)
             elif digest_key is None:
                 units.append([job_id])
@@ -144,7 +142,7 @@ class DeliveryWorker:
         lease = now + timedelta(seconds=self.settings.delivery_lease_seconds)
         is_due = or_(
             Delivery.status.in_(DUE) & (Delivery.run_at <= now),
-            (Delivery.status == "running") & (Delivery.lease_until < now),
+            (Delivery.status == DeliveryStatus.RUNNING) & (Delivery.lease_until < now),
         )
         due = (
             select(Delivery.id)
@@ -163,7 +161,7 @@ class DeliveryWorker:
                     update(Delivery)
                     .where(Delivery.id.in_(due.scalar_subquery()))
                     .values(
-                        status="running",
+                        status=DeliveryStatus.RUNNING,
                         lease_until=lease,
                         locked_by=self.worker_id,
                         attempts=Delivery.attempts + 1,
@@ -181,16 +179,20 @@ class DeliveryWorker:
         """Run one job (and the digest siblings claimed with it), then record the outcome."""
         async with self.sessionmaker() as session:
             job = await session.get(Delivery, job_id)
-            if job is None or job.status != "running" or job.locked_by != self.worker_id:
+            if (
+                job is None
+                or job.status != DeliveryStatus.RUNNING
+                or job.locked_by != self.worker_id
+            ):
                 return
             started = time.perf_counter()
             error: DeliveryError | None = None
             skipped = False
             siblings: list[Delivery] = []
             try:
-                if job.channel_type == "broadcast":
+                if job.channel_type == DeliveryChannel.BROADCAST:
                     await fanout.run(self, session, job)
-                elif job.channel_type == "websocket":
+                elif job.channel_type == DeliveryChannel.WEBSOCKET:
                     await self._release_live(session, job)
                 else:
                     siblings = [
@@ -232,16 +234,16 @@ class DeliveryWorker:
             job.lease_until = None
             job.locked_by = None
             if skipped:
-                job.status, job.completed_at = "cancelled", now
+                job.status, job.completed_at = DeliveryStatus.CANCELLED, now
             elif error is None:
-                job.status, job.completed_at, job.last_error = "succeeded", now, None
+                job.status, job.completed_at, job.last_error = DeliveryStatus.SUCCEEDED, now, None
             else:
                 job.last_error = str(error)[:2000]
                 if error.permanent or job.attempts >= job.max_attempts:
-                    job.status, job.completed_at = "dead", now
+                    job.status, job.completed_at = DeliveryStatus.DEAD, now
                     outcome = "dead"
                 else:
-                    job.status = "retrying"
+                    job.status = DeliveryStatus.RETRYING
                     job.run_at = now + timedelta(
                         seconds=next_delay(job.attempts, error.retry_after)
                     )
@@ -273,7 +275,7 @@ class DeliveryWorker:
         prefs = await preferences.get_preferences(session, user_id=notification.user_id)
         decision = preferences.decide(
             prefs,
-            channel="websocket",
+            channel=DeliveryChannel.WEBSOCKET,
             type=notification.type,
             priority=notification.priority,
             now=self.clock.now(),
@@ -311,7 +313,7 @@ class DeliveryWorker:
                 ]
             message = await self._message(session, job, notifications)
         extra: dict[str, Any] = {}
-        if job.channel_type == "webpush":
+        if job.channel_type == DeliveryChannel.WEBPUSH:
             subscription = await session.get(PushSubscription, job.target.get("subscription_id"))
             if subscription is None:
                 raise Skip()
@@ -334,7 +336,7 @@ class DeliveryWorker:
         return siblings
 
     async def _channel(self, session: AsyncSession, job: Delivery) -> NotificationChannel:
-        if job.channel_type == "webpush":
+        if job.channel_type == DeliveryChannel.WEBPUSH:
             channel = await channel_service.webpush_channel(
                 session,
                 subject=f"mailto:{self.settings.admin_email}",
@@ -362,7 +364,11 @@ class DeliveryWorker:
             )
         ).all()
         for row in rows:
-            row.status, row.locked_by, row.attempts = "running", self.worker_id, row.attempts + 1
+            row.status, row.locked_by, row.attempts = (
+                DeliveryStatus.RUNNING,
+                self.worker_id,
+                row.attempts + 1,
+            )
             row.lease_until = now + timedelta(seconds=self.settings.delivery_lease_seconds)
         await session.flush()
         return list(rows)
@@ -419,6 +425,6 @@ class DeliveryWorker:
                     Delivery.status.in_(DUE), Delivery.run_at <= now
                 )
             )
-        for status in ("pending", "retrying", "running"):
+        for status in (*DUE, DeliveryStatus.RUNNING):
             metrics.QUEUE_DEPTH.labels(status).set(counts.get(status, 0))
         metrics.OLDEST_PENDING.set((now - oldest).total_seconds() if oldest else 0)

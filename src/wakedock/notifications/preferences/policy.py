@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from wakedock.notifications.schemas import NotificationType, Priority
+from wakedock.notifications.states import DeliveryChannel
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +24,12 @@ class Preferences:
     max_notifications: int | None = None
     email_digest: str = "off"
 
-    def channel_enabled(self, channel: str) -> bool:
+    def channel_enabled(self, channel: DeliveryChannel) -> bool:
+        """The user's switch for ``channel``; channels without one (shared webhooks…) are on."""
         return {
-            "websocket": self.websocket_enabled,
-            "email": self.email_enabled,
-            "webpush": self.push_enabled,
+            DeliveryChannel.WEBSOCKET: self.websocket_enabled,
+            DeliveryChannel.EMAIL: self.email_enabled,
+            DeliveryChannel.WEBPUSH: self.push_enabled,
         }.get(channel, True)
 
 
@@ -70,7 +72,7 @@ def quiet_window_end(prefs: Preferences, now: datetime) -> datetime | None:
 
 
 def decide(
-    prefs: Preferences, *, channel: str, type: str, priority: str, now: datetime
+    prefs: Preferences, *, channel: DeliveryChannel, type: str, priority: str, now: datetime
 ) -> Decision:
     """Apply the user's preferences to one channel at ``now``. Urgent always passes quiet hours."""
     if not prefs.channel_enabled(channel):

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.auth import directory
 from wakedock.notifications.models import (
@@ -19,6 +20,7 @@ from wakedock.notifications.models import (
 )
 from wakedock.notifications.preferences.policy import Decision, Preferences, decide
 from wakedock.notifications.preferences.schemas import PreferencesOut, PreferencesPatch
+from wakedock.notifications.states import ChannelKind
 
 __all__ = [
     "Decision",
@@ -114,7 +116,7 @@ def _recipients_query(one: bool) -> Any:
             _users.c.timezone,
             select(_pushes.c.id).where(_pushes.c.user_id == _users.c.id).exists(),
             select(_channels.c.id)
-            .where(_channels.c.type == "email", _channels.c.is_active.is_(True))
+            .where(_channels.c.type == ChannelKind.EMAIL, _channels.c.is_active.is_(True))
             .order_by(_channels.c.id)
             .limit(1)
             .scalar_subquery(),
@@ -211,7 +213,7 @@ async def update(
     audit.record(
         session,
         actor=actor,
-        action="preferences.update",
+        action=AuditAction.PREFERENCES_UPDATE,
         resource_type="notification_preferences",
         resource_id=user_id,
         details={

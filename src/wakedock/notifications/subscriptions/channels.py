@@ -25,10 +25,11 @@ from wakedock.auth.permissions import Permission, permissions_for
 from wakedock.auth.principal import Principal
 from wakedock.errors import ValidationFailed
 from wakedock.notifications.models import NotificationChannel
+from wakedock.notifications.states import ChannelKind
 from wakedock.notifications.store import channels_by_name
 
 # Channel types whose deliveries go to the recipient themselves.
-PERSONAL_TYPES = frozenset({"email", "webpush"})
+PERSONAL_TYPES = frozenset({ChannelKind.EMAIL, ChannelKind.WEBPUSH})
 
 
 async def check_nameable(

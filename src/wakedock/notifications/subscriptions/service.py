@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.auth.principal import Principal
 from wakedock.errors import Conflict, NotFound
@@ -83,7 +84,7 @@ async def create(
     audit.record(
         session,
         actor=actor,
-        action="subscription.create",
+        action=AuditAction.SUBSCRIPTION_CREATE,
         resource_type="notification_subscription",
         resource_id=row.id,
         details={"topic": row.topic, "resource_id": row.resource_id},
@@ -115,7 +116,7 @@ async def update(
     audit.record(
         session,
         actor=actor,
-        action="subscription.update",
+        action=AuditAction.SUBSCRIPTION_UPDATE,
         resource_type="notification_subscription",
         resource_id=row.id,
         details={"fields": sorted(given)},
@@ -132,7 +133,7 @@ async def delete(
     audit.record(
         session,
         actor=actor,
-        action="subscription.delete",
+        action=AuditAction.SUBSCRIPTION_DELETE,
         resource_type="notification_subscription",
         resource_id=row.id,
     )

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.errors import Conflict, NotFound, ValidationFailed
 from wakedock.notifications.models import NotificationTemplate
@@ -88,7 +89,7 @@ async def create(
     audit.record(
         session,
         actor=actor,
-        action="template.create",
+        action=AuditAction.TEMPLATE_CREATE,
         resource_type="notification_template",
         resource_id=row.name,
     )
@@ -121,7 +122,7 @@ async def update(
     audit.record(
         session,
         actor=actor,
-        action="template.update",
+        action=AuditAction.TEMPLATE_UPDATE,
         resource_type="notification_template",
         resource_id=name,
         details={"fields": sorted(values)},
@@ -136,7 +137,7 @@ async def delete(session: AsyncSession, *, actor: AuditActor, name: str) -> None
     audit.record(
         session,
         actor=actor,
-        action="template.delete",
+        action=AuditAction.TEMPLATE_DELETE,
         resource_type="notification_template",
         resource_id=name,
     )
