@@ -3,13 +3,17 @@ import { Fragment, useState } from "react";
 import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
+import {
+  DELIVERY_CHANNELS,
+  DELIVERY_STATUSES,
+  type DeliveryChannel,
+  type DeliveryStatus,
+} from "../api/enums";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
 import { adminKeys } from "./keys";
 
 type Delivery = Schemas["DeliveryOut"];
-const STATUSES = ["dead", "retrying", "pending", "running", "succeeded", "cancelled"] as const;
-type Status = (typeof STATUSES)[number];
 const RETRYABLE = new Set(["dead", "retrying", "cancelled"]);
 
 function statusBadge(status: string): string {
@@ -78,8 +82,8 @@ function Timeline({ notificationId }: { notificationId: number }) {
 
 export function DeliveriesAdmin() {
   const queryClient = useQueryClient();
-  const [status, setStatus] = useState<Status | "">("dead");
-  const [channelType, setChannelType] = useState("");
+  const [status, setStatus] = useState<DeliveryStatus | "">("dead");
+  const [channelType, setChannelType] = useState<DeliveryChannel | "">("");
   const [expanded, setExpanded] = useState<number | null>(null);
   const [lookup, setLookup] = useState("");
   const [timelineOf, setTimelineOf] = useState<number | null>(null);
@@ -124,9 +128,9 @@ export function DeliveriesAdmin() {
       <div className="toolbar">
         <label>
           Status
-          <select value={status} onChange={(e) => setStatus(e.target.value as Status | "")}>
+          <select value={status} onChange={(e) => setStatus(e.target.value as DeliveryStatus | "")}>
             <option value="">Any status</option>
-            {STATUSES.map((s) => (
+            {DELIVERY_STATUSES.map((s) => (
               <option key={s} value={s}>
                 {s === "dead" ? "dead (dead letters)" : s}
               </option>
@@ -135,9 +139,12 @@ export function DeliveriesAdmin() {
         </label>
         <label>
           Channel kind
-          <select value={channelType} onChange={(e) => setChannelType(e.target.value)}>
+          <select
+            value={channelType}
+            onChange={(e) => setChannelType(e.target.value as DeliveryChannel | "")}
+          >
             <option value="">Any kind</option>
-            {["webhook", "email", "webpush", "apprise", "websocket", "broadcast"].map((c) => (
+            {DELIVERY_CHANNELS.map((c) => (
               <option key={c}>{c}</option>
             ))}
           </select>

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 
 import openapiText from "../../openapi.json?raw";
-import { everyMember, NOTIFICATION_TYPES, PRIORITIES, ROLES } from "./enums";
+import {
+  DELIVERY_CHANNELS,
+  DELIVERY_STATUSES,
+  everyMember,
+  NOTIFICATION_TYPES,
+  PRIORITIES,
+  ROLES,
+} from "./enums";
 
 const openapi = JSON.parse(openapiText) as {
   components: { schemas: Record<string, { enum?: string[] }> };
@@ -14,6 +21,13 @@ describe("the UI's enum lists", () => {
     ["Role", ROLES],
   ])("%s lists the API's values in the API's order", (name, values) => {
     expect(values).toEqual(openapi.components.schemas[name].enum);
+  });
+
+  it.each([
+    ["DeliveryStatus", DELIVERY_STATUSES],
+    ["DeliveryChannel", DELIVERY_CHANNELS],
+  ])("%s lists every value of the API (in the UI's order)", (name, values) => {
+    expect([...values].sort()).toEqual([...(openapi.components.schemas[name].enum ?? [])].sort());
   });
 
   it("refuses a list with a member missing or repeated (checked by tsc)", () => {

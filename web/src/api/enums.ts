@@ -23,6 +23,8 @@ export function everyMember<U extends string>() {
 export type NotificationType = Schemas["NotificationType"];
 export type Priority = Schemas["Priority"];
 export type Role = Schemas["Role"];
+export type DeliveryStatus = Schemas["DeliveryStatus"];
+export type DeliveryChannel = Schemas["DeliveryChannel"];
 
 export const NOTIFICATION_TYPES = everyMember<NotificationType>()([
   "info",
@@ -39,3 +41,22 @@ export const NOTIFICATION_TYPES = everyMember<NotificationType>()([
 export const PRIORITIES = everyMember<Priority>()(["low", "normal", "high", "urgent"]);
 
 export const ROLES = everyMember<Role>()(["admin", "operator", "user"]);
+
+/** The dead letters first: what an admin looks at most. */
+export const DELIVERY_STATUSES = everyMember<DeliveryStatus>()([
+  "dead",
+  "retrying",
+  "pending",
+  "running",
+  "succeeded",
+  "cancelled",
+]);
+
+export const DELIVERY_CHANNELS = everyMember<DeliveryChannel>()([
+  "email",
+  "webhook",
+  "webpush",
+  "apprise",
+  "websocket",
+  "broadcast",
+]);

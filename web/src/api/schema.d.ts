@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every action the audit log records, with its details' keys */
+        get: operations["list_audit_actions_api_audit_actions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/api-tokens": {
         parameters: {
             query?: never;
@@ -1131,6 +1148,20 @@ export interface components {
         AudienceIn: {
             target: components["schemas"]["Audience"];
         };
+        /**
+         * AuditActionOut
+         * @description One action the audit log can hold: what it records and the details it carries.
+         */
+        AuditActionOut: {
+            /** Action */
+            action: string;
+            /** Description */
+            description: string;
+            /** Details */
+            details: string[];
+            /** Resource Type */
+            resource_type: string | null;
+        };
         /** AuditEventOut */
         AuditEventOut: {
             /** Action */
@@ -1248,8 +1279,7 @@ export interface components {
             recipients: number;
             /** Sender Id */
             sender_id: number | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["BroadcastStatus"];
             /** Target */
             target: {
                 [key: string]: unknown;
@@ -1259,6 +1289,12 @@ export interface components {
             /** Type */
             type: string;
         };
+        /**
+         * BroadcastStatus
+         * @description queued (its fan-out job is waiting) → sending (batches going out) → completed.
+         * @enum {string}
+         */
+        BroadcastStatus: "queued" | "sending" | "completed";
         /** ChannelIn */
         ChannelIn: {
             /** Config */
@@ -1272,12 +1308,14 @@ export interface components {
             is_active: boolean;
             /** Name */
             name: string;
-            /**
-             * Type
-             * @enum {string}
-             */
-            type: "email" | "webhook" | "webpush" | "apprise";
+            type: components["schemas"]["ChannelKind"];
         };
+        /**
+         * ChannelKind
+         * @description The kinds of configured outbound channel (``notification_channels.type``).
+         * @enum {string}
+         */
+        ChannelKind: "email" | "webhook" | "webpush" | "apprise";
         /** ChannelOut */
         ChannelOut: {
             /**
@@ -1303,8 +1341,7 @@ export interface components {
              * @description Secret fields that hold a value (never shown)
              */
             secrets_set: string[];
-            /** Type */
-            type: string;
+            type: components["schemas"]["ChannelKind"];
             /**
              * Updated At
              * Format: date-time
@@ -1447,6 +1484,13 @@ export interface components {
             /** Date */
             date: string;
         };
+        /**
+         * DeliveryChannel
+         * @description What a queued delivery does (``notification_queue.channel_type``): push to a channel of
+         *     one of the kinds above, a live push held by quiet hours, or a broadcast's fan-out job.
+         * @enum {string}
+         */
+        DeliveryChannel: "email" | "webhook" | "webpush" | "apprise" | "websocket" | "broadcast";
         /** DeliveryOut */
         DeliveryOut: {
             /** Attempt Log */
@@ -1457,8 +1501,7 @@ export interface components {
             attempts: number;
             /** Channel Id */
             channel_id: number | null;
-            /** Channel Type */
-            channel_type: string;
+            channel_type: components["schemas"]["DeliveryChannel"];
             /** Completed At */
             completed_at: string | null;
             /**
@@ -1479,8 +1522,7 @@ export interface components {
              * Format: date-time
              */
             run_at: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["DeliveryStatus"];
             /** User Id */
             user_id: number | null;
         };
@@ -1491,6 +1533,13 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /**
+         * DeliveryStatus
+         * @description A queued delivery's life: pending → running → succeeded, or retrying → … → dead.
+         *     ``cancelled``: its notification was read or deleted before the held push went out.
+         * @enum {string}
+         */
+        DeliveryStatus: "pending" | "running" | "retrying" | "succeeded" | "dead" | "cancelled";
         /** DraftPreviewRequest */
         DraftPreviewRequest: {
             template: components["schemas"]["TemplateDraft"];
@@ -2632,6 +2681,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_audit_actions_api_audit_actions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditActionOut"][];
                 };
             };
             /** @description Bad request */
@@ -7784,8 +7925,8 @@ export interface operations {
     list_deliveries_api_notifications_deliveries_get: {
         parameters: {
             query?: {
-                status?: ("pending" | "running" | "retrying" | "succeeded" | "dead" | "cancelled") | null;
-                channel_type?: string | null;
+                status?: components["schemas"]["DeliveryStatus"] | null;
+                channel_type?: components["schemas"]["DeliveryChannel"] | null;
                 limit?: number;
                 /** @description next_cursor of the previous page */
                 cursor?: string | null;
