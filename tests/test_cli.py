@@ -290,3 +290,13 @@ def test_secrets_rotate_retire_and_clear_errors_for_bad_keys(cli_env: dict[str, 
     assert bad.returncode == 2
     assert "not a Fernet key" in bad.stderr
     assert "hidden-bad-key" not in bad.stderr
+
+
+def test_several_workers_without_a_shared_broker_are_refused_before_anything_starts(
+    cli_env: dict[str, str],
+) -> None:
+    refused = run(cli_env, "serve", "--workers", "4", "--port", str(free_port()))
+    assert refused.returncode == 2
+    assert "--workers 4 needs a shared broker" in refused.stderr
+    assert "WAKEDOCK_REDIS_URL" in refused.stderr
+    assert not (Path(cli_env["WAKEDOCK_DATA_DIR"]) / "wakedock.db").exists()

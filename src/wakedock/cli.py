@@ -107,6 +107,15 @@ def serve(
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
+    if workers > 1 and not settings.redis_url:
+        # Without a shared broker each process fans out only to its own sockets: a client
+        # would miss what another process created (seen: 3 of 8 arrived live with 4 workers).
+        raise _fail(
+            f"--workers {workers} needs a shared broker, or clients miss live notifications "
+            "created in another process. Set WAKEDOCK_REDIS_URL (e.g. redis://127.0.0.1:6379/0) "
+            "or run one worker.",
+            2,
+        )
     try:
         settings.keyring.keys()  # create the keys once, before workers race for them
     except KeyringError as exc:

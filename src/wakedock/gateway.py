@@ -7,29 +7,57 @@ under the framework rather than through it.
   server's own task, with the server's own ``send`` (so ``direct_writer`` can use it).
 - ``POST /api/notifications``, the request scripts and services send most: see
   ``notifications.create_direct`` (same code, without the framework's per-request layers; what
-  it does not handle exactly as the app would goes to the app). Not when CORS is configured:
-  browsers' cross-origin answers need the app's CORS middleware. It runs inside the app's own
-  ``RequestGuard`` (body size, NUL, the app's limits), so it refuses what the app refuses.
+  it does not handle exactly as the app would goes to the app). It runs inside the app's own
+  ``RequestGuard`` (body size, NUL, the app's limits), so it refuses what the app refuses, and
+  does what the app's other middleware does (``MIRRORED``: metrics, security headers). When the
+  app has a middleware not in that list (CORS when configured, or one added later), the path
+  is off: every create goes through the app, and a warning says which middleware caused it.
 
 Every other request, and any path this does not match, goes to the app unchanged.
 """
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import Receive, Scope, Send
 
 from wakedock.notifications import create_direct
 from wakedock.realtime.websocket import serve_socket, socket_user_id
+from wakedock.security_headers import SecurityHeadersMiddleware
+from wakedock.system.metrics import MetricsMiddleware
 from wakedock.system.request_guard import RequestGuard
+
+logger = logging.getLogger(__name__)
+
+# The app's middleware that the direct create path does too (create_direct: record_request,
+# API_HEADERS; RequestGuard wraps it). A middleware added to the app must be added here, with
+# what it does done in create_direct, or the path turns itself off.
+MIRRORED: tuple[type, ...] = (RequestGuard, MetricsMiddleware, SecurityHeadersMiddleware)
+
+
+def _mirrored(cls: object) -> bool:
+    return any(cls is known for known in MIRRORED)
 
 
 class Gateway:
     def __init__(self, app: FastAPI) -> None:
         self.app = app
-        self.direct_create = not app.state.settings.cors_origins
+        unknown: list[object] = [m.cls for m in app.user_middleware if not _mirrored(m.cls)]
+        self.direct_create = not unknown
+        if unknown:
+            # CORS is expected (browsers' cross-origin answers need it); anything else is a
+            # middleware added without teaching the direct path: worth a warning.
+            level = logging.INFO if unknown == [CORSMiddleware] else logging.WARNING
+            logger.log(
+                level,
+                "POST %s goes through the app: its direct path does not do what %s does",
+                create_direct.PATH,
+                ", ".join(getattr(cls, "__name__", repr(cls)) for cls in unknown),
+            )
         self.create = RequestGuard(
             partial(create_direct.serve, app), limits=app.state.settings.limits
         )

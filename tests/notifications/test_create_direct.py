@@ -23,6 +23,7 @@ class AppSpy:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.state = app.state
+        self.user_middleware = app.user_middleware
         self.seen: list[tuple[str, str]] = []
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

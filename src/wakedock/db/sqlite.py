@@ -20,6 +20,8 @@ from typing import Any, TypeVar, cast
 import aiosqlite
 from aiosqlite.context import contextmanager
 
+from wakedock import fast_paths
+
 _NO_ROWS: tuple[Any, ...] = ()
 T = TypeVar("T")
 
@@ -72,6 +74,7 @@ class OneTripCursor(aiosqlite.Cursor):
             return cursor, rows
 
         self._cursor, rows = await _on_thread(connection, run)
+        fast_paths.USES[fast_paths.SQLITE_ONE_TRIP] += 1
         self._rows = deque(rows)
         return self
 

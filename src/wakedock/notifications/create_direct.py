@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from wakedock import fast_paths
 from wakedock.audit.context import anonymous_actor
 from wakedock.auth import sessions
 from wakedock.auth.bearer import bearer_token
@@ -102,6 +103,7 @@ async def serve(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> Non
 
     state = app.state  # type: ignore[attr-defined]
     status_code = 500
+    fast_paths.USES[fast_paths.GATEWAY_CREATE] += 1
     try:
         try:
             async with state.sessionmaker() as db:

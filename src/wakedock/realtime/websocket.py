@@ -23,6 +23,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 from websockets.protocol import State
 
+from wakedock import fast_paths
 from wakedock.audit.context import AuditActor
 from wakedock.auth.sessions import token_expiry
 from wakedock.errors import Forbidden, Unauthorized
@@ -65,6 +66,7 @@ class _DirectWriter:
         ):
             return False
         transport.write(message.frame)
+        fast_paths.USES[fast_paths.SOCKET_DIRECT_WRITE] += 1
         return True
 
 
