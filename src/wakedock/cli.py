@@ -129,6 +129,8 @@ def serve(
         # silent sockets): no protocol-level ping timer per socket.
         ws_ping_interval=None,
         ws=settings.ws_implementation,
+        # After SIGTERM, connections still open this long are cancelled (see wakedock.shutdown).
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 
