@@ -290,3 +290,26 @@ def test_secrets_rotate_retire_and_clear_errors_for_bad_keys(cli_env: dict[str, 
     assert bad.returncode == 2
     assert "not a Fernet key" in bad.stderr
     assert "hidden-bad-key" not in bad.stderr
+
+
+def test_worker_stops_gracefully_on_sigterm(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """`wakedock worker` on SIGTERM: stops claiming, releases its leases, exits 0 at once."""
+    log = tmp_path / "worker.log"
+    env = {**cli_env, "WAKEDOCK_LOG_LEVEL": "INFO", "WAKEDOCK_SHUTDOWN_GRACE_SECONDS": "3"}
+    with log.open("ab") as handle:
+        worker = subprocess.Popen([*WAKEDOCK, "worker"], env=env, stdout=handle, stderr=handle)
+    try:
+        deadline = time.monotonic() + 60
+        while "running (SIGTERM stops it gracefully)" not in log.read_text():
+            assert worker.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)  # polling the worker's log for its start
+        signalled = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(15) == 0, log.read_text()
+        assert time.monotonic() - signalled < 3 + 2
+        assert "delivery worker stopped (0 lease(s) released)" in log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()

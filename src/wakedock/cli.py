@@ -293,6 +293,7 @@ def worker(
     from wakedock.db.engine import create_engine, create_sessionmaker
     from wakedock.log import configure_logging
     from wakedock.notifications.delivery.worker import DeliveryWorker
+    from wakedock.shutdown import run_worker
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -313,7 +314,7 @@ def worker(
                     done = await delivery.drain(max_rounds=10_000)
                     await delivery.maintenance()
                     return done
-                await delivery.run()
+                await run_worker(delivery, settings.shutdown_grace_seconds)
                 return 0
         finally:
             await engine.dispose()

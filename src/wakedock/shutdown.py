@@ -21,6 +21,7 @@ the grace, and a process stopped without the signal (tests, an in-process app) d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -86,3 +87,29 @@ class GracefulStop:
             for number, before in previous.items():
                 if before is not None:
                     signal.signal(number, before)
+
+
+async def run_worker(worker: DeliveryWorker, grace: float) -> None:
+    """``wakedock worker``: work until SIGTERM or SIGINT, then stop as ``serve`` does (nothing
+    more claimed, in-flight jobs given ``grace``, leases released)."""
+    loop = asyncio.get_running_loop()
+    signalled = asyncio.Event()
+    for sig in SIGNALS:
+        loop.add_signal_handler(sig, signalled.set)
+    work = asyncio.ensure_future(worker.run())
+    told = asyncio.ensure_future(signalled.wait())
+    logger.info("delivery worker %s running (SIGTERM stops it gracefully)", worker.worker_id)
+    try:
+        await asyncio.wait({work, told}, return_when=asyncio.FIRST_COMPLETED)
+        if work.done():
+            work.result()  # ended by itself: its error, if any
+            return
+        released = await worker.stop(grace)
+        logger.info("delivery worker stopped (%d lease(s) released)", released)
+    finally:
+        for sig in SIGNALS:
+            loop.remove_signal_handler(sig)
+        told.cancel()
+        work.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
