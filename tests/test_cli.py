@@ -300,3 +300,26 @@ def test_several_workers_without_a_shared_broker_are_refused_before_anything_sta
     assert "--workers 4 needs a shared broker" in refused.stderr
     assert "WAKEDOCK_REDIS_URL" in refused.stderr
     assert not (Path(cli_env["WAKEDOCK_DATA_DIR"]) / "wakedock.db").exists()
+
+
+def test_worker_stops_gracefully_on_sigterm(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """`wakedock worker` on SIGTERM: stops claiming, releases its leases, exits 0 at once."""
+    log = tmp_path / "worker.log"
+    env = {**cli_env, "WAKEDOCK_LOG_LEVEL": "INFO", "WAKEDOCK_SHUTDOWN_GRACE_SECONDS": "3"}
+    with log.open("ab") as handle:
+        worker = subprocess.Popen([*WAKEDOCK, "worker"], env=env, stdout=handle, stderr=handle)
+    try:
+        deadline = time.monotonic() + 60
+        while "running (SIGTERM stops it gracefully)" not in log.read_text():
+            assert worker.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)  # polling the worker's log for its start
+        signalled = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(15) == 0, log.read_text()
+        assert time.monotonic() - signalled < 3 + 2
+        assert "delivery worker stopped (0 lease(s) released)" in log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()

@@ -140,6 +140,8 @@ def serve(
         # silent sockets): no protocol-level ping timer per socket.
         ws_ping_interval=None,
         ws=settings.ws_implementation,
+        # After SIGTERM, connections still open this long are cancelled (see wakedock.shutdown).
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 
@@ -302,6 +304,7 @@ def worker(
     from wakedock.db.engine import create_engine, create_sessionmaker
     from wakedock.log import configure_logging
     from wakedock.notifications.delivery.worker import DeliveryWorker
+    from wakedock.shutdown import run_worker
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -322,7 +325,7 @@ def worker(
                     done = await delivery.drain(max_rounds=10_000)
                     await delivery.maintenance()
                     return done
-                await delivery.run()
+                await run_worker(delivery, settings.shutdown_grace_seconds)
                 return 0
         finally:
             await engine.dispose()

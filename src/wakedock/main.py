@@ -44,6 +44,7 @@ from wakedock.realtime.sse import router as sse_router
 from wakedock.realtime.websocket import router as websocket_router
 from wakedock.security_headers import SecurityHeadersMiddleware
 from wakedock.settings import Settings
+from wakedock.shutdown import GracefulStop
 from wakedock.system.metrics import MetricsMiddleware
 from wakedock.system.request_guard import RequestGuard
 from wakedock.system.router import router as system_router
@@ -159,15 +160,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await ensure_admin(app.state.sessionmaker, settings)
             await ensure_dashboard_builtins(app.state.sessionmaker)
             await check_stored_secrets(app.state.sessionmaker, settings.keyring)
+            stop = GracefulStop(
+                hub=hub,
+                worker=worker if settings.worker_enabled else None,
+                grace=settings.shutdown_grace_seconds,
+            )
             async with (
                 broker.lifespan(),
                 _background(hub.run()),
                 _background(hub.housekeeping()),
                 _background(worker.run() if settings.worker_enabled else None),
+                stop.on_signals() if app.state.stop_on_signals else contextlib.nullcontext(),
             ):
                 await asyncio.wait_for(hub.ready.wait(), 10)
                 yield
-                hub.close_all(1001, "server shutting down")
+                await stop.finish()  # sockets 1012, SSE ended, leases released
         finally:
             await app.state.renderer.aclose()
             await engine.dispose()
@@ -180,6 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.clock = Clock()
+    app.state.stop_on_signals = False  # ``serve_app``: SIGTERM begins the graceful stop
     # Resolve the secret now: a missing data dir or unreadable key fails start-up, not a request.
     _ = settings.resolved_secret_key
     install_error_handlers(app)
@@ -221,6 +229,7 @@ def serve_app() -> Gateway:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
+    app.state.stop_on_signals = True
     build_routes(app)  # before the freeze: what it builds lives as long as the process
     gateway = Gateway(app)
     tune_garbage_collector()

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # Real-time sockets: the outbox bounded in bytes too (a slow reader is closed with 4408).
     socket_queue_max_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=1024**3)
     ws_implementation: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"
+    # Graceful stop (SIGTERM): the longest wait for in-flight work before the process exits.
+    shutdown_grace_seconds: int = Field(default=10, ge=1, le=600)
 
     # The built web UI; unset means the copy built into the package by `make web`.
     web_dir: Path | None = None

@@ -48,6 +48,7 @@ GOING_AWAY = 1001
 FANOUT_SLICE = 256
 # How long an auth event is remembered for sockets that were being authorized meanwhile.
 AUTH_EVENT_MEMORY_SECONDS = 60.0
+RESTART_REASON = "server restarting: resume with since"
 
 
 class Hub:
@@ -80,6 +81,7 @@ class Hub:
             broker=broker, sessionmaker=sessionmaker, clock=clock, tasks=self._tasks
         )
         self.ready = asyncio.Event()
+        self.draining = False  # the server is stopping: new connections are told to resume
         self._on_gap = self._gap_found  # one bound method, shared by every connection
 
     # ------------------------------------------------------------ lifecycle
@@ -137,6 +139,12 @@ class Hub:
         for conn in self.all_connections():
             conn.shut(code, reason)
 
+    def drain(self) -> None:
+        """The server is stopping: close every socket and SSE stream with 1012 now, so clients
+        resume (with ``since``) on the next server at once; any opened from now on too."""
+        self.draining = True
+        self.close_all(SERVICE_RESTART, RESTART_REASON)
+
     def register(self, conn: Connection) -> None:
         conn.on_gap = self._on_gap
         self.connections[conn.user_id].add(conn)
@@ -170,6 +178,8 @@ class Hub:
         finally:
             if since is None:
                 conn.finish_replay(position)
+        if self.draining:  # opened while the server stops: the hello, then 1012
+            conn.shut(SERVICE_RESTART, RESTART_REASON)
         return standing
 
     def unregister(self, conn: Connection) -> None:

@@ -3,7 +3,8 @@
 Each batch inserts the recipients' notifications, plans their deliveries and moves the
 broadcast's cursor in one commit, so memory stays at one batch and a crash resumes exactly
 where the last commit left off (the cursor update is conditional: a second worker that took
-over an expired lease cannot insert the same batch twice).
+over an expired lease cannot insert the same batch twice). A worker that is stopping leaves
+between batches: the next start goes on from the cursor.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def content_of(broadcast: Broadcast) -> Content:
 async def run(worker: DeliveryWorker, session: AsyncSession, job: Delivery) -> None:
     from wakedock.notifications import sending
     from wakedock.notifications.broadcast.service import audience_query
-    from wakedock.notifications.delivery.worker import Skip
+    from wakedock.notifications.delivery.worker import Released, Skip
 
     broadcast = await session.get(Broadcast, job.target["broadcast_id"])
     if broadcast is None or broadcast.status == BroadcastStatus.COMPLETED:
@@ -53,6 +54,8 @@ async def run(worker: DeliveryWorker, session: AsyncSession, job: Delivery) -> N
     broadcast.status = BroadcastStatus.SENDING
     await session.commit()
     while True:
+        if worker.stopping:
+            raise Released()
         cursor = broadcast.cursor_user_id
         ids = list(
             (

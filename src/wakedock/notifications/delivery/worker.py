@@ -4,6 +4,9 @@ Runs inside ``wakedock serve`` and alone as ``wakedock worker``. Claims use
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the queue without ever
 taking the same job; a worker killed mid-job leaves a lease that expires, and the job is
 claimed again (an attempt is counted at claim time, so a crash loop still ends in "dead").
+A graceful stop (``stop``) claims nothing more, lets in-flight jobs end (a broadcast stops at
+its next batch boundary), cancels what is left after the grace, and releases this worker's
+leases without counting an attempt: the next start takes them at once.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wakedock.auth import directory
@@ -51,6 +54,10 @@ class Skip(Exception):
     """Nothing to send any more (notification deleted, expired, or not allowed): cancel."""
 
 
+class Released(Exception):
+    """The worker is stopping: leave the job to be released (a broadcast between batches)."""
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -68,14 +75,16 @@ class DeliveryWorker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
         self._last_maintenance = 0.0
+        self.stopping = False
+        self._jobs: set[asyncio.Future[None]] = set()  # in-flight ``process`` calls
 
     def wake(self) -> None:
         """Look at the queue now (new jobs were just committed)."""
         self._wake.set()
 
     async def run(self) -> None:
-        """Work until cancelled."""
-        while True:
+        """Work until cancelled or stopped."""
+        while not self.stopping:
             try:
                 done = await self.run_once()
                 if time.monotonic() - self._last_maintenance > 30:
@@ -85,7 +94,7 @@ class DeliveryWorker:
             except Exception:
                 logger.exception("delivery worker iteration failed")
                 done = 0
-            if done == 0:
+            if done == 0 and not self.stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
                         self._wake.wait(), self.settings.worker_poll_interval_seconds
@@ -102,7 +111,43 @@ class DeliveryWorker:
                 break
         return total
 
+    async def stop(self, grace: float) -> int:
+        """Stop gracefully: claim nothing more, give in-flight jobs ``grace`` seconds to end,
+        cancel the rest, release this worker's leases. Returns how many were released."""
+        self.stopping = True
+        self._wake.set()
+        if self._jobs:
+            _, late = await asyncio.wait(set(self._jobs), timeout=grace)
+            for job in late:
+                job.cancel()
+            if late:
+                await asyncio.wait(late)
+        return await self.release()
+
+    async def release(self) -> int:
+        """Put the jobs this worker holds back in the queue, due now; the claim's attempt is
+        given back (a stop is not the job's failure)."""
+        async with self.sessionmaker() as session, write_gate(session):
+            released = await session.execute(
+                update(Delivery)
+                .where(Delivery.status == "running", Delivery.locked_by == self.worker_id)
+                .values(
+                    status=case((Delivery.attempts > 1, "retrying"), else_="pending"),
+                    attempts=Delivery.attempts - 1,
+                    lease_until=None,
+                    locked_by=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        count = int(getattr(released, "rowcount", 0) or 0)
+        if count:
+            logger.info("released %d delivery lease(s) for the next start", count)
+        return count
+
     async def run_once(self, limit: int | None = None) -> int:
+        if self.stopping:
+            return 0
         claimed = await self.claim(limit or self.settings.worker_batch_size)
         if not claimed:
             return 0
@@ -131,9 +176,17 @@ class DeliveryWorker:
         async def release_in_order() -> None:
             async with limiter:
                 for job_id in releases:
+                    if self.stopping:
+                        return  # released with the rest by ``stop``
                     await self.process(job_id)
 
-        await asyncio.gather(release_in_order(), *(guarded(unit) for unit in units))
+        jobs = [asyncio.ensure_future(release_in_order())]
+        jobs += [asyncio.ensure_future(guarded(unit)) for unit in units]
+        self._jobs.update(jobs)  # a graceful stop waits for them, then cancels
+        try:
+            await asyncio.gather(*jobs)
+        finally:
+            self._jobs.difference_update(jobs)
         return len(claimed)
 
     async def claim(self, limit: int) -> list[tuple[int, str | None, str]]:
@@ -203,6 +256,8 @@ class DeliveryWorker:
                     siblings += await self._send(session, job, siblings)
             except Skip:
                 skipped = True
+            except Released:
+                return  # still leased to this worker: ``release`` puts it back
             except DeliveryError as exc:
                 error = exc
             except Exception as exc:  # a bug or an unexpected library error: retry, keep going
