@@ -115,6 +115,12 @@ async def test_targets_topic_and_users(
             made["url"], json=alertmanager_payload(alert()), headers=bearer(made["token"])
         )
         assert response.json()["notifications"] == 1
+    # A topic nobody subscribes to: accepted, nothing sent, the delivery kept.
+    empty = await create_integration("alertmanager", "am-empty", target={"topic": "nobody"})
+    response = await client.post(
+        empty["url"], json=alertmanager_payload(alert()), headers=bearer(empty["token"])
+    )
+    assert response.json() == {"status": "delivered", "notifications": 0, "message": None}
     (a,) = await _mine(client, alice.headers)
     assert a["topic"] == "ops.alerts"
     (b,) = await _mine(client, bob.headers)
