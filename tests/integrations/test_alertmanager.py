@@ -209,3 +209,44 @@ async def test_bad_payloads_are_422_and_kept(
     assert {r["status"] for r in rows} == {"failed"}
     assert rows[-1]["payload"] == "not json"
     assert "not valid JSON" in rows[-1]["error"]
+
+
+async def test_a_recipient_deleted_between_read_and_write(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    create_integration: Create,
+    make_user: UserFactory,
+    monkeypatch: Any,
+) -> None:
+    """A recipient deleted after the reads fails the write on its foreign key: the delivery
+    reads the recipients again and goes to those left (no 500)."""
+    from wakedock.integrations import dispatch
+
+    alice, bob = await make_user(), await make_user()
+    made = await create_integration(
+        "alertmanager", "am-two", target={"user_ids": [alice.id, bob.id]}
+    )
+    real_send, real_store = dispatch._send, dispatch._store
+    reads = 0
+
+    async def send(session: Any, *args: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return await real_send(session, *args)
+
+    async def store(session: Any, *args: Any) -> Any:
+        if reads == 1:  # the first attempt: bob goes between the reads and the write
+            deleted = await client.delete(f"/api/users/{bob.id}", headers=admin_headers)
+            assert deleted.status_code == 204, deleted.text
+        return await real_store(session, *args)
+
+    monkeypatch.setattr(dispatch, "_send", send)
+    monkeypatch.setattr(dispatch, "_store", store)
+    response = await client.post(
+        made["url"], json=alertmanager_payload(alert()), headers=bearer(made["token"])
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["notifications"] == 1
+    assert reads == 2  # read again after the failed write
+    (n,) = await _mine(client, alice.headers)
+    assert n["title"] == "Disk almost full"

@@ -19,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
@@ -32,7 +34,7 @@ from wakedock.integrations.items import Item, unique_keys
 from wakedock.integrations.models import Integration
 from wakedock.notifications import sending
 from wakedock.notifications.preferences import service as preferences
-from wakedock.notifications.store import Content
+from wakedock.notifications.store import Content, Created
 from wakedock.notifications.subscriptions import channels as subscription_channels
 
 
@@ -45,16 +47,30 @@ class Inbound:
     delivery_id: str | None = None
 
 
-def actor(integration: Integration, meta: AuditActor | None = None) -> AuditActor:
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The integration's values a delivery needs, read once (a rollback expires ORM rows)."""
+
+    id: int
+    name: str
+    target: dict[str, Any]
+    created_by: int | None
+
+    @classmethod
+    def of(cls, row: Integration) -> Source:
+        return cls(row.id, row.name, dict(row.target), row.created_by)
+
+
+def actor(source: Source, meta: AuditActor | None = None) -> AuditActor:
     return AuditActor(
         user_id=None,
-        username=f"integration:{integration.name}"[:128],
+        username=f"integration:{source.name}"[:128],
         ip=meta.ip if meta else None,
         user_agent=meta.user_agent if meta else None,
     )
 
 
-def _content(integration: Integration, item: Item, now: datetime) -> Content:
+def _content(source: Source, item: Item) -> Content:
     return Content(
         title=item.title,
         message=item.message,
@@ -63,9 +79,9 @@ def _content(integration: Integration, item: Item, now: datetime) -> Content:
         data=item.data,
         action_url=item.action_url,
         action_label=None,
-        topic=integration.target.get("topic"),
+        topic=source.target.get("topic"),
         resource_id=None,
-        source=integration.name,
+        source=source.name,
         group_key=item.group_key,
         expires_at=None,
         email_subject=None,
@@ -73,12 +89,10 @@ def _content(integration: Integration, item: Item, now: datetime) -> Content:
     )
 
 
-async def _send(
-    session: AsyncSession, integration: Integration, item: Item, now: datetime
-) -> sending.Send:
+async def _send(session: AsyncSession, source: Source, item: Item, now: datetime) -> sending.Send:
     """Who gets ``item`` (reads only) and what they get."""
-    target = integration.target
-    content = _content(integration, item, now)
+    target = source.target
+    content = _content(source, item)
     channels_for = None
     if target.get("topic"):
         user_ids, wanted = await sending.topic_subscribers(
@@ -94,7 +108,7 @@ async def _send(
     return sending.Send(
         user_ids,
         content,
-        integration.created_by,
+        source.created_by,
         known,
         now,
         channels_for=channels_for,
@@ -115,8 +129,34 @@ async def deliver(
     """Store ``items`` for the target, record the delivery, audit, commit, publish; returns
     how many notifications were created."""
     kept = unique_keys(list(items))
-    sends = [await _send(session, integration, item, now) for item in kept]
-    integration_id, name = integration.id, integration.name
+    source = Source.of(integration)
+    for attempt in range(2):
+        sends = [await _send(session, source, item, now) for item in kept]
+        try:
+            created = await _store(session, source, sends, kept, inbound, meta, now, status)
+            break
+        except IntegrityError:
+            # A recipient was deleted between the reads and the write: read them again.
+            await session.rollback()
+            if attempt:
+                raise
+    for done in created:
+        await sending.publish(broker, done)
+    return sum(len(c.notifications) for c in created)
+
+
+async def _store(
+    session: AsyncSession,
+    source: Source,
+    sends: Sequence[sending.Send],
+    kept: Sequence[Item],
+    inbound: Inbound,
+    meta: AuditActor | None,
+    now: datetime,
+    status: str,
+) -> list[Created]:
+    """Insert, record the delivery, audit and commit, in one transaction (the write gate held)."""
+    integration_id, name = source.id, source.name
     async with write_gate(session):
         created = await sending.deliver_many(session, [s for s in sends if s.user_ids])
         count = sum(len(c.notifications) for c in created)
@@ -134,7 +174,7 @@ async def deliver(
         await deliveries.trim(session, integration_id=integration_id)
         audit.record(
             session,
-            actor=actor(integration, meta),
+            actor=actor(source, meta),
             action="integration.deliver",
             resource_type="integration",
             resource_id=integration_id,
@@ -147,9 +187,7 @@ async def deliver(
             },
         )
         await session.commit()
-    for done in created:
-        await sending.publish(broker, done)
-    return count
+    return created
 
 
 async def record(
@@ -163,9 +201,10 @@ async def record(
     status_code: int,
     error: str | None = None,
 ) -> None:
-    """Keep a delivery that sent nothing (ignored, a duplicate, a payload that failed), with
-    its audit event."""
-    integration_id, name = integration.id, integration.name
+    """Keep a delivery that sent nothing (ignored, a payload that failed), with its audit
+    event."""
+    source = Source.of(integration)
+    integration_id, name = source.id, source.name
     async with write_gate(session):
         deliveries.add(
             session,
@@ -181,7 +220,7 @@ async def record(
         await deliveries.trim(session, integration_id=integration_id)
         audit.record(
             session,
-            actor=actor(integration, meta),
+            actor=actor(source, meta),
             action="integration.deliver",
             resource_type="integration",
             resource_id=integration_id,
