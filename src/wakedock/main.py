@@ -29,6 +29,8 @@ from wakedock.dashboards.templates.router import router as dashboard_templates_r
 from wakedock.db.engine import create_engine, create_sessionmaker
 from wakedock.errors import install_error_handlers
 from wakedock.gateway import Gateway
+from wakedock.integrations.inbound import router as inbound_router
+from wakedock.integrations.router import router as integrations_router
 from wakedock.notifications.broadcast.router import router as broadcast_router
 from wakedock.notifications.channels.router import push_router
 from wakedock.notifications.channels.router import router as channels_router
@@ -69,6 +71,8 @@ ROUTERS = [
     push_router,
     broadcast_router,
     deliveries_router,
+    integrations_router,
+    inbound_router,
     sse_router,
     websocket_router,
 ]

@@ -1,10 +1,11 @@
 """Every secret WakeDock stores, visited as a whole: re-seal on rotation, check readability.
 
-Secrets live in two tables, each in a JSON config whose secret fields the row's type declares:
+Secrets live in three tables, each in a JSON config whose secret fields the row's type declares:
 ``notification_channels`` (``SECRET_FIELDS`` of each channel module: the SMTP password, the
-webhook signing secret, the VAPID private key, the Apprise URL) and ``widget_data_sources``
-(``secret_keys`` of each data source kind: request headers such as ``Authorization``). Both
-tables hold a handful of rows, so a pass reads them all in one transaction.
+webhook signing secret, the VAPID private key, the Apprise URL), ``widget_data_sources``
+(``secret_keys`` of each data source kind: request headers such as ``Authorization``) and
+``integrations`` (the HMAC ``secret`` of GitHub integrations and generic hooks). The tables
+hold a handful of rows, so a pass reads them all in one transaction.
 
 ``reseal_all`` is the second step of a rotation: after a new primary key is put first, every
 value sealed under an older key (and any plaintext one) is sealed again under the primary, in
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wakedock.dashboards.models import WidgetDataSource
 from wakedock.dashboards.sources.registry import KINDS
+from wakedock.integrations.models import Integration
+from wakedock.integrations.service import SECRET_FIELDS as INTEGRATION_SECRET_FIELDS
 from wakedock.notifications.channels.registry import CHANNEL_TYPES
 from wakedock.notifications.models import NotificationChannel
 from wakedock.vault.keys import Keyring
@@ -53,9 +56,11 @@ class Report:
 async def _rows(session: AsyncSession) -> list[tuple[str, Any, tuple[str, ...]]]:
     channels = (await session.scalars(select(NotificationChannel))).all()
     sources = (await session.scalars(select(WidgetDataSource))).all()
+    integrations = (await session.scalars(select(Integration))).all()
     return [
         *((f"channel {c.id} ({c.name})", c, channel_fields(c.type)) for c in channels),
         *((f"data source {s.id} ({s.uid})", s, source_fields(s.kind)) for s in sources),
+        *((f"integration {i.id} ({i.name})", i, INTEGRATION_SECRET_FIELDS) for i in integrations),
     ]
 
 
