@@ -70,6 +70,10 @@ class AuditAction(StrEnum):
     DASHBOARD_TEMPLATE_UPDATE = "dashboard.template.update"
     DASHBOARD_TEMPLATE_DELETE = "dashboard.template.delete"
     DASHBOARD_TEMPLATE_APPLY = "dashboard.template.apply"
+    INTEGRATION_CREATE = "integration.create"
+    INTEGRATION_UPDATE = "integration.update"
+    INTEGRATION_DELETE = "integration.delete"
+    INTEGRATION_DELIVER = "integration.deliver"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +183,26 @@ ACTIONS: Mapping[AuditAction, ActionSpec] = {
     ),
     A.DASHBOARD_TEMPLATE_APPLY: _spec(
         "A dashboard made from a template", "dashboard", *_LAYOUT, "template_id", "template"
+    ),
+    A.INTEGRATION_CREATE: _spec(
+        "An inbound integration (Alertmanager, Grafana, GitHub, hook) created",
+        "integration",
+        "name",
+        "kind",
+        "target",
+    ),
+    A.INTEGRATION_UPDATE: _spec("An inbound integration changed", "integration", "fields"),
+    A.INTEGRATION_DELETE: _spec("An inbound integration deleted", "integration", "name", "kind"),
+    A.INTEGRATION_DELIVER: _spec(
+        "A payload received by an integration: the notifications it made, or why none",
+        "integration",
+        "integration",
+        "event",
+        "items",
+        "notifications",
+        "ids",
+        "status",
+        "error",
     ),
 }
 

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.auth import directory
 from wakedock.broker import Broker
@@ -175,7 +176,7 @@ async def _store(
         audit.record(
             session,
             actor=actor(source, meta),
-            action="integration.deliver",
+            action=AuditAction.INTEGRATION_DELIVER,
             resource_type="integration",
             resource_id=integration_id,
             details={
@@ -221,7 +222,7 @@ async def record(
         audit.record(
             session,
             actor=actor(source, meta),
-            action="integration.deliver",
+            action=AuditAction.INTEGRATION_DELIVER,
             resource_type="integration",
             resource_id=integration_id,
             success=status != "failed",

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
+from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.auth.tokens import new_opaque_token, sha256
 from wakedock.errors import Conflict, Forbidden, NotFound, Unauthorized
@@ -94,7 +95,7 @@ async def create(
     audit.record(
         session,
         actor=actor,
-        action="integration.create",
+        action=AuditAction.INTEGRATION_CREATE,
         resource_type="integration",
         resource_id=row.id,
         details={"name": data.name, "kind": data.kind.value, "target": row.target},
@@ -133,7 +134,7 @@ async def update(
     audit.record(
         session,
         actor=actor,
-        action="integration.update",
+        action=AuditAction.INTEGRATION_UPDATE,
         resource_type="integration",
         resource_id=row.id,
         details={"fields": sorted(changes)},
@@ -152,7 +153,7 @@ async def delete(session: AsyncSession, *, actor: AuditActor, integration_id: in
     audit.record(
         session,
         actor=actor,
-        action="integration.delete",
+        action=AuditAction.INTEGRATION_DELETE,
         resource_type="integration",
         resource_id=row.id,
         details={"name": row.name, "kind": row.kind},

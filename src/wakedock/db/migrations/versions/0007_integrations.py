@@ -1,7 +1,7 @@
 """integrations: inbound alert and webhook sources and their recent deliveries
 
-Revision ID: 0006_h20b_integrations
-Revises: 0005_sealed_secrets
+Revision ID: 0007_integrations
+Revises: 0006_states
 Create Date: 2026-12-05 21:33:40.116897
 
 Two new tables (``wakedock.integrations.models``); nothing existing changes. A hook's and a
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0006_h20b_integrations"
-down_revision: str | Sequence[str] | None = "0005_sealed_secrets"
+revision: str = "0007_integrations"
+down_revision: str | Sequence[str] | None = "0006_states"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
