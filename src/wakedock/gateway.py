@@ -11,7 +11,9 @@ under the framework rather than through it.
   browsers' cross-origin answers need the app's CORS middleware. It runs inside the app's own
   ``RequestGuard`` (body size, NUL, the app's limits), so it refuses what the app refuses.
 
-Every other request, and any path this does not match, goes to the app unchanged.
+Every other request, and any path this does not match, goes to the app unchanged. Every
+request, direct or not, first gets its request id (``wakedock.request_id``) here; the app's own
+request id middleware then lets it through.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from wakedock.notifications import create_direct
 from wakedock.realtime.websocket import serve_socket, socket_user_id
+from wakedock.request_id import RequestIdMiddleware
 from wakedock.system.request_guard import RequestGuard
 
 
@@ -33,8 +36,12 @@ class Gateway:
         self.create = RequestGuard(
             partial(create_direct.serve, app), limits=app.state.settings.limits
         )
+        self.dispatch = RequestIdMiddleware(self._route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.dispatch(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             user_id = socket_user_id(scope["path"])
             if user_id is not None:
