@@ -95,7 +95,12 @@ def migrate(
     if check:
         from wakedock.ops import schema
 
-        state = schema.status(settings.resolved_database_url)
+        try:
+            state = schema.status(settings.resolved_database_url)
+        except Exception as exc:  # unreachable, wrong credentials, not a database
+            raise _fail(
+                f"cannot read the database's revision: {type(exc).__name__}: {exc}"
+            ) from None
         current = ", ".join(state.current) or "none (no schema yet)"
         console.print(f"database at {current}; this version's head: {', '.join(state.heads)}")
         for revision in state.pending:
