@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from wakedock.notifications import create_direct
 from wakedock.realtime.websocket import serve_socket, socket_user_id
 from wakedock.request_id import RequestIdMiddleware
+from wakedock.request_id import assign as assign_request_id
 from wakedock.system.request_guard import RequestGuard
 
 
@@ -39,15 +40,16 @@ class Gateway:
         self.dispatch = RequestIdMiddleware(self._route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.dispatch(scope, receive, send)
-
-    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             user_id = socket_user_id(scope["path"])
             if user_id is not None:
+                assign_request_id(scope)  # no wrapper: the server's own send, no extra frame
                 await serve_socket(self.app, scope, receive, send, user_id, direct=True)
                 return
-        elif (
+        await self.dispatch(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
             self.direct_create
             and scope["type"] == "http"
             and scope["method"] == "POST"

@@ -3,6 +3,7 @@ metric it names is one a real app's /metrics exports), the metrics token, the re
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
@@ -250,3 +251,42 @@ async def test_a_request_id_in_every_answer_error_and_log_line(app_with: Any) ->
     assert assert_error(too_large, 413)["request_id"] == "big-1"
     missing = await client.get("/api/nothing-here", headers={"X-Request-ID": "nf-1"})
     assert assert_error(missing, 404)["request_id"] == "nf-1"
+
+
+async def test_sockets_get_an_id_but_keep_the_servers_own_send(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The socket endpoint writes straight to Uvicorn's protocol only when handed the server's
+    own ``send`` (``realtime.websocket.direct_writer``): the request id must not wrap it."""
+    from wakedock import gateway as gateway_module
+    from wakedock.request_id import REQUEST_ID, SCOPE_KEY, RequestIdMiddleware
+
+    seen: list[tuple[object, str | None]] = []
+
+    async def endpoint(*args: Any, **_: Any) -> None:
+        send = args[3] if len(args) > 3 else args[2]
+        seen.append((send, REQUEST_ID.get()))
+
+    async def send(_: Any) -> None:
+        raise AssertionError("nothing is sent here")
+
+    async def receive() -> Any:
+        raise AssertionError("nothing is received here")
+
+    def scope(path: str) -> dict[str, Any]:
+        return {"type": "websocket", "path": path, "headers": [(b"x-request-id", b"ws-1")]}
+
+    monkeypatch.setattr(gateway_module, "serve_socket", endpoint)
+    fake_app = type(
+        "App", (), {"state": type("S", (), {"settings": make_settings(Path("/x"), "")})}
+    )
+    socket_scope = scope("/ws/notifications/7")
+    await in_own_task(gateway_module.Gateway(fake_app())(socket_scope, receive, send))  # type: ignore[arg-type]
+    await in_own_task(RequestIdMiddleware(endpoint)(scope("/ws/other"), receive, send))
+    assert seen == [(send, "ws-1"), (send, "ws-1")]
+    assert socket_scope[SCOPE_KEY] == "ws-1"
+
+
+async def in_own_task(coroutine: Any) -> None:
+    """Run ``coroutine`` in a task of its own, as Uvicorn runs each connection."""
+    await asyncio.create_task(coroutine)
