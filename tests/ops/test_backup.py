@@ -5,22 +5,28 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
 import tarfile
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
-from tests.conftest import ADMIN_PASSWORD, free_port, require_pg
+from tests.conftest import ADMIN_PASSWORD, free_port, make_settings, require_pg, skip_or_fail
+from tests.db.conftest import _admin
 from tests.realtime.conftest import Server, server_env
 from wakedock.db import migrate
+from wakedock.main import create_app
 from wakedock.ops.backup import BackupError, backup
 from wakedock.ops.restore import read_archive, restore
 from wakedock.settings import Settings
+from wakedock.vault import stored
 from wakedock.vault.keys import Keyring
 from wakedock.vault.sealing import unseal
 
@@ -56,6 +62,8 @@ async def _writer(
         done.append((response.json()["id"], time.monotonic()))
 
 
+@pytest.mark.slow  # two `wakedock serve` processes and the CLI
+@pytest.mark.timeout(240)
 def test_backup_under_write_load_restores_every_committed_notification(tmp_path: Path) -> None:
     source_dir = tmp_path / "live"
     env = data_env(tmp_path, source_dir)
@@ -113,7 +121,6 @@ def test_backup_under_write_load_restores_every_committed_notification(tmp_path:
         committed, during, result = asyncio.run(load())
         assert result.returncode == 0, result.stderr.decode()
         assert during > 0, "the server went on writing while the backup ran"
-        print(f"backup: {len(committed)} committed before, {during} during")
     finally:
         server.stop()
 
@@ -228,3 +235,74 @@ def test_backup_refuses_to_overwrite_and_postgresql_carries_keys_only(
     assert manifest["database"] == {"backend": "postgresql", "alembic_revision": report.revision}
     assert report.revision == "0005_sealed_secrets"
     assert "wakedock.db" not in contents
+
+
+async def _tool(*args: str) -> None:
+    """Run a PostgreSQL client tool off the event loop (the app under test keeps running)."""
+    run = partial(subprocess.run, args, check=True, timeout=40, stdin=subprocess.DEVNULL)
+    await asyncio.to_thread(run)
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def test_postgresql_pg_dump_and_the_keys_archive_restore_a_working_instance(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """The procedure of docs/operations.md for PostgreSQL: `wakedock backup` (the keys),
+    `pg_dump --format=custom`, then `pg_restore` into a new database and `wakedock restore`
+    into a new data dir: tokens and sealed secrets work on the copy."""
+    for tool in ("pg_dump", "pg_restore"):
+        if shutil.which(tool) is None:
+            skip_or_fail(f"{tool} missing (Debian package postgresql-client)")
+    token = (
+        await client.post("/api/auth/api-tokens", json={"name": "s"}, headers=admin_headers)
+    ).json()["token"]
+    channel = await client.post(
+        "/api/notifications/channels",
+        json={
+            "name": "hook",
+            "type": "webhook",
+            "config": {"url": "https://h.example/x", "secret": "s3cret-value"},
+        },
+        headers=admin_headers,
+    )
+    assert channel.status_code == 201, channel.text
+    note = await client.post("/api/notifications", json={"title": "kept"}, headers=admin_headers)
+    assert note.status_code == 201
+
+    keys = await asyncio.to_thread(backup, settings, tmp_path / "keys.tar.gz")
+    assert keys.files == ["secret_key", "encryption_keys"]
+    source = make_url(settings.resolved_database_url)
+    libpq = source.set(drivername="postgresql").render_as_string(hide_password=False)
+    dump = tmp_path / "wakedock.dump"
+    await _tool("pg_dump", "--format=custom", f"--file={dump}", libpq)
+
+    name = f"{source.database}_restored"
+    server = source.set(database="postgres").render_as_string(hide_password=False)
+    await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await _admin(server, f'CREATE DATABASE "{name}"')
+    try:
+        target = source.set(database=name)
+        restored_url = target.set(drivername="postgresql").render_as_string(hide_password=False)
+        await _tool("pg_restore", "--no-owner", "--dbname", restored_url, str(dump))
+        restored_dir = tmp_path / "restored"
+        restore(keys.path, restored_dir)
+        copy = make_settings(
+            restored_dir, target.render_as_string(hide_password=False), admin_password=None
+        )
+        app = create_app(copy)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://wd.test") as c:
+                for headers in (admin_headers, {"Authorization": f"Bearer {token}"}):
+                    me = await c.get("/api/auth/me", headers=headers)
+                    assert me.status_code == 200, me.text
+                got = await c.get(f"/api/notifications/{note.json()['id']}", headers=admin_headers)
+                assert got.json()["title"] == "kept"
+            async with app.state.sessionmaker() as session:
+                report = await stored.check(session, copy.keyring)
+        assert (report.sealed, report.unreadable) == (1, [])
+    finally:
+        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
