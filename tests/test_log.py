@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,7 +46,12 @@ def test_stream_and_socket_tokens_are_redacted_from_the_access_log(info_server: 
         with httpx.stream("GET", url, timeout=5) as response:
             assert response.status_code == 200
     # A REST call with the token as access_token= (not a WakeDock parameter; still redacted).
-    assert httpx.get(f"{info_server.http}/api/health?access_token={api_token}").status_code == 200
+    health = httpx.get(
+        f"{info_server.http}/api/health?access_token={api_token}",
+        headers={"X-Request-ID": "trace-log-1"},
+    )
+    assert health.status_code == 200
+    assert health.headers["x-request-id"] == "trace-log-1"
 
     async def sockets() -> None:
         for token in (api.token, api_token):
@@ -64,3 +70,8 @@ def test_stream_and_socket_tokens_are_redacted_from_the_access_log(info_server: 
     assert log.count("/api/notifications/stream?since=0&token=***") == 2
     assert log.count(f"/ws/notifications/{api.user_id}?token=***") == 2
     assert "/api/health?access_token=***" in log
+    # Every access line names its request (the id given, or a generated one).
+    access = [line for line in log.splitlines() if "HTTP/1.1" in line]
+    assert access
+    assert all(re.search(r"[0-9a-f]{32}|trace-log-1", line) for line in access), access
+    assert any("trace-log-1" in line and "/api/health" in line for line in access)

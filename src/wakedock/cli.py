@@ -6,6 +6,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -79,13 +80,88 @@ def version() -> None:
 
 
 @app.command()
-def migrate() -> None:
+def migrate(
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Change nothing: exit 0 when at the latest version, 3 when migrations are"
+            " pending (listed), 4 when the database is newer than this WakeDock",
+        ),
+    ] = False,
+) -> None:
     """Apply database migrations up to the latest version."""
     from wakedock.db import migrate as migrations
 
     settings = _settings()
+    if check:
+        from wakedock.ops import schema
+
+        try:
+            state = schema.status(settings.resolved_database_url)
+        except Exception as exc:  # unreachable, wrong credentials, not a database
+            raise _fail(
+                f"cannot read the database's revision: {type(exc).__name__}: {exc}"
+            ) from None
+        current = ", ".join(state.current) or "none (no schema yet)"
+        console.print(f"database at {current}; this version's head: {', '.join(state.heads)}")
+        for revision in state.pending:
+            console.print(f"pending: {revision}")
+        for revision in state.unknown:
+            err_console.print(f"[red]unknown revision (newer WakeDock?):[/red] {revision}")
+        if state.up_to_date:
+            console.print("database is up to date")
+        raise typer.Exit(state.exit_code)
     migrations.upgrade(settings.resolved_database_url, keyring=settings.keyring)
     console.print("database is up to date")
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="The archive to write (.tar.gz)")],
+    force: Annotated[bool, typer.Option(help="Replace FILE if it exists")] = False,
+) -> None:
+    """Back up the database (SQLite, while serving) and the data dir's keys into one archive."""
+    from wakedock.ops.backup import BackupError
+    from wakedock.ops.backup import backup as run_backup
+
+    try:
+        report = run_backup(_settings(), file, overwrite=force)
+    except BackupError as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"wrote {report.path}: {', '.join(report.files) or 'no files'}"
+        f" ({report.backend}, revision {report.revision or 'none'})"
+    )
+    for note in report.notes:
+        err_console.print(f"[yellow]note:[/yellow] {note}")
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="An archive made by `wakedock backup`")],
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="The new data dir (must not exist or be empty)")
+    ],
+) -> None:
+    """Restore a backup into a new data dir, checking every file against the manifest."""
+    from wakedock.ops.backup import BackupError
+    from wakedock.ops.restore import restore as run_restore
+
+    try:
+        report = run_restore(file, data_dir)
+    except BackupError as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"restored {', '.join(report.files)} into {report.data_dir}"
+        f" ({report.backend}, revision {report.revision or 'none'})"
+    )
+    for note in report.notes:
+        err_console.print(f"[yellow]note:[/yellow] {note}")
+    console.print(
+        f"start it with WAKEDOCK_DATA_DIR={report.data_dir} (and no WAKEDOCK_DATABASE_URL for"
+        " SQLite); `wakedock serve` applies any newer migrations"
+    )
 
 
 @app.command()

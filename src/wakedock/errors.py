@@ -1,6 +1,9 @@
 """One error hierarchy and the handlers that turn every failure into one JSON shape.
 
-Every 4xx/5xx answer is ``{"error": {"code": ..., "message": ..., "details": ...}}``.
+Every 4xx/5xx answer is ``{"error": {"code": ..., "message": ..., "details": ...}}``, with
+``"request_id"`` added when the answer is to a request (``wakedock.request_id``): the same id as
+the ``X-Request-ID`` header and the request's log lines. Clients that know only the first three
+keys are unaffected.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from wakedock.request_id import HEADER as REQUEST_ID_HEADER
+from wakedock.request_id import current as current_request_id
 from wakedock.system.allow import allowed_methods, literal_path_methods
 
 logger = logging.getLogger(__name__)
@@ -100,6 +105,9 @@ class ErrorBody(BaseModel):
     code: str
     message: str
     details: Any = None
+    request_id: str | None = Field(
+        default=None, description="The request's X-Request-ID: quote it when reporting a problem"
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -136,8 +144,14 @@ _HTTP_CODES = {
 }
 
 
-def error_payload(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": jsonable_encoder(details)}}
+def error_payload(
+    code: str, message: str, details: Any = None, *, request_id: str | None = None
+) -> dict[str, Any]:
+    body = {"code": code, "message": message, "details": jsonable_encoder(details)}
+    rid = request_id or current_request_id()
+    if rid is not None:
+        body["request_id"] = rid
+    return {"error": body}
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -157,10 +171,19 @@ def error_response(exc: WakeDockError) -> JSONResponse:
     )
 
 
-def unexpected_error_response(method: str, path: str, exc: BaseException) -> JSONResponse:
+def unexpected_error_response(
+    method: str, path: str, exc: BaseException, request_id: str | None = None
+) -> JSONResponse:
     """Log an unexpected failure with its traceback; answer 500 without its details."""
-    logger.exception("unhandled error on %s %s", method, path, exc_info=exc)
-    return JSONResponse(error_payload("internal_error", "Internal server error"), status_code=500)
+    rid = request_id or current_request_id()
+    extra = {"request_id": rid} if rid else None
+    logger.exception("unhandled error on %s %s", method, path, exc_info=exc, extra=extra)
+    return JSONResponse(
+        error_payload("internal_error", "Internal server error", request_id=rid),
+        status_code=500,
+        # Answered outside the request id middleware (Starlette's outermost layer): say it here.
+        headers={REQUEST_ID_HEADER: rid} if rid else None,
+    )
 
 
 async def _handle_wakedock(_: Request, exc: Exception) -> JSONResponse:
@@ -204,7 +227,9 @@ async def _handle_vanished(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    return unexpected_error_response(request.method, request.url.path, exc)
+    return unexpected_error_response(
+        request.method, request.url.path, exc, current_request_id(request.scope)
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -13,7 +13,9 @@ under the framework rather than through it.
   app has a middleware not in that list (CORS when configured, or one added later), the path
   is off: every create goes through the app, and a warning says which middleware caused it.
 
-Every other request, and any path this does not match, goes to the app unchanged.
+Every other request, and any path this does not match, goes to the app unchanged. Every
+request, direct or not, first gets its request id (``wakedock.request_id``) here; the app's own
+request id middleware then lets it through.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from starlette.types import Receive, Scope, Send
 
 from wakedock.notifications import create_direct
 from wakedock.realtime.websocket import serve_socket, socket_user_id
+from wakedock.request_id import RequestIdMiddleware
+from wakedock.request_id import assign as assign_request_id
 from wakedock.security_headers import SecurityHeadersMiddleware
 from wakedock.system.metrics import MetricsMiddleware
 from wakedock.system.request_guard import RequestGuard
@@ -34,9 +38,15 @@ from wakedock.system.request_guard import RequestGuard
 logger = logging.getLogger(__name__)
 
 # The app's middleware that the direct create path does too (create_direct: record_request,
-# API_HEADERS; RequestGuard wraps it). A middleware added to the app must be added here, with
-# what it does done in create_direct, or the path turns itself off.
-MIRRORED: tuple[type, ...] = (RequestGuard, MetricsMiddleware, SecurityHeadersMiddleware)
+# API_HEADERS; RequestGuard wraps it; the request id is assigned here, before either path). A
+# middleware added to the app must be added here, with what it does done on the direct path,
+# or the path turns itself off.
+MIRRORED: tuple[type, ...] = (
+    RequestIdMiddleware,
+    RequestGuard,
+    MetricsMiddleware,
+    SecurityHeadersMiddleware,
+)
 
 
 def _mirrored(cls: object) -> bool:
@@ -61,14 +71,19 @@ class Gateway:
         self.create = RequestGuard(
             partial(create_direct.serve, app), limits=app.state.settings.limits
         )
+        self.dispatch = RequestIdMiddleware(self._route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             user_id = socket_user_id(scope["path"])
             if user_id is not None:
+                assign_request_id(scope)  # no wrapper: the server's own send, no extra frame
                 await serve_socket(self.app, scope, receive, send, user_id, direct=True)
                 return
-        elif (
+        await self.dispatch(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
             self.direct_create
             and scope["type"] == "http"
             and scope["method"] == "POST"

@@ -1,7 +1,9 @@
 """Logging set-up: human-readable text or one JSON object per line, credentials redacted.
 
-Every line goes through one handler whose formatter passes the finished line (message, extra
-fields, exception text and traceback) through ``redact.redact``: tokens in socket and stream
+Every line carries the id of the request it was written for (``request_id``: ``[id]`` in
+text, a field in JSON, ``-`` outside a request; see ``wakedock.request_id``). Every line goes
+through one handler whose formatter passes the finished line (message, extra fields, exception
+text and traceback) through ``redact.redact``: tokens in socket and stream
 URLs, ``Authorization`` values, URL passwords never reach the log, whichever logger wrote them.
 HTTP client libraries log each request's full URL at INFO, and a webhook's URL often is its
 secret (``https://hooks.example/services/T0/B0/<secret>``, in the path where no pattern can
@@ -17,15 +19,30 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wakedock.redact import redact
+from wakedock.request_id import REQUEST_ID
 
 _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
 # Libraries that log every outbound request's URL (webhooks, data sources, push services).
 QUIET_LOGGERS = ("httpx", "httpcore", "urllib3", "requests_oauthlib")
 
 
+class RequestIdFilter(logging.Filter):
+    """Stamp each record with the id of the request being handled ("-" outside any)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = REQUEST_ID.get() or "-"
+        return True
+
+
 class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s]: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        if not hasattr(record, "request_id"):  # a handler other than ours, without the filter
+            record.request_id = "-"
+        return super().formatMessage(record)
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
@@ -50,6 +67,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

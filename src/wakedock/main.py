@@ -44,6 +44,7 @@ from wakedock.notifications.templates.router import router as templates_router
 from wakedock.realtime.hub import Hub
 from wakedock.realtime.sse import router as sse_router
 from wakedock.realtime.websocket import router as websocket_router
+from wakedock.request_id import RequestIdMiddleware
 from wakedock.security_headers import SecurityHeadersMiddleware
 from wakedock.settings import Settings
 from wakedock.shutdown import GracefulStop
@@ -206,6 +207,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # outermost of ours: its id is in every answer
     for router in ROUTERS:
         app.include_router(router)
     mount_ui(app, settings.web_dir)  # the router's fallback: never shadows a route

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     # dir's generated encryption_keys file).
     encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 
+    # /metrics behind a bearer token (Prometheus: `authorization: {credentials: ...}`);
+    # unset: /metrics is open (bind to a private interface or block it at the proxy).
+    metrics_token: SecretStr | None = None
+
     # Input bounds: request body size (413), depth and encoded size of free-form JSON
     # (a notification's data, template variables, widget/source/channel config).
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)

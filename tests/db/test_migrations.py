@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import make_url
 
-from tests.conftest import require_pg, run_sync
 from wakedock.db import migrate
 from wakedock.db.engine import create_engine
 from wakedock.db.models import Base
@@ -37,31 +34,6 @@ async def _diff_and_tables(url: str) -> tuple[list[Any], set[str]]:
             return await conn.run_sync(inspect_sync)
     finally:
         await engine.dispose()
-
-
-async def _admin(url: str, statement: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
-        return
-    base = make_url(require_pg())
-    name = f"{base.database}_migrations"
-    server = base.set(database="postgres").render_as_string(hide_password=False)
-    run_sync(_admin, server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    run_sync(_admin, server, f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        run_sync(_admin, server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_upgrade_downgrade_upgrade_and_no_pending_diff(empty_database: str) -> None:

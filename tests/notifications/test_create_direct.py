@@ -98,13 +98,16 @@ async def test_every_refusal_is_the_apps_answer(
         ("someone else", {**auth, **json_type}, b'{"title": "x", "user_id": %d}' % bob.id, False),
         ("unknown user", {**auth, **json_type}, b'{"title": "x", "user_ids": [999999]}', False),
     ]
-    for what, headers, body, handed_over in cases:
+    for what, case_headers, body, handed_over in cases:
         spy.seen.clear()
+        # The same request id both ways: the direct path's errors carry it as the app's do.
+        headers = {**case_headers, "x-request-id": what.replace(" ", "-")}
         expected = await client.post("/api/notifications", content=body, headers=headers)
         answer = await gateway.post("/api/notifications", content=body, headers=headers)
         assert expected.status_code >= 400, what
         assert (answer.status_code, answer.json()) == (expected.status_code, expected.json()), what
         assert answer.headers.get("www-authenticate") == expected.headers.get("www-authenticate")
+        assert answer.headers["x-request-id"] == headers["x-request-id"], what
         assert (("POST", "/api/notifications") in spy.seen) is handed_over, what
     for user in (alice, bob):
         assert (await client.get("/api/notifications", headers=user.headers)).json()["items"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 from fastapi import APIRouter, Request, Response
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from wakedock import __version__
-from wakedock.errors import ErrorResponse, error_payload
+from wakedock.errors import ErrorResponse, Unauthorized, error_payload
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["system"])
@@ -42,6 +43,25 @@ async def health(request: Request) -> Health | JSONResponse:
     return Health(status="ok", version=__version__, database="ok")
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics() -> Response:
+def _metrics_allowed(request: Request) -> bool:
+    """True when no metrics token is set, or the request carries it as its bearer token."""
+    token = request.app.state.settings.metrics_token
+    if token is None or not token.get_secret_value():
+        return True
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    # Constant time: the comparison must not tell how much of a guess was right.
+    return hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode())
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (a bearer token when WAKEDOCK_METRICS_TOKEN is set)",
+    response_class=Response,
+    responses={401: {"model": ErrorResponse, "description": "Metrics token missing or wrong"}},
+)
+async def metrics(request: Request) -> Response:
+    if not _metrics_allowed(request):
+        raise Unauthorized("This server's metrics need its metrics token (Authorization: Bearer)")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
