@@ -22,6 +22,8 @@ from wakedock.auth.users_router import router as users_router
 from wakedock.bounds import exact_integer_bounds
 from wakedock.broker import create_broker
 from wakedock.clock import Clock
+from wakedock.compat.gotify.router import router as gotify_router
+from wakedock.compat.gotify.stream import router as gotify_stream_router
 from wakedock.dashboards.bootstrap import ensure_builtins as ensure_dashboard_builtins
 from wakedock.dashboards.router import router as dashboards_router
 from wakedock.dashboards.sources.router import router as dashboard_sources_router
@@ -70,6 +72,8 @@ ROUTERS = [
     deliveries_router,
     sse_router,
     websocket_router,
+    gotify_router,
+    gotify_stream_router,
 ]
 
 

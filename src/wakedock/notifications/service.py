@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
@@ -398,3 +398,33 @@ async def delete_own(
     await session.delete(row)
     await session.commit()
     await events.deleted(broker, user_id=user_id, notification_id=notification_id)
+
+
+async def delete_all_own(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    user_id: int,
+    broker: Broker | None,
+) -> int:
+    """Delete every notification of the user (one audit event), commit, then publish
+    ``notification.deleted`` for each. Returns how many were deleted."""
+    ids = list(
+        await session.scalars(select(Notification.id).where(Notification.user_id == user_id))
+    )
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        await session.execute(
+            delete(Notification).where(Notification.user_id == user_id, Notification.id.in_(chunk))
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="notification.delete_all",
+        resource_type="notification",
+        details={"count": len(ids)},
+    )
+    await session.commit()
+    for notification_id in ids:
+        await events.deleted(broker, user_id=user_id, notification_id=notification_id)
+    return len(ids)
