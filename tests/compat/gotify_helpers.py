@@ -25,8 +25,10 @@ def assert_gotify_error(response: httpx.Response, status: int) -> dict[str, Any]
     body: dict[str, Any] = response.json()
     assert set(body) == {"error", "errorCode", "errorDescription"}, body
     assert body["errorCode"] == status
-    assert isinstance(body["error"], str) and body["error"]
-    assert isinstance(body["errorDescription"], str) and body["errorDescription"]
+    assert isinstance(body["error"], str)
+    assert body["error"]
+    assert isinstance(body["errorDescription"], str)
+    assert body["errorDescription"]
     return body
 
 
