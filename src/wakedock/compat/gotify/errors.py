@@ -19,6 +19,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wakedock.errors import WakeDockError
 
+# Gotify's paths at the root: the names another protocol at the root must not take.
+RESERVED = ("message", "application", "client", "current", "stream", "version", "health")
+
+
+def is_gotify_path(path: str) -> bool:
+    return path.lstrip("/").split("/", 1)[0] in RESERVED
+
+
+def guard_error(path: str, status: int, message: str) -> Response | None:
+    """The request guard's refusal (413, NUL) in Gotify's shape on Gotify's paths (a NUL is
+    a 400 there, as Gotify answers a request it cannot accept)."""
+    if not is_gotify_path(path):
+        return None
+    return response(400 if status == 422 else status, message)
+
 
 class GotifyError(WakeDockError):
     """A bad request in Gotify's words (400)."""

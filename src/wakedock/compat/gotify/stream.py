@@ -25,7 +25,7 @@ from wakedock.realtime.connection import Connection
 from wakedock.realtime.hub import Hub
 
 logger = logging.getLogger(__name__)
-router = APIRouter(tags=["gotify"])
+router = APIRouter(tags=["gotify"], include_in_schema=False)
 
 
 async def _refuse(websocket: WebSocket, exc: WakeDockError) -> None:
