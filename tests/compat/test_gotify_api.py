@@ -351,3 +351,23 @@ def test_priority_table_both_ways() -> None:
         assert priorities.to_wakedock(priorities.to_gotify(level)).value == level
     with pytest.raises(ValueError, match="between 0 and 10"):
         priorities.to_wakedock(11)
+
+
+async def test_unsupported_gotify_paths_are_gotify_404s(
+    client: httpx.AsyncClient, make_user: UserFactory
+) -> None:
+    user = await make_user()
+    ctoken = await new_client(client, user)
+    app_id = (await new_app(client, ctoken))["id"]
+    for method, path in (
+        ("GET", f"/application/{app_id}/message"),
+        ("POST", f"/application/{app_id}/image"),
+        ("POST", "/current/user/password"),
+        ("GET", "/user"),
+        ("GET", "/plugin"),
+        ("PUT", "/client/1"),
+    ):
+        response = await client.request(method, path, headers=key(ctoken))
+        assert_gotify_error(response, 404)
+    # The supported ones still answer (registered before the catch-alls).
+    assert (await client.get("/application", headers=key(ctoken))).status_code == 200

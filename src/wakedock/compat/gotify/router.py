@@ -29,6 +29,7 @@ from wakedock.compat.gotify.schemas import (
     VersionOut,
 )
 from wakedock.dependencies import AppBroker, AppSettings, DbSession
+from wakedock.errors import NotFound
 from wakedock.notifications.dependencies import AppClock
 
 # Not in WakeDock's OpenAPI document: Gotify's API is described by Gotify's own spec, and its
@@ -272,3 +273,28 @@ async def health(db: DbSession) -> Response | HealthOut:
             media_type="application/json",
         )
     return HealthOut(health="green", database="green")
+
+
+# Gotify's other paths (users, passwords, images, plugins, per-application messages): a 404 in
+# Gotify's shape rather than the web UI's page. Registered after every route above, so those
+# match first.
+_UNSUPPORTED = "not supported by WakeDock's Gotify API (docs/compat.md)"
+_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+
+
+async def _unsupported() -> Response:
+    raise NotFound(_UNSUPPORTED)
+
+
+for _path in (
+    "/application/{rest:path}",
+    "/client/{rest:path}",
+    "/current/{rest:path}",
+    "/message/{rest:path}",
+    "/user",
+    "/user/{rest:path}",
+    "/plugin",
+    "/plugin/{rest:path}",
+    "/image/{rest:path}",
+):
+    router.add_api_route(_path, _unsupported, methods=_METHODS, summary="Gotify: not supported")
