@@ -20,7 +20,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wakedock.errors import WakeDockError
 
 # Gotify's paths at the root: the names another protocol at the root must not take.
-RESERVED = ("message", "application", "client", "current", "stream", "version", "health")
+RESERVED = (
+    "message",
+    "application",
+    "client",
+    "current",
+    "stream",
+    "version",
+    "health",
+    "user",
+    "plugin",
+    "image",
+)
 
 
 def is_gotify_path(path: str) -> bool:
