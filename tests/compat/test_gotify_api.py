@@ -339,6 +339,9 @@ async def test_version_health_and_routes_beside_the_ui(client: httpx.AsyncClient
     version = (await client.get("/version")).json()
     assert set(version) == {"version", "commit", "buildDate"}
     assert (await client.get("/health")).json() == {"health": "green", "database": "green"}
+    image = await client.get("/static/defaultapp.png")
+    assert image.headers["content-type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
     # WakeDock's own paths are untouched.
     assert (await client.get("/api/health")).status_code == 200
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from wakedock import __version__
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.auth.permissions import Permission, Role
-from wakedock.compat.gotify import applications, clients, credentials, messages
+from wakedock.compat.gotify import applications, clients, credentials, icon, messages
 from wakedock.compat.gotify.body import parse
 from wakedock.compat.gotify.errors import GotifyError, GotifyRoute
 from wakedock.compat.gotify.models import GotifyApplication
@@ -273,6 +273,15 @@ async def health(db: DbSession) -> Response | HealthOut:
             media_type="application/json",
         )
     return HealthOut(health="green", database="green")
+
+
+@router.get(f"/{icon.PATH}", summary="Gotify: the applications' image")
+async def default_app_image() -> Response:
+    return Response(
+        icon.DEFAULT_APP_PNG,
+        media_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 # Gotify's other paths (users, passwords, images, plugins, per-application messages): a 404 in

@@ -68,7 +68,7 @@ class ApplicationOut(BaseModel):
     name: str
     description: str
     internal: bool = False
-    image: str = "static/defaultapp.png"
+    image: str = "static/defaultapp.png"  # served by the router (icon.py)
     defaultPriority: int
     lastUsed: datetime | None = None
     topic: str | None = None
