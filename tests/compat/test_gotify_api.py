@@ -363,7 +363,6 @@ async def test_unsupported_gotify_paths_are_gotify_404s(
     ctoken = await new_client(client, user)
     app_id = (await new_app(client, ctoken))["id"]
     for method, path in (
-        ("GET", f"/application/{app_id}/message"),
         ("POST", f"/application/{app_id}/image"),
         ("POST", "/current/user/password"),
         ("GET", "/user"),
@@ -374,3 +373,37 @@ async def test_unsupported_gotify_paths_are_gotify_404s(
         assert_gotify_error(response, 404)
     # The supported ones still answer (registered before the catch-alls).
     assert (await client.get("/application", headers=key(ctoken))).status_code == 200
+
+
+async def test_an_applications_messages(client: httpx.AsyncClient, make_user: UserFactory) -> None:
+    alice, bob = await make_user(), await make_user()
+    ctoken, b_client = await new_client(client, alice), await new_client(client, bob)
+    sonarr, radarr = (
+        await new_app(client, ctoken, "Sonarr"),
+        await new_app(client, ctoken, "Radarr"),
+    )
+    ids = {}
+    for app_body in (sonarr, radarr, sonarr):
+        sent = await client.post(
+            "/message", json={"message": app_body["name"]}, headers=key(app_body["token"])
+        )
+        ids.setdefault(app_body["name"], []).append(sent.json()["id"])
+    await client.post("/api/notifications", json={"title": "native"}, headers=alice.headers)
+    listed = (await client.get(f"/application/{sonarr['id']}/message", headers=key(ctoken))).json()
+    assert [m["id"] for m in listed["messages"]] == ids["Sonarr"][::-1]
+    assert {m["appid"] for m in listed["messages"]} == {sonarr["id"]}
+    paged = await client.get(f"/application/{sonarr['id']}/message?limit=1", headers=key(ctoken))
+    assert paged.json()["paging"]["next"].endswith(
+        f"/application/{sonarr['id']}/message?limit=1&since={ids['Sonarr'][1]}"
+    )
+    # Another user's application is a 404, for reading and deleting.
+    assert_gotify_error(
+        await client.get(f"/application/{sonarr['id']}/message", headers=key(b_client)), 404
+    )
+    assert_gotify_error(
+        await client.delete(f"/application/{sonarr['id']}/message", headers=key(b_client)), 404
+    )
+    deleted = await client.delete(f"/application/{sonarr['id']}/message", headers=key(ctoken))
+    assert deleted.status_code == 200
+    left = (await client.get("/message", headers=key(ctoken))).json()["messages"]
+    assert [m["title"] for m in left] == ["native", "Radarr"]

@@ -76,8 +76,12 @@ def _filtered(
     since: datetime | None = None,
     until: datetime | None = None,
     q: str | None = None,
+    data_int: tuple[tuple[str, ...], int] | None = None,
 ) -> Select[Any]:
     query = query.where(Notification.user_id == user_id, visible(now))
+    if data_int is not None:  # an integer at a path inside ``data`` (Gotify's appid)
+        path, value = data_int
+        query = query.where(Notification.data[path].as_integer() == value)
     if unread_only:
         query = query.where(Notification.read.is_(False))
     if type is not None:
@@ -406,12 +410,16 @@ async def delete_all_own(
     actor: AuditActor,
     user_id: int,
     broker: Broker | None,
+    data_int: tuple[tuple[str, ...], int] | None = None,
 ) -> int:
-    """Delete every notification of the user (one audit event), commit, then publish
+    """Delete every notification of the user (those with ``data_int``, an integer at a path
+    inside ``data``, when given) in one audit event, commit, then publish
     ``notification.deleted`` for each. Returns how many were deleted."""
-    ids = list(
-        await session.scalars(select(Notification.id).where(Notification.user_id == user_id))
-    )
+    query = select(Notification.id).where(Notification.user_id == user_id)
+    if data_int is not None:
+        path, value = data_int
+        query = query.where(Notification.data[path].as_integer() == value)
+    ids = list(await session.scalars(query))
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         await session.execute(
@@ -422,7 +430,7 @@ async def delete_all_own(
         actor=actor,
         action="notification.delete_all",
         resource_type="notification",
-        details={"count": len(ids)},
+        details={"count": len(ids), **({"data": list(data_int[0])} if data_int else {})},
     )
     await session.commit()
     for notification_id in ids:

@@ -162,13 +162,30 @@ def from_payload(payload: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def of_app(app_id: int) -> tuple[tuple[str, ...], int]:
+    """The notifications filter for one application's messages."""
+    return (DATA_KEY, "appid"), app_id
+
+
 async def page(
-    session: AsyncSession, *, user_id: int, now: datetime, limit: int, since: int, url: str
+    session: AsyncSession,
+    *,
+    user_id: int,
+    now: datetime,
+    limit: int,
+    since: int,
+    url: str,
+    app_id: int | None = None,
 ) -> PagedMessages:
     """Gotify's paging: newest first, ids below ``since`` (0: from the newest); ``next`` is
-    the URL of the following page, when there is one."""
+    the URL of the following page, when there is one. ``app_id``: that application's only."""
     rows, more = await notifications.list_page(
-        session, user_id=user_id, now=now, limit=limit, before_id=since or None
+        session,
+        user_id=user_id,
+        now=now,
+        limit=limit,
+        before_id=since or None,
+        data_int=None if app_id is None else of_app(app_id),
     )
     messages = [MessageOut.model_validate(from_notification(row)) for row in rows]
     next_since = rows[-1].id if more and rows else 0
@@ -198,6 +215,18 @@ async def delete_one(
 
 
 async def delete_all(
-    session: AsyncSession, *, actor: AuditActor, user_id: int, broker: Broker | None
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    user_id: int,
+    broker: Broker | None,
+    app_id: int | None = None,
 ) -> int:
-    return await notifications.delete_all_own(session, actor=actor, user_id=user_id, broker=broker)
+    """Every message of the user, or of one application (``app_id``)."""
+    return await notifications.delete_all_own(
+        session,
+        actor=actor,
+        user_id=user_id,
+        broker=broker,
+        data_int=None if app_id is None else of_app(app_id),
+    )

@@ -210,6 +210,53 @@ async def delete_application(
     return Response(status_code=200)
 
 
+@router.get(
+    "/application/{app_id}/message",
+    response_model=PagedMessages,
+    response_model_exclude_none=True,
+    summary="Gotify: an application's messages, paged",
+)
+async def list_app_messages(
+    app_id: int,
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    clock: AppClock,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    since: Annotated[int, Query(ge=0, le=_MAX_ID)] = 0,
+) -> PagedMessages:
+    """The caller's messages from one of their own applications."""
+    principal = await credentials.client(db, settings, request, Permission.NOTIFICATIONS_READ)
+    app = await applications.get_own(db, user_id=principal.user_id, app_id=_id(app_id))
+    url = str(request.url.replace(query=None))
+    return await messages.page(
+        db,
+        user_id=principal.user_id,
+        now=clock.now(),
+        limit=limit,
+        since=since,
+        url=url,
+        app_id=app.id,
+    )
+
+
+@router.delete("/application/{app_id}/message", summary="Gotify: delete an application's messages")
+async def delete_app_messages(
+    app_id: int,
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    broker: AppBroker,
+    meta: RequestMeta,
+) -> Response:
+    principal = await credentials.client(db, settings, request, Permission.NOTIFICATIONS_READ)
+    app = await applications.get_own(db, user_id=principal.user_id, app_id=_id(app_id))
+    await messages.delete_all(
+        db, actor=principal.acting(meta), user_id=principal.user_id, broker=broker, app_id=app.id
+    )
+    return Response(status_code=200)
+
+
 @router.get("/client", response_model=list[ClientOut], summary="Gotify: clients")
 async def list_clients(request: Request, db: DbSession, settings: AppSettings) -> list[ClientOut]:
     principal = await credentials.client(db, settings, request, Permission.ACCOUNT_MANAGE)
