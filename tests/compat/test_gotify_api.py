@@ -191,7 +191,18 @@ async def test_another_users_ids_are_404(client: httpx.AsyncClient, make_user: U
         await client.post("/message", json={"message": "secret"}, headers=key(a_app["token"]))
     ).json()
     a_client_id = (await client.get("/client", headers=key(a_client))).json()[0]["id"]
+    renamed = await client.put(
+        f"/client/{a_client_id}", json={"name": "tablet"}, headers=key(a_client)
+    )
+    assert renamed.status_code == 200
+    assert set(renamed.json()) == {"id", "token", "name", "lastUsed"}
+    assert (renamed.json()["id"], renamed.json()["name"], renamed.json()["token"]) == (
+        a_client_id,
+        "tablet",
+        "",
+    )
     for response in (
+        await client.put(f"/client/{a_client_id}", json={"name": "x"}, headers=key(b_client)),
         await client.put(f"/application/{a_app['id']}", json={"name": "x"}, headers=key(b_client)),
         await client.delete(f"/application/{a_app['id']}", headers=key(b_client)),
         await client.delete(f"/message/{msg['id']}", headers=key(b_client)),
@@ -367,7 +378,6 @@ async def test_unsupported_gotify_paths_are_gotify_404s(
         ("POST", "/current/user/password"),
         ("GET", "/user"),
         ("GET", "/plugin"),
-        ("PUT", "/client/1"),
     ):
         response = await client.request(method, path, headers=key(ctoken))
         assert_gotify_error(response, 404)

@@ -63,6 +63,31 @@ async def list_own(
     return [(c, used.get(c.api_token_id)) for c in (await session.scalars(query)).all()]
 
 
+async def get_own(session: AsyncSession, *, user_id: int, client_id: int) -> GotifyClient:
+    client = await session.get(GotifyClient, client_id)
+    if client is None or client.user_id != user_id:
+        raise NotFound(NOT_FOUND)
+    return client
+
+
+async def rename(
+    session: AsyncSession, *, principal: Principal, actor: AuditActor, client_id: int, name: str
+) -> GotifyClient:
+    client = await get_own(session, user_id=principal.user_id, client_id=client_id)
+    client.name = name
+    audit.record(
+        session,
+        actor=actor,
+        action="gotify.client.update",
+        resource_type="gotify_client",
+        resource_id=client.id,
+        details={"name": name},
+    )
+    await session.commit()
+    await session.refresh(client)
+    return client
+
+
 async def delete(
     session: AsyncSession,
     *,
@@ -72,9 +97,7 @@ async def delete(
     broker: Broker | None,
 ) -> None:
     """Delete the client and revoke its token: its open streams close at once."""
-    client = await session.get(GotifyClient, client_id)
-    if client is None or client.user_id != principal.user_id:
-        raise NotFound(NOT_FOUND)
+    client = await get_own(session, user_id=principal.user_id, client_id=client_id)
     audit.record(
         session,
         actor=actor,

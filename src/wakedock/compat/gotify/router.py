@@ -276,6 +276,22 @@ async def create_client(
     return ClientOut(id=client.id, token=token, name=client.name)
 
 
+@router.put("/client/{client_id}", response_model=ClientOut, summary="Gotify: rename a client")
+async def update_client(
+    client_id: int, request: Request, db: DbSession, settings: AppSettings, meta: RequestMeta
+) -> ClientOut:
+    principal = await credentials.client(db, settings, request, Permission.ACCOUNT_MANAGE)
+    body = await parse(request, ClientIn)
+    client = await clients.rename(
+        db,
+        principal=principal,
+        actor=principal.acting(meta),
+        client_id=_id(client_id),
+        name=body.name,
+    )
+    return ClientOut(id=client.id, token="", name=client.name)
+
+
 @router.delete("/client/{client_id}", summary="Gotify: delete a client")
 async def delete_client(
     client_id: int,
