@@ -417,3 +417,20 @@ async def test_an_applications_messages(client: httpx.AsyncClient, make_user: Us
     assert deleted.status_code == 200
     left = (await client.get("/message", headers=key(ctoken))).json()["messages"]
     assert [m["title"] for m in left] == ["native", "Radarr"]
+
+
+async def test_basic_auth_failures_count_toward_the_login_throttle(
+    client: httpx.AsyncClient, make_user: UserFactory, settings: Any
+) -> None:
+    user = await make_user()
+    for _ in range(settings.login_max_failures_per_user):
+        assert_gotify_error(await client.get("/message", headers=basic(user.username, "bad")), 401)
+    # Blocked now, even with the right password, and the web login is blocked alike.
+    limited = assert_gotify_error(
+        await client.get("/message", headers=basic(user.username, user.password)), 429
+    )
+    assert "Too many" in limited["errorDescription"]
+    login = await client.post(
+        "/api/auth/login", json={"username": user.username, "password": user.password}
+    )
+    assert_error(login, 429)
