@@ -22,6 +22,9 @@ from wakedock.auth.users_router import router as users_router
 from wakedock.bounds import exact_integer_bounds
 from wakedock.broker import create_broker
 from wakedock.clock import Clock
+from wakedock.compat.gotify.errors import guard_error as gotify_guard_error
+from wakedock.compat.gotify.router import router as gotify_router
+from wakedock.compat.gotify.stream import router as gotify_stream_router
 from wakedock.dashboards.bootstrap import ensure_builtins as ensure_dashboard_builtins
 from wakedock.dashboards.router import router as dashboards_router
 from wakedock.dashboards.sources.router import router as dashboard_sources_router
@@ -76,6 +79,8 @@ ROUTERS = [
     inbound_router,
     sse_router,
     websocket_router,
+    gotify_router,
+    gotify_stream_router,
 ]
 
 
@@ -196,7 +201,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Resolve the secret now: a missing data dir or unreadable key fails start-up, not a request.
     _ = settings.resolved_secret_key
     install_error_handlers(app)
-    app.add_middleware(RequestGuard, limits=settings.limits)  # inside CORS: its answers get CORS
+    app.add_middleware(
+        RequestGuard, limits=settings.limits, protocol_errors=[gotify_guard_error]
+    )  # inside CORS: its answers get CORS
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -33,6 +33,7 @@ class AuditAction(StrEnum):
     NOTIFICATION_BROADCAST = "notification.broadcast"
     NOTIFICATION_UPDATE = "notification.update"
     NOTIFICATION_DELETE = "notification.delete"
+    NOTIFICATION_DELETE_ALL = "notification.delete_all"
     NOTIFICATION_READ = "notification.read"
     NOTIFICATION_UNREAD = "notification.unread"
     NOTIFICATION_READ_ALL = "notification.read_all"
@@ -74,6 +75,12 @@ class AuditAction(StrEnum):
     INTEGRATION_UPDATE = "integration.update"
     INTEGRATION_DELETE = "integration.delete"
     INTEGRATION_DELIVER = "integration.deliver"
+    GOTIFY_APPLICATION_CREATE = "gotify.application.create"
+    GOTIFY_APPLICATION_UPDATE = "gotify.application.update"
+    GOTIFY_APPLICATION_DELETE = "gotify.application.delete"
+    GOTIFY_CLIENT_CREATE = "gotify.client.create"
+    GOTIFY_CLIENT_UPDATE = "gotify.client.update"
+    GOTIFY_CLIENT_DELETE = "gotify.client.delete"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +126,12 @@ ACTIONS: Mapping[AuditAction, ActionSpec] = {
     ),
     A.NOTIFICATION_UPDATE: _spec("A notification edited", "notification", "fields"),
     A.NOTIFICATION_DELETE: _spec("A notification deleted", "notification"),
+    A.NOTIFICATION_DELETE_ALL: _spec(
+        "Every notification of a user deleted (or those of one Gotify application)",
+        "notification",
+        "count",
+        "data",
+    ),
     A.NOTIFICATION_READ: _spec("Notifications marked read", "notification", *_READ),
     A.NOTIFICATION_UNREAD: _spec("Notifications marked unread", "notification", *_READ),
     A.NOTIFICATION_READ_ALL: _spec("Every notification marked read", "notification", *_READ),
@@ -204,6 +217,24 @@ ACTIONS: Mapping[AuditAction, ActionSpec] = {
         "status",
         "error",
     ),
+    A.GOTIFY_APPLICATION_CREATE: _spec(
+        "A Gotify application (a sending token) created",
+        "gotify_application",
+        "name",
+        "topic",
+        "api_token_id",
+    ),
+    A.GOTIFY_APPLICATION_UPDATE: _spec(
+        "A Gotify application changed", "gotify_application", "name", "topic"
+    ),
+    A.GOTIFY_APPLICATION_DELETE: _spec(
+        "A Gotify application deleted", "gotify_application", "name"
+    ),
+    A.GOTIFY_CLIENT_CREATE: _spec(
+        "A Gotify client (a reading token) created", "gotify_client", "name", "api_token_id"
+    ),
+    A.GOTIFY_CLIENT_UPDATE: _spec("A Gotify client renamed", "gotify_client", "name"),
+    A.GOTIFY_CLIENT_DELETE: _spec("A Gotify client deleted", "gotify_client", "name"),
 }
 
 _strict = False

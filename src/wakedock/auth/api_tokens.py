@@ -94,6 +94,7 @@ async def create(
     scopes: Sequence[Permission] | None = None,
     expires_at: datetime | None = None,
     caller: CallerToken | None = None,
+    commit: bool = True,
 ) -> tuple[ApiToken, str]:
     """Create a token; returns the row and the plain token (the only time it exists). Its scopes
     may only narrow what the owner's roles grant (beyond them: 422) and, when an API token asks
@@ -144,7 +145,8 @@ async def create(
             "expires_at": expires_at.isoformat() if expires_at else None,
         },
     )
-    await session.commit()
+    if commit:  # else the caller commits it with what it adds (a Gotify application)
+        await session.commit()
     return token, plain
 
 

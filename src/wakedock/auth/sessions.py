@@ -109,11 +109,13 @@ def _issue_pair(
     )
 
 
-async def login(
+async def check_password(
     session: AsyncSession, settings: Settings, *, login: str, password: str, meta: AuditActor
-) -> TokenPair:
-    """Check the password and open a session. Every outcome is audited; failures count toward
-    the resolved account (``throttle_key``) and the address."""
+) -> User:
+    """The account whose name (or e-mail) and password these are, throttled like a login and
+    each failure audited and counted as one (``auth.login``, success=False); else a 401.
+    Opens no session: protocols that send a password with each request (Gotify's basic auth)
+    use it as is."""
     user = await get_by_login(session, login=login)
     key = throttle_key(login, user)
     await _check_throttle(session, settings, key=key, ip=meta.ip)
@@ -137,6 +139,27 @@ async def login(
         )
         await session.commit()
         raise Unauthorized("Invalid username or password", code="invalid_credentials")
+    return user
+
+
+async def password_principal(
+    session: AsyncSession, settings: Settings, *, login: str, password: str, meta: AuditActor
+) -> Principal:
+    """The caller of a request authenticated by name and password (``check_password``):
+    every permission of the account's roles, like a login session."""
+    user = await check_password(session, settings, login=login, password=password, meta=meta)
+    roles = tuple(user.roles)
+    return Principal(
+        user_id=user.id, username=user.username, roles=roles, permissions=permissions_for(roles)
+    )
+
+
+async def login(
+    session: AsyncSession, settings: Settings, *, login: str, password: str, meta: AuditActor
+) -> TokenPair:
+    """Check the password and open a session. Every outcome is audited; failures count toward
+    the resolved account (``throttle_key``) and the address."""
+    user = await check_password(session, settings, login=login, password=password, meta=meta)
     if needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)
     user.last_login_at = utcnow()

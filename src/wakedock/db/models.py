@@ -2,6 +2,7 @@
 
 from wakedock.audit import models as audit_models
 from wakedock.auth import models as auth_models
+from wakedock.compat.gotify import models as gotify_models
 from wakedock.dashboards import models as dashboard_models
 from wakedock.db.base import Base
 from wakedock.integrations import models as integration_models
@@ -12,6 +13,7 @@ __all__ = [
     "audit_models",
     "auth_models",
     "dashboard_models",
+    "gotify_models",
     "integration_models",
     "notification_models",
 ]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
@@ -77,8 +77,12 @@ def _filtered(
     since: datetime | None = None,
     until: datetime | None = None,
     q: str | None = None,
+    data_int: tuple[tuple[str, ...], int] | None = None,
 ) -> Select[Any]:
     query = query.where(Notification.user_id == user_id, visible(now))
+    if data_int is not None:  # an integer at a path inside ``data`` (Gotify's appid)
+        path, value = data_int
+        query = query.where(Notification.data[path].as_integer() == value)
     if unread_only:
         query = query.where(Notification.read.is_(False))
     if type is not None:
@@ -399,3 +403,37 @@ async def delete_own(
     await session.delete(row)
     await session.commit()
     await events.deleted(broker, user_id=user_id, notification_id=notification_id)
+
+
+async def delete_all_own(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    user_id: int,
+    broker: Broker | None,
+    data_int: tuple[tuple[str, ...], int] | None = None,
+) -> int:
+    """Delete every notification of the user (those with ``data_int``, an integer at a path
+    inside ``data``, when given) in one audit event, commit, then publish
+    ``notification.deleted`` for each. Returns how many were deleted."""
+    query = select(Notification.id).where(Notification.user_id == user_id)
+    if data_int is not None:
+        path, value = data_int
+        query = query.where(Notification.data[path].as_integer() == value)
+    ids = list(await session.scalars(query))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        await session.execute(
+            delete(Notification).where(Notification.user_id == user_id, Notification.id.in_(chunk))
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.NOTIFICATION_DELETE_ALL,
+        resource_type="notification",
+        details={"count": len(ids), **({"data": list(data_int[0])} if data_int else {})},
+    )
+    await session.commit()
+    for notification_id in ids:
+        await events.deleted(broker, user_id=user_id, notification_id=notification_id)
+    return len(ids)

@@ -4,7 +4,8 @@ Invariant: no route sees a request body longer than ``max_request_bytes`` (413),
 in its path, query string or body (422): PostgreSQL's text types cannot hold NUL, and asyncpg
 raised on it (a 500 on any route, the unauthenticated login included); SQLite stored it.
 One check here rather than a validator per field, so no route, model or form can forget it.
-Both answers use the API's error shape; the request reaches nothing else.
+Both answers use the API's error shape (a protocol served at its own paths, Gotify's, may
+answer in its own: ``protocol_errors``); the request reaches nothing else.
 
 The body is read here (up to the limit: a ``Content-Length`` above it is refused before a byte
 is read, a chunked body is counted as it comes) and replayed to the app. A NUL in a body is:
@@ -22,8 +23,10 @@ answer alike.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
-from starlette.responses import JSONResponse
+import orjson
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wakedock.bounds import LIMITS, Limits
@@ -119,12 +122,29 @@ def nul_refused() -> JSONResponse:
     )
 
 
+# A protocol served at its own paths answers these refusals in its own error shape: given the
+# path, the status and the message, its answer, or None for a path that is not its own.
+ProtocolErrors = Callable[[str, int, str], Response | None]
+
+
 class RequestGuard:
     """ASGI middleware: refuse oversized bodies (413) and NUL characters (422)."""
 
-    def __init__(self, app: ASGIApp, *, limits: Limits) -> None:
+    def __init__(
+        self, app: ASGIApp, *, limits: Limits, protocol_errors: Sequence[ProtocolErrors] = ()
+    ) -> None:
         self.app = app
         self.limits = limits
+        self.protocol_errors = tuple(protocol_errors)
+
+    def _refusal(self, scope: Scope, default: JSONResponse) -> Response:
+        if self.protocol_errors:
+            message = orjson.loads(default.body)["error"]["message"]
+            for shape in self.protocol_errors:
+                answer = shape(scope["path"], default.status_code, message)
+                if answer is not None:
+                    return answer
+        return default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,17 +153,17 @@ class RequestGuard:
         limit = self.limits.max_request_bytes
         length = _content_length(scope)
         if length is not None and length > limit:
-            await too_large(limit)(scope, receive, send)
+            await self._refusal(scope, too_large(limit))(scope, receive, send)
             return
         try:
             body = await _read_body(receive, limit)
         except _Disconnected:
             return
         except _TooLarge:
-            await too_large(limit)(scope, receive, send)
+            await self._refusal(scope, too_large(limit))(scope, receive, send)
             return
         if has_nul(scope, body):
-            await nul_refused()(scope, receive, send)
+            await self._refusal(scope, nul_refused())(scope, receive, send)
             return
         token = LIMITS.set(self.limits)
         try:

@@ -1,0 +1,1 @@
+"""Other notification servers' protocols, spoken by WakeDock (one sub-package each)."""
