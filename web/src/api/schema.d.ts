@@ -1159,7 +1159,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /** Prometheus metrics (a bearer token when WAKEDOCK_METRICS_TOKEN is set) */
         get: operations["metrics_metrics_get"];
         put?: never;
         post?: never;
@@ -1668,6 +1668,11 @@ export interface components {
             details?: unknown;
             /** Message */
             message: string;
+            /**
+             * Request Id
+             * @description The request's X-Request-ID: quote it when reporting a problem
+             */
+            request_id?: string | null;
         };
         /**
          * ErrorResponse
@@ -12626,6 +12631,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Metrics token missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
         };
     };
