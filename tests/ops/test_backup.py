@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from tests.conftest import ADMIN_PASSWORD, free_port, make_settings, require_pg, skip_or_fail
@@ -31,6 +32,7 @@ from wakedock.vault.keys import Keyring
 from wakedock.vault.sealing import unseal
 
 WAKEDOCK = [sys.executable, "-m", "wakedock"]
+HEAD = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_current_head()
 WRITERS = 4
 
 
@@ -126,7 +128,7 @@ def test_backup_under_write_load_restores_every_committed_notification(tmp_path:
 
     assert archive.stat().st_mode & 0o777 == 0o600
     manifest, contents = read_archive(archive)
-    assert manifest["database"] == {"backend": "sqlite", "alembic_revision": "0005_sealed_secrets"}
+    assert manifest["database"] == {"backend": "sqlite", "alembic_revision": HEAD}
     assert sorted(contents) == ["encryption_keys", "secret_key", "wakedock.db"]
 
     restored = tmp_path / "restored"
@@ -233,7 +235,7 @@ def test_backup_refuses_to_overwrite_and_postgresql_carries_keys_only(
     assert any("pg_dump" in note for note in report.notes)
     manifest, contents = read_archive(report.path)
     assert manifest["database"] == {"backend": "postgresql", "alembic_revision": report.revision}
-    assert report.revision == "0005_sealed_secrets"
+    assert report.revision == HEAD
     assert "wakedock.db" not in contents
 
 

@@ -278,7 +278,12 @@ async def test_sockets_get_an_id_but_keep_the_servers_own_send(
 
     monkeypatch.setattr(gateway_module, "serve_socket", endpoint)
     fake_app = type(
-        "App", (), {"state": type("S", (), {"settings": make_settings(Path("/x"), "")})}
+        "App",
+        (),
+        {
+            "state": type("S", (), {"settings": make_settings(Path("/x"), "")}),
+            "user_middleware": [],
+        },
     )
     socket_scope = scope("/ws/notifications/7")
     await in_own_task(gateway_module.Gateway(fake_app())(socket_scope, receive, send))  # type: ignore[arg-type]
