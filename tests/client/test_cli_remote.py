@@ -102,6 +102,13 @@ def test_send_from_stdin_with_options_and_refusals(server: Server, user: Api, cl
     refused = cli.run("send", "x", "--template", "no-such-template")
     assert refused.returncode == 1
     assert "error:" in refused.stderr
+    nul = cli.run("send", "-", input="null\0byte")
+    assert nul.returncode == 1
+    assert "error:" in nul.stderr
+    huge = cli.run("send", "-", input="x" * 2_000_000)
+    assert huge.returncode == 1
+    assert "error:" in huge.stderr
+    assert len(user.get("/api/notifications").json()["items"]) == 2  # the two sent above
     broadcast = cli.run("send", "all of you", "--role", "user")
     assert broadcast.returncode == 1  # a plain user may not broadcast
     assert "(missing_permission)" in broadcast.stderr
