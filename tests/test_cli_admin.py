@@ -38,7 +38,8 @@ def test_token_list_and_revoke(cli_env: dict[str, str]) -> None:
 def test_user_set_role_and_delete(cli_env: dict[str, str]) -> None:
     run(cli_env, "user", "create", "ops", "--email", "ops@example.com", "--password", "ops-pass-1")
     assert run(cli_env, "user", "set-role", "ops", "admin", "operator").returncode == 0
-    assert "admin,operator" in run(cli_env, "user", "list").stdout
+    (ops,) = json.loads(run(cli_env, "user", "list", "--json").stdout)["items"]
+    assert (ops["username"], ops["roles"]) == ("ops", ["admin", "operator"])
     assert run(cli_env, "user", "set-role", "ops", "root").returncode == 2
     assert run(cli_env, "user", "set-role", "ghost", "user").returncode == 1
 

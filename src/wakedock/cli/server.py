@@ -11,7 +11,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock import __version__
@@ -169,24 +168,39 @@ def user_create(
 
 
 @user_app.command("list")
-def user_list() -> None:
+def user_list(
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
     """List users."""
     from wakedock.auth import service
+    from wakedock.cli.output import print_json, print_rows
 
     users = _run_db(_settings(), lambda s: service.list_users(s, limit=10_000))
-    table = Table("id", "username", "email", "roles", "active", "timezone", "last login")
-    for user in users:
-        last = user.last_login_at.isoformat(timespec="seconds") if user.last_login_at else "-"
-        table.add_row(
-            str(user.id),
-            user.username,
-            user.email,
-            ",".join(user.roles),
-            "yes" if user.is_active else "no",
-            user.timezone,
-            last,
+    if json_output:
+        print_json(
+            {
+                "items": [
+                    {
+                        "id": u.id,
+                        "username": u.username,
+                        "email": u.email,
+                        "roles": list(u.roles),
+                        "is_active": u.is_active,
+                        "timezone": u.timezone,
+                        "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
+                    }
+                    for u in users
+                ]
+            }
         )
-    console.print(table)
+        return
+    print_rows(
+        ["id", "username", "email", "roles", "active", "timezone", "last login"],
+        [
+            [u.id, u.username, u.email, u.roles, u.is_active, u.timezone, u.last_login_at]
+            for u in users
+        ],
+    )
 
 
 async def _get_user(session: AsyncSession, username: str) -> User:
