@@ -101,6 +101,9 @@ def login(
         fail(f"{exc.message} ({exc.code})")
     except TransportError as exc:
         fail(f"cannot reach {url}: {exc}")
+    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    if url.startswith("http://") and host not in ("localhost", "127.0.0.1", "::1"):
+        _say("warning: http:// sends the token unencrypted; use https:// beyond this machine")
     path = remote_config.save_credentials(url, token, token_id)
     _say(f"logged in to {url} as {who}; credentials in {path}")
 
