@@ -110,7 +110,7 @@ def test_user_commands(cli_env: dict[str, str]) -> None:
     )
     assert run(cli_env, "user", "disable", "ops").returncode == 0
     assert run(cli_env, "user", "disable", "ghost").returncode == 1
-    assert " no " in run(cli_env, "user", "list").stdout
+    assert "\tno\t" in run(cli_env, "user", "list").stdout  # a pipe: tab-separated
 
 
 def test_bad_settings_exit_non_zero(cli_env: dict[str, str]) -> None:

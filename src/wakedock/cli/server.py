@@ -12,7 +12,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock import __version__
@@ -258,24 +257,39 @@ def user_create(
 
 
 @user_app.command("list")
-def user_list() -> None:
+def user_list(
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
     """List users."""
     from wakedock.auth import service
+    from wakedock.cli.output import print_json, print_rows
 
     users = _run_db(_settings(), lambda s: service.list_users(s, limit=10_000))
-    table = Table("id", "username", "email", "roles", "active", "timezone", "last login")
-    for user in users:
-        last = user.last_login_at.isoformat(timespec="seconds") if user.last_login_at else "-"
-        table.add_row(
-            str(user.id),
-            user.username,
-            user.email,
-            ",".join(user.roles),
-            "yes" if user.is_active else "no",
-            user.timezone,
-            last,
+    if json_output:
+        print_json(
+            {
+                "items": [
+                    {
+                        "id": u.id,
+                        "username": u.username,
+                        "email": u.email,
+                        "roles": list(u.roles),
+                        "is_active": u.is_active,
+                        "timezone": u.timezone,
+                        "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
+                    }
+                    for u in users
+                ]
+            }
         )
-    console.print(table)
+        return
+    print_rows(
+        ["id", "username", "email", "roles", "active", "timezone", "last login"],
+        [
+            [u.id, u.username, u.email, u.roles, u.is_active, u.timezone, u.last_login_at]
+            for u in users
+        ],
+    )
 
 
 async def _get_user(session: AsyncSession, username: str) -> User:
@@ -334,6 +348,40 @@ def user_enable(username: str) -> None:
     console.print(f"user {username} enabled")
 
 
+@user_app.command("set-role")
+def user_set_role(
+    username: str,
+    role: Annotated[
+        list[Role], typer.Argument(help="The role(s) the user gets (replacing theirs)")
+    ],
+) -> None:
+    """Set a user's roles (their open sockets are checked again at once)."""
+    _update_user(username, roles=list(dict.fromkeys(role)))
+    console.print(f"{username} now has role(s) {', '.join(r.value for r in role)}")
+
+
+@user_app.command("delete")
+def user_delete(
+    username: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Delete a user with their tokens, sessions and notifications."""
+    from wakedock.auth import service
+    from wakedock.broker import create_broker
+
+    if not yes:
+        typer.confirm(f"delete user {username} and all their data?", abort=True)
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> None:
+        user = await _get_user(session, username)
+        async with create_broker(settings.redis_url).lifespan() as broker:
+            await service.delete(session, actor=CLI_ACTOR, user=user, broker=broker)
+
+    _run_db(settings, work)
+    console.print(f"user {username} deleted")
+
+
 @token_app.command("create")
 def token_create(
     username: str,
@@ -367,6 +415,57 @@ def token_create(
 
     plain = _run_db(_settings(), work)
     print(plain)
+
+
+@token_app.command("list")
+def token_list(
+    username: str,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """List USERNAME's API tokens (never the tokens themselves)."""
+    from wakedock.auth import api_tokens
+    from wakedock.cli.output import print_json, print_rows
+
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        user = await _get_user(session, username)
+        return [
+            {
+                "id": t.id,
+                "name": t.name,
+                "prefix": t.prefix,
+                "scopes": t.scopes,
+                "created_at": t.created_at.isoformat(),
+                "expires_at": t.expires_at.isoformat() if t.expires_at else None,
+                "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+            }
+            for t in await api_tokens.list_for_user(session, user_id=user.id)
+        ]
+
+    tokens = _run_db(_settings(), work)
+    if json_output:
+        print_json({"items": tokens})
+        return
+    columns = ["id", "name", "prefix", "scopes", "created_at", "expires_at", "last_used_at"]
+    print_rows(columns, [[t[c] for c in columns] for t in tokens])
+
+
+@token_app.command("revoke")
+def token_revoke(username: str, token_id: int) -> None:
+    """Revoke one of USERNAME's API tokens by id (`wakedock token list` shows them)."""
+    from wakedock.auth import api_tokens
+    from wakedock.broker import create_broker
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> None:
+        user = await _get_user(session, username)
+        async with create_broker(settings.redis_url).lifespan() as broker:
+            await api_tokens.delete(
+                session, actor=CLI_ACTOR, user_id=user.id, token_id=token_id, broker=broker
+            )
+
+    _run_db(settings, work)
+    console.print(f"token {token_id} revoked")
 
 
 @app.command()
