@@ -134,13 +134,24 @@ async def create_layout(
         )
     session.add(layout)
     await session.flush()
+    # The first dashboard a user makes (or any, while none is their default) becomes it.
+    prefs = await preferences.get_or_create(session, user_id=user_id)
+    made_default = prefs.default_layout_id is None
+    if made_default:
+        prefs.default_layout_id = layout.id
+        prefs.updated_at = utcnow()
     audit.record(
         session,
         actor=actor,
         action=action,
         resource_type="dashboard",
         resource_id=layout.id,
-        details={**_layout_details(layout), "widgets": len(widgets), **(audit_details or {})},
+        details={
+            **_layout_details(layout),
+            "widgets": len(widgets),
+            **({"default": True} if made_default else {}),
+            **(audit_details or {}),
+        },
     )
     await session.commit()
     return layout
