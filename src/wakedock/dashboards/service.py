@@ -329,9 +329,18 @@ def _check_overlap(target: Rect, others: Sequence[DashboardWidget], *, field: st
     for other in others:
         if target.overlaps(rect(other)):
             raise ValidationFailed(
-                f"The widget would overlap widget {other.id} ({other.title!r})",
+                f"There is no room there: it would cover “{other.title}”. Pick a free spot or "
+                "make room first.",
                 field=field,
                 code="widget_overlap",
+                details=[
+                    {
+                        "loc": field.split("."),
+                        "msg": "overlaps",
+                        "type": "value_error",
+                        "widget_id": other.id,
+                    }
+                ],
             )
 
 
@@ -502,10 +511,19 @@ async def save_positions(
     for i, (first_id, first) in enumerate(ordered):
         for second_id, second in ordered[i + 1 :]:
             if first.overlaps(second):
+                # In words a person knows: the titles, not the ids (those stay in details).
                 raise ValidationFailed(
-                    f"Widgets {first_id} and {second_id} would overlap",
-                    field="body.widgets",
+                    f"“{by_id[first_id].title}” and “{by_id[second_id].title}” would overlap: "
+                    "move or shrink one of them.",
                     code="widget_overlap",
+                    details=[
+                        {
+                            "loc": ["body", "widgets"],
+                            "msg": "overlap",
+                            "type": "value_error",
+                            "widget_ids": [first_id, second_id],
+                        }
+                    ],
                 )
     moved = [wid for wid in seen if final[wid] != rect(by_id[wid])]
     for wid in moved:
