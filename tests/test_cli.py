@@ -95,9 +95,15 @@ def test_user_commands(cli_env: dict[str, str]) -> None:
     short = run(cli_env, "user", "create", "x", "--email", "x@example.com", "--password", "short")
     assert short.returncode == 2
 
+    home = run(
+        cli_env, "user", "create", "nas", "--email", "nas@box.local", "--password", "pw-long-1"
+    )
+    assert home.returncode == 0, home.stderr  # home-network domains are addresses too
+
     listing = run(cli_env, "user", "list")
     assert listing.returncode == 0
     assert "ops@example.com" in listing.stdout
+    assert "nas@box.local" in listing.stdout
     assert "operator" in listing.stdout
     assert "x@example.com" not in listing.stdout
 

@@ -14,7 +14,7 @@ import reactHooks from "eslint-plugin-react-hooks";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
-const FEATURES = ["admin", "dashboards", "notifications", "preferences", "push"];
+const FEATURES = ["admin", "dashboards", "notifications", "preferences", "profile", "push"];
 const SHARED = ["api", "auth", "components", "realtime"];
 const APP = ["./src/app", "./src/pages", "./src/main.tsx"];
 

@@ -55,6 +55,7 @@ from wakedock.system.metrics import MetricsMiddleware
 from wakedock.system.request_guard import RequestGuard
 from wakedock.system.router import router as system_router
 from wakedock.vault.stored import check_at_startup as check_stored_secrets
+from wakedock.web.docs import mount_docs
 from wakedock.web.spa import mount_ui
 
 logger = logging.getLogger(__name__)
@@ -194,6 +195,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Self-hosted notifications and dashboards",
         lifespan=lifespan,
+        docs_url=None,  # served from the package (web.docs): no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = Clock()
@@ -217,6 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)  # outermost of ours: its id is in every answer
     for router in ROUTERS:
         app.include_router(router)
+    mount_docs(app)
     mount_ui(app, settings.web_dir)  # the router's fallback: never shadows a route
     _exact_openapi_integers(app)
     return app

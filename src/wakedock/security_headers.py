@@ -15,13 +15,13 @@ Three sets, chosen by path before the app runs (no header scanning), each precom
   never uses, and ``Cross-Origin-Opener-Policy: same-origin``.
 - The API (``/api/``, ``/ws/``, ``/metrics``, ``/openapi.json``): ``nosniff`` and a policy that
   loads nothing and may not be framed. ``notifications.create_direct`` appends the same list.
-- The API reference (``/docs``, ``/redoc``): FastAPI's pages load Swagger UI and ReDoc from a
-  CDN and start them with an inline script. Until those are served from here, their policy
-  names the CDN, and each inline script by its SHA-256, hashed from the page as it is sent
-  (so it follows FastAPI's template, and nothing injected runs); ReDoc injects its own styles,
-  so ``style-src`` allows inline styles there. These pages are small and rarely requested:
-  their body is buffered to hash it. Checked in Chromium with swagger-ui-dist 5.35 and
-  redoc 2.5 served in the CDN's place: both render, "Try it out" works, no violation.
+- The API reference (``/docs``, ``/redoc``): Swagger UI and ReDoc, served from this origin
+  (``web.docs``: no CDN, they render offline), started by an inline script. Their policy loads
+  from this origin only and names each inline script by its SHA-256, hashed from the page as it
+  is sent (so it follows FastAPI's template, and nothing injected runs); ReDoc injects its own
+  styles, so ``style-src`` allows inline styles there. These pages are small and rarely
+  requested: their body is buffered to hash it. Their assets (``/docs/assets/``) get the UI's
+  headers. Checked in Chromium with the network cut but for the server (tests/web/test_docs).
 
 WebSocket upgrades pass straight through (a policy on a handshake answer means nothing). HSTS is
 left to the TLS-terminating proxy: WakeDock may well be served over plain HTTP on a LAN.
@@ -39,11 +39,6 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 Headers = list[tuple[bytes, bytes]]
-
-# Where FastAPI's /docs and /redoc load their assets from.
-DOCS_CDN = "https://cdn.jsdelivr.net"
-DOCS_IMAGES = ("https://fastapi.tiangolo.com", "https://cdn.redoc.ly")  # favicon, ReDoc's logo
-REDOC_FONTS = ("https://fonts.googleapis.com", "https://fonts.gstatic.com")
 
 
 def source_hash(text: str | bytes) -> str:
@@ -92,6 +87,7 @@ BROWSER_HEADERS: Headers = [
 PAGE_HEADERS: Headers = [*BROWSER_HEADERS, (b"content-security-policy", PAGE_POLICY.encode())]
 API_PREFIXES = ("/api/", "/ws/", "/metrics", "/openapi.json")
 DOCS_PATHS = ("/docs", "/redoc")
+DOCS_ASSETS = "/docs/assets/"
 
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
@@ -102,10 +98,10 @@ def docs_policy(html: bytes) -> str:
     return "; ".join(
         [
             "default-src 'none'",
-            " ".join(["script-src 'self'", DOCS_CDN, *hashes]),
-            f"style-src 'self' 'unsafe-inline' {DOCS_CDN} {REDOC_FONTS[0]}",
-            f"font-src 'self' data: {REDOC_FONTS[1]}",
-            " ".join(["img-src 'self' data:", *DOCS_IMAGES]),
+            " ".join(["script-src 'self'", *hashes]),
+            "style-src 'self' 'unsafe-inline'",
+            "font-src 'self' data:",
+            "img-src 'self' data:",
             "connect-src 'self'",
             "worker-src 'self' blob:",
             "base-uri 'none'",
@@ -119,7 +115,7 @@ def headers_for(path: str) -> Headers | None:
     """The set for a path; None for the API reference pages (their policy needs the body)."""
     if path.startswith(API_PREFIXES):
         return API_HEADERS
-    if path.startswith(DOCS_PATHS):
+    if path.startswith(DOCS_PATHS) and not path.startswith(DOCS_ASSETS):
         return None
     return PAGE_HEADERS
 

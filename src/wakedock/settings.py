@@ -37,6 +37,9 @@ class Settings(BaseSettings):
 
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    # A refresh token presented again this soon after its rotation gets a fresh pair of its
+    # session instead of revoking it (a refresh cut short by a page unload); 0 turns it off.
+    refresh_reuse_grace_seconds: int = Field(default=10, ge=0, le=60)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

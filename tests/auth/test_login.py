@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.conftest import ADMIN_PASSWORD, UserFactory, assert_error, bearer, login
@@ -53,8 +55,9 @@ async def test_missing_or_garbage_token_is_401(client: httpx.AsyncClient) -> Non
 
 
 async def test_refresh_token_works_once_and_reuse_revokes_the_family(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, app: Any
 ) -> None:
+    app.state.settings.refresh_reuse_grace_seconds = 0  # no grace: the replay below is at once
     first = await login(client, "admin", ADMIN_PASSWORD)
     rotated = await client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert rotated.status_code == 200

@@ -15,7 +15,7 @@ async def test_create_get_list_update_delete(
     created = await create_layout(client, user.headers, "Ops", description="Main screen")
     assert created["grid"] == {"columns": 12, "row_height": 80, "gap": 8}
     assert created["widgets"] == []
-    assert created["is_default"] is False
+    assert created["is_default"] is True  # a user's first dashboard becomes their default
     assert created["shared"] is False
 
     got = (await client.get(f"/api/dashboards/{created['id']}", headers=user.headers)).json()
@@ -145,6 +145,15 @@ async def test_one_default_per_user(client: httpx.AsyncClient, make_user: UserFa
     first = await create_layout(client, user.headers, "A")
     second = await create_layout(client, user.headers, "B")
     theirs = await create_layout(client, other.headers, "Theirs")
+    # Each user's first dashboard became their default; the next ones did not.
+    listed = (await client.get("/api/dashboards", headers=user.headers)).json()["items"]
+    assert {item["name"]: item["is_default"] for item in listed} == {"A": True, "B": False}
+    assert second["is_default"] is False
+    default = (await client.get("/api/dashboards/default", headers=user.headers)).json()
+    assert default["id"] == first["id"]
+    await client.put(
+        "/api/dashboards/preferences", json={"default_layout_id": None}, headers=user.headers
+    )
     assert_error(await client.get("/api/dashboards/default", headers=user.headers), 404)
 
     made = await client.post(f"/api/dashboards/{first['id']}/default", headers=user.headers)
@@ -166,6 +175,9 @@ async def test_one_default_per_user(client: httpx.AsyncClient, make_user: UserFa
     # Deleting the default leaves no default.
     await client.delete(f"/api/dashboards/{second['id']}", headers=user.headers)
     assert_error(await client.get("/api/dashboards/default", headers=user.headers), 404)
+    # With none, the next dashboard made becomes the default again.
+    third = await create_layout(client, user.headers, "C")
+    assert third["is_default"] is True
 
 
 async def test_shrinking_the_grid_under_a_widget_is_refused(

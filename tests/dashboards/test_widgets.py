@@ -112,7 +112,9 @@ async def test_overlap_is_refused(client: httpx.AsyncClient, make_user: UserFact
         json={"type": "text", "position": {"x": 3, "y": 1, "w": 4, "h": 2}},
         headers=user.headers,
     )
-    assert_error(response, 422, "widget_overlap")
+    error = assert_error(response, 422, "widget_overlap")
+    assert "no room there" in error["message"]  # words a person knows, no widget ids
+    assert not any(ch.isdigit() for ch in error["message"])
     # Touching edges is fine.
     await add_widget(client, user.headers, lid, "text", position={"x": 4, "y": 0, "w": 4, "h": 2})
 
@@ -259,9 +261,11 @@ async def test_put_layout_moves_every_widget_at_once(
                           headers=user.headers)  # fmt: skip
 
     # Growing b into the unlisted c is refused; so is anything off the grid; nothing moves.
-    assert_error(
+    overlap = assert_error(
         await put([{"id": b["id"], "x": 0, "y": 0, "w": 6, "h": 3}]), 422, "widget_overlap"
     )
+    assert "would overlap" in overlap["message"]
+    assert str(b["id"]) not in overlap["message"].replace(b["title"] or "", "")
     error = assert_error(await put([
         {"id": c["id"], "x": 0, "y": 5, "w": 4, "h": 2},
         {"id": a["id"], "x": 9, "y": 0, "w": 6, "h": 2},

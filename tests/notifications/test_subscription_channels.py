@@ -138,12 +138,44 @@ async def test_subscription_channels_reach_only_the_subscribers_copy(
     assert len(ids) == 4
     await app.state.worker.drain()
     assert _hooked(http_receiver) == [ids[operator.id]]
-    # A channel the sender names still reaches every copy, once each.
+    # A channel the sender names gets one announcement (as a broadcast's), not one per copy;
+    # the operator's own subscription channel still gets their copy.
     sent = await client.post(
         "/api/notifications",
         json={"title": "all hands", "topic": "deploy", "channels": ["ops-hook"]},
         headers=admin_headers,
     )
     assert sent.status_code == 201, sent.text
+    assert len(sent.json()["items"]) == 4
     await app.state.worker.drain()
-    assert sorted(_hooked(http_receiver)[1:]) == sorted(n["id"] for n in sent.json()["items"])
+    later = [json.loads(r.body) for r in http_receiver.requests[1:]]
+    announced = [b for b in later if b["event"] == "topic"]
+    assert [(b["title"], b["notifications"]) for b in announced] == [("all hands", [])]
+    assert len(later) == 2  # the announcement and the operator's own copy
+
+
+async def test_a_topic_send_naming_a_channel_announces_once_even_with_no_subscriber(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    http_receiver: HttpReceiver,
+    app: Any,
+) -> None:
+    """Issue 21: no subscriber meant no delivery at all to the named channel."""
+    await add_channel(
+        client,
+        admin_headers,
+        name="ops-hook",
+        type="webhook",
+        config={"url": f"{http_receiver.base}/hook"},
+    )
+    sent = await client.post(
+        "/api/notifications",
+        json={"title": "db1 restarted", "topic": "nobody-listens", "channels": ["ops-hook"]},
+        headers=admin_headers,
+    )
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["items"] == []
+    await app.state.worker.drain()
+    bodies = [json.loads(r.body) for r in http_receiver.requests]
+    assert [(b["event"], b["title"]) for b in bodies] == [("topic", "db1 restarted")]
+    assert http_receiver.requests[0].headers["x-wakedock-event"] == "topic"

@@ -15,6 +15,27 @@ def field(page: Page, label: str):  # type: ignore[no-untyped-def]
     return page.locator(".field").filter(has=page.get_by_label(label, exact=True))
 
 
+def test_email_and_push_say_when_the_server_cannot_deliver_them(
+    pages: Pages, person: Person
+) -> None:
+    """Issue 21: without an e-mail channel or VAPID keys the switch is off and disabled, and
+    says what is missing and how to set it up (the shared server may have either by now)."""
+    setup = person.api.get("/api/notifications/preferences/delivery-setup").json()
+    page = pages.open(person, "/preferences")
+    form = page.get_by_role("form", name="Notification preferences")
+    for label, state in (("E-mail", setup["email"]), ("Web push", setup["push"])):
+        box = form.get_by_label(label, exact=True)
+        if state["configured"]:
+            expect(box).to_be_enabled()
+            expect(box).to_be_checked()
+        else:
+            expect(box).to_be_disabled()
+            expect(box).not_to_be_checked()
+            expect(box).to_have_accessible_description(
+                re.compile(r"^Not configured\. " + re.escape(state["missing"]))
+            )
+
+
 def test_preferences_are_saved_and_survive_a_reload(pages: Pages, person: Person) -> None:
     page = pages.open(person, "/preferences")
     form = page.get_by_role("form", name="Notification preferences")
@@ -22,7 +43,7 @@ def test_preferences_are_saved_and_survive_a_reload(pages: Pages, person: Person
     save = page.get_by_role("button", name="Save preferences")
     expect(save).to_be_disabled()  # nothing to save yet
 
-    form.get_by_label("E-mail", exact=True).uncheck()
+    form.get_by_label("Live in the browser (WebSocket)").uncheck()
     form.get_by_label("Mark as read once delivered live").check()
     form.get_by_label("monitoring").uncheck()
     form.get_by_label("Minimum priority").select_option("high")
@@ -39,7 +60,7 @@ def test_preferences_are_saved_and_survive_a_reload(pages: Pages, person: Person
     expect(page.get_by_text("Unsaved changes")).to_have_count(0)
 
     stored = person.api.get("/api/notifications/preferences").json()
-    assert stored["email_enabled"] is False
+    assert stored["websocket_enabled"] is False
     assert stored["auto_mark_read"] is True
     assert "monitoring" not in stored["notification_types"]
     assert "info" in stored["notification_types"]
@@ -55,8 +76,7 @@ def test_preferences_are_saved_and_survive_a_reload(pages: Pages, person: Person
     expect(form.get_by_label("Quiet from")).to_have_value("23:15")
     expect(form.get_by_label("Quiet until")).to_have_value("06:45")
     expect(form.get_by_label("Hold notifications during quiet hours")).to_be_checked()
-    expect(form.get_by_label("E-mail", exact=True)).not_to_be_checked()
-    expect(form.get_by_label("Live in the browser (WebSocket)")).to_be_checked()
+    expect(form.get_by_label("Live in the browser (WebSocket)")).not_to_be_checked()
     expect(form.get_by_label("Mark as read once delivered live")).to_be_checked()
     expect(form.get_by_label("monitoring")).not_to_be_checked()
     expect(form.get_by_label("Minimum priority")).to_have_value("high")

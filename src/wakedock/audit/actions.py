@@ -23,6 +23,7 @@ class AuditAction(StrEnum):
     AUTH_LOGIN = "auth.login"
     AUTH_REFRESH = "auth.refresh"
     AUTH_LOGOUT = "auth.logout"
+    AUTH_SESSIONS_REVOKE_OTHERS = "auth.sessions.revoke_others"
     API_TOKEN_CREATE = "api_token.create"
     API_TOKEN_DELETE = "api_token.delete"
     USER_CREATE = "user.create"
@@ -102,6 +103,9 @@ ACTIONS: Mapping[AuditAction, ActionSpec] = {
     A.AUTH_LOGIN: _spec("A sign-in, or a refused one (reason)", "user", "reason", "login"),
     A.AUTH_REFRESH: _spec("A refresh token reused: its family revoked", "session", "reason"),
     A.AUTH_LOGOUT: _spec("A sign-out", "session"),
+    A.AUTH_SESSIONS_REVOKE_OTHERS: _spec(
+        "Users signed out their other sessions (how many)", "user", "revoked"
+    ),
     A.API_TOKEN_CREATE: _spec(
         "An API token created", "api_token", "name", "scopes", "owner_id", "expires_at"
     ),

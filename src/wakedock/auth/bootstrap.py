@@ -40,7 +40,8 @@ async def ensure_admin(sessionmaker: async_sessionmaker[AsyncSession], settings:
         # Printed once, to the terminal only: it is never stored anywhere in clear.
         print(
             f"\n  WakeDock created the admin user {settings.admin_username!r} with password:\n"
-            f"      {password}\n  Change it after logging in (PATCH /api/auth/me).\n",
+            f"      {password}\n  Change it after logging in: the web UI's Profile page,\n"
+            "  or PATCH /api/auth/me with current_password and new_password.\n",
             file=sys.stderr,
             flush=True,
         )

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from wakedock.audit.actions import AuditAction
-from wakedock.auth import api_tokens, service, sessions
+from wakedock.auth import api_tokens, login_sessions, service, sessions
 from wakedock.auth.dependencies import (
     AccountManager,
     CurrentPrincipal,
@@ -134,6 +134,31 @@ async def update_me(
         broker=broker,
     )
     return _me(user, principal)
+
+
+@router.get("/sessions", summary="The caller's live login sessions (`current`: this one)")
+async def list_sessions(
+    principal: AccountManager, db: DbSession
+) -> list[login_sessions.LoginSessionOut]:
+    return await login_sessions.list_live(
+        db, user_id=principal.user_id, current_session_id=principal.session_id
+    )
+
+
+@router.post(
+    "/sessions/revoke-others",
+    summary="Sign out every other login session of the caller (this one stays)",
+)
+async def revoke_other_sessions(
+    principal: AccountManager, db: DbSession, meta: RequestMeta, broker: AppBroker
+) -> login_sessions.RevokedSessions:
+    return await login_sessions.revoke_others(
+        db,
+        actor=principal.acting(meta),
+        user_id=principal.user_id,
+        current_session_id=principal.session_id,
+        broker=broker,
+    )
 
 
 @router.get("/api-tokens", summary="List the caller's API tokens (never the tokens themselves)")

@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from wakedock.auth.passwords import MIN_PASSWORD_LENGTH
 from wakedock.auth.permissions import Permission, Role
 from wakedock.bounds import DateTime, StrictBool
+from wakedock.email_address import EmailAddress
 
 
 def _check_timezone(value: str) -> str:
@@ -63,7 +64,7 @@ class Me(BaseModel):
 class MeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     timezone: TimeZoneName | None = None
     current_password: Annotated[str, StringConstraints(max_length=1024)] | None = None
     new_password: Password | None = None
@@ -86,7 +87,7 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: Username
-    email: EmailStr
+    email: EmailAddress
     password: Password
     roles: list[Role] = Field(default_factory=lambda: [Role.USER])
     timezone: TimeZoneName = "UTC"
@@ -95,7 +96,7 @@ class UserCreate(BaseModel):
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     roles: list[Role] | None = None
     is_active: StrictBool | None = None
     timezone: TimeZoneName | None = None

@@ -196,6 +196,14 @@ async def refresh(
         raise Unauthorized("Invalid refresh token", code="invalid_refresh_token")
     token, auth_session, user = row
     now = utcnow()
+    if token.used_at is not None and _within_grace(token.used_at, now, settings):
+        # Rotated a moment ago (a refresh whose answer the tab never stored): another pair of
+        # the same session, nothing revoked. The successor issued then stays valid too.
+        if auth_session.revoked_at is not None or not user.is_active:
+            raise Unauthorized("Session revoked", code="session_revoked")
+        pair = _issue_pair(session, settings, user_id=user.id, session_id=auth_session.id)
+        await session.commit()
+        return pair
     if token.used_at is not None:
         if auth_session.revoked_at is None:
             auth_session.revoked_at = now
@@ -232,10 +240,19 @@ async def refresh(
     )
     if getattr(claimed, "rowcount", 0) != 1:
         await session.rollback()
+        if settings.refresh_reuse_grace_seconds > 0:  # a concurrent refresh won: within grace
+            return await refresh(
+                session, settings, refresh_token=refresh_token, meta=meta, broker=broker
+            )
         raise Unauthorized("Refresh token already used", code="refresh_token_reused")
     pair = _issue_pair(session, settings, user_id=user.id, session_id=auth_session.id)
     await session.commit()
     return pair
+
+
+def _within_grace(used_at: datetime, now: datetime, settings: Settings) -> bool:
+    grace = settings.refresh_reuse_grace_seconds
+    return grace > 0 and now - used_at <= timedelta(seconds=grace)
 
 
 async def logout(

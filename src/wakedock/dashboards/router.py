@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request, Response, status
 
@@ -340,7 +341,9 @@ async def share_layout(
 ) -> ShareOut:
     layout = await service.get_or_raise(db, user_id=principal.user_id, layout_id=layout_id)
     token = await sharing.share(db, actor=principal.acting(meta), layout=layout)
-    url = str(request.url_for("shared_dashboard", token=token))
+    # The page a person opens (the web UI's /shared/…), the one link the UI shows too; its
+    # data is GET /api/dashboards/shared/{token}.
+    url = f"{str(request.base_url).rstrip('/')}/shared/{quote(token, safe='')}"
     assert layout.shared_at is not None
     return ShareOut(token=token, url=url, shared_at=layout.shared_at)
 

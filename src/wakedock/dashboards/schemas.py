@@ -186,7 +186,7 @@ class ActionResult(BaseModel):
 
 class ShareOut(BaseModel):
     token: str = Field(description="Shown once; POST again to replace the link")
-    url: str
+    url: str = Field(description="The read-only page to hand out (/shared/{token} of the web UI)")
     shared_at: datetime
 
 

@@ -135,13 +135,24 @@ async def create_layout(
         )
     session.add(layout)
     await session.flush()
+    # The first dashboard a user makes (or any, while none is their default) becomes it.
+    prefs = await preferences.get_or_create(session, user_id=user_id)
+    made_default = prefs.default_layout_id is None
+    if made_default:
+        prefs.default_layout_id = layout.id
+        prefs.updated_at = utcnow()
     audit.record(
         session,
         actor=actor,
         action=action,
         resource_type="dashboard",
         resource_id=layout.id,
-        details={**_layout_details(layout), "widgets": len(widgets), **(audit_details or {})},
+        details={
+            **_layout_details(layout),
+            "widgets": len(widgets),
+            **({"default": True} if made_default else {}),
+            **(audit_details or {}),
+        },
     )
     await session.commit()
     return layout
@@ -319,9 +330,18 @@ def _check_overlap(target: Rect, others: Sequence[DashboardWidget], *, field: st
     for other in others:
         if target.overlaps(rect(other)):
             raise ValidationFailed(
-                f"The widget would overlap widget {other.id} ({other.title!r})",
+                f"There is no room there: it would cover “{other.title}”. Pick a free spot or "
+                "make room first.",
                 field=field,
                 code="widget_overlap",
+                details=[
+                    {
+                        "loc": field.split("."),
+                        "msg": "overlaps",
+                        "type": "value_error",
+                        "widget_id": other.id,
+                    }
+                ],
             )
 
 
@@ -492,10 +512,19 @@ async def save_positions(
     for i, (first_id, first) in enumerate(ordered):
         for second_id, second in ordered[i + 1 :]:
             if first.overlaps(second):
+                # In words a person knows: the titles, not the ids (those stay in details).
                 raise ValidationFailed(
-                    f"Widgets {first_id} and {second_id} would overlap",
-                    field="body.widgets",
+                    f"“{by_id[first_id].title}” and “{by_id[second_id].title}” would overlap: "
+                    "move or shrink one of them.",
                     code="widget_overlap",
+                    details=[
+                        {
+                            "loc": ["body", "widgets"],
+                            "msg": "overlap",
+                            "type": "value_error",
+                            "widget_ids": [first_id, second_id],
+                        }
+                    ],
                 )
     moved = [wid for wid in seen if final[wid] != rect(by_id[wid])]
     for wid in moved:

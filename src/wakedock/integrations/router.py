@@ -12,9 +12,9 @@ from wakedock.errors import ERROR_RESPONSES
 from wakedock.integrations import deliveries, service
 from wakedock.integrations.models import Integration
 from wakedock.integrations.schemas import (
-    DeliveryOut,
     HookTemplates,
     IntegrationCreated,
+    IntegrationDeliveryOut,
     IntegrationIn,
     IntegrationOut,
     IntegrationPatch,
@@ -123,7 +123,7 @@ async def delete_integration(
 )
 async def list_deliveries(
     integration_id: IdParam, _: NotificationsAdmin, db: DbSession
-) -> list[DeliveryOut]:
+) -> list[IntegrationDeliveryOut]:
     await service.get_or_raise(db, integration_id=integration_id)
     rows = await deliveries.recent(db, integration_id=integration_id)
-    return [DeliveryOut.model_validate(r) for r in rows]
+    return [IntegrationDeliveryOut.model_validate(r) for r in rows]

@@ -116,7 +116,7 @@ class IntegrationCreated(IntegrationOut):
     secret: str | None = None
 
 
-class DeliveryOut(BaseModel):
+class IntegrationDeliveryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int

@@ -127,6 +127,9 @@ class Send:
     broadcast_id: int | None = None
     # Channels a recipient's own topic subscriptions add to their copy, by user id.
     channels_for: Mapping[int, Sequence[NotificationChannel]] | None = None
+    # A topic send: each named channel gets one announcement (as a broadcast's), not one copy
+    # per subscriber, and gets it with no subscriber at all.
+    announce: bool = False
 
 
 async def deliver(
@@ -192,11 +195,13 @@ async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Cre
             notifications=notifications,
             preferences=send.known.prefs,
             now=send.now,
-            named_channels=send.named_channels,
+            named_channels=() if send.announce else send.named_channels,
             channels_for=send.channels_for,
             email_parts=email_parts,
             known=send.known,
         )
+        if send.announce:
+            plan.jobs.extend(queue.announcements(content, send.named_channels, now=send.now))
         plans.append(plan)
         caps.update(
             (uid, p.max_notifications) for uid, p in send.known.prefs.items() if p.max_notifications
@@ -379,6 +384,7 @@ async def _resolve(
         named,
         idempotency_key=body.idempotency_key,
         channels_for=channels_for,
+        announce=body.topic is not None,
     )
 
 

@@ -146,6 +146,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's live login sessions (`current`: this one) */
+        get: operations["list_sessions_api_auth_sessions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/sessions/revoke-others": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out every other login session of the caller (this one stays) */
+        post: operations["revoke_other_sessions_api_auth_sessions_revoke_others_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/token": {
         parameters: {
             query?: never;
@@ -850,6 +884,23 @@ export interface paths {
         patch: operations["patch_preferences_api_notifications_preferences_patch"];
         trace?: never;
     };
+    "/api/notifications/preferences/delivery-setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether e-mail and web push are configured on this server, and what is missing */
+        get: operations["get_delivery_setup_api_notifications_preferences_delivery_setup_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notifications/push-subscriptions": {
         parameters: {
             query?: never;
@@ -1499,6 +1550,15 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /** ChannelSetup */
+        ChannelSetup: {
+            /** Configured */
+            configured: boolean;
+            /** How */
+            how?: string | null;
+            /** Missing */
+            missing?: string | null;
+        };
         /** ChannelTestResult */
         ChannelTestResult: {
             /** Duration Ms */
@@ -1628,12 +1688,52 @@ export interface components {
          * @enum {string}
          */
         DeliveryChannel: "email" | "webhook" | "webpush" | "apprise" | "websocket" | "broadcast";
+        /** DeliveryOut */
+        DeliveryOut: {
+            /** Attempt Log */
+            attempt_log: {
+                [key: string]: unknown;
+            }[];
+            /** Attempts */
+            attempts: number;
+            /** Channel Id */
+            channel_id: number | null;
+            channel_type: components["schemas"]["DeliveryChannel"];
+            /** Completed At */
+            completed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Last Error */
+            last_error: string | null;
+            /** Max Attempts */
+            max_attempts: number;
+            /** Notification Id */
+            notification_id: number | null;
+            /**
+             * Run At
+             * Format: date-time
+             */
+            run_at: string;
+            status: components["schemas"]["DeliveryStatus"];
+            /** User Id */
+            user_id: number | null;
+        };
         /** DeliveryPage */
         DeliveryPage: {
             /** Items */
-            items: components["schemas"]["wakedock__notifications__delivery__schemas__DeliveryOut"][];
+            items: components["schemas"]["DeliveryOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** DeliverySetup */
+        DeliverySetup: {
+            email: components["schemas"]["ChannelSetup"];
+            push: components["schemas"]["ChannelSetup"];
         };
         /**
          * DeliveryStatus
@@ -1775,6 +1875,32 @@ export interface components {
             updated_at: string;
             /** Url */
             url: string;
+        };
+        /** IntegrationDeliveryOut */
+        IntegrationDeliveryOut: {
+            /** Delivery Id */
+            delivery_id: string | null;
+            /** Error */
+            error: string | null;
+            /** Event */
+            event: string | null;
+            /** Id */
+            id: number;
+            /** Notifications */
+            notifications: number;
+            /** Payload */
+            payload: string;
+            /** Payload Truncated */
+            payload_truncated: boolean;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /** Status */
+            status: string;
+            /** Status Code */
+            status_code: number;
         };
         /** IntegrationIn */
         IntegrationIn: {
@@ -1969,6 +2095,27 @@ export interface components {
             password: string;
             /** Username */
             username: string;
+        };
+        /** LoginSessionOut */
+        LoginSessionOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Current */
+            current: boolean;
+            /** Id */
+            id: string;
+            /** Ip */
+            ip: string | null;
+            /**
+             * Last Active At
+             * Format: date-time
+             */
+            last_active_at: string;
+            /** User Agent */
+            user_agent: string | null;
         };
         /** Me */
         Me: {
@@ -2266,6 +2413,11 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** RevokedSessions */
+        RevokedSessions: {
+            /** Revoked */
+            revoked: number;
+        };
         /**
          * Role
          * @enum {string}
@@ -2283,7 +2435,10 @@ export interface components {
              * @description Shown once; POST again to replace the link
              */
             token: string;
-            /** Url */
+            /**
+             * Url
+             * @description The read-only page to hand out (/shared/{token} of the web UI)
+             */
             url: string;
         };
         /** SharedLayout */
@@ -2574,10 +2729,7 @@ export interface components {
         };
         /** UserCreate */
         UserCreate: {
-            /**
-             * Email
-             * Format: email
-             */
+            /** Email */
             email: string;
             /** Password */
             password: string;
@@ -2813,67 +2965,6 @@ export interface components {
             widget_types: string[];
             /** Widgets */
             widgets: components["schemas"]["TemplateWidget"][];
-        };
-        /** DeliveryOut */
-        wakedock__integrations__schemas__DeliveryOut: {
-            /** Delivery Id */
-            delivery_id: string | null;
-            /** Error */
-            error: string | null;
-            /** Event */
-            event: string | null;
-            /** Id */
-            id: number;
-            /** Notifications */
-            notifications: number;
-            /** Payload */
-            payload: string;
-            /** Payload Truncated */
-            payload_truncated: boolean;
-            /**
-             * Received At
-             * Format: date-time
-             */
-            received_at: string;
-            /** Status */
-            status: string;
-            /** Status Code */
-            status_code: number;
-        };
-        /** DeliveryOut */
-        wakedock__notifications__delivery__schemas__DeliveryOut: {
-            /** Attempt Log */
-            attempt_log: {
-                [key: string]: unknown;
-            }[];
-            /** Attempts */
-            attempts: number;
-            /** Channel Id */
-            channel_id: number | null;
-            channel_type: components["schemas"]["DeliveryChannel"];
-            /** Completed At */
-            completed_at: string | null;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Id */
-            id: number;
-            /** Last Error */
-            last_error: string | null;
-            /** Max Attempts */
-            max_attempts: number;
-            /** Notification Id */
-            notification_id: number | null;
-            /**
-             * Run At
-             * Format: date-time
-             */
-            run_at: string;
-            status: components["schemas"]["DeliveryStatus"];
-            /** User Id */
-            user_id: number | null;
         };
         /** PreferencesOut */
         wakedock__notifications__preferences__schemas__PreferencesOut: {
@@ -3815,6 +3906,190 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_sessions_api_auth_sessions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginSessionOut"][];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    revoke_other_sessions_api_auth_sessions_revoke_others_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokedSessions"];
                 };
             };
             /** @description Bad request */
@@ -8063,7 +8338,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["wakedock__integrations__schemas__DeliveryOut"][];
+                    "application/json": components["schemas"]["IntegrationDeliveryOut"][];
                 };
             };
             /** @description Bad request */
@@ -9341,7 +9616,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["wakedock__notifications__delivery__schemas__DeliveryOut"];
+                    "application/json": components["schemas"]["DeliveryOut"];
                 };
             };
             /** @description Bad request */
@@ -9626,6 +9901,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["wakedock__notifications__preferences__schemas__PreferencesOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_delivery_setup_api_notifications_preferences_delivery_setup_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliverySetup"];
                 };
             };
             /** @description Bad request */
@@ -11875,7 +12242,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["wakedock__notifications__delivery__schemas__DeliveryOut"][];
+                    "application/json": components["schemas"]["DeliveryOut"][];
                 };
             };
             /** @description Bad request */

@@ -38,6 +38,7 @@ export function App() {
         <Route index element={routes.home} />
         <Route path="notifications" element={routes.notifications} />
         <Route path="preferences" element={routes.preferences} />
+        <Route path="profile" element={routes.profile} />
         <Route path="dashboards" element={routes.dashboards} />
         <Route path="dashboards/:id" element={routes.dashboard} />
         <Route path="demo" element={routes.demo} />

@@ -54,6 +54,9 @@ export function UserMenu() {
             <br />
             <small>{me?.roles.join(", ")}</small>
           </div>
+          <Link role="menuitem" to="/profile" onClick={() => setOpen(false)}>
+            Profile
+          </Link>
           <Link role="menuitem" to="/preferences" onClick={() => setOpen(false)}>
             Preferences
           </Link>

@@ -11,12 +11,14 @@ import { DemoPage } from "../pages/DemoPage";
 import { HomePage } from "../pages/HomePage";
 import { NotificationsPage } from "../pages/NotificationsPage";
 import { PreferencesPage } from "../pages/PreferencesPage";
+import { ProfilePage } from "../pages/ProfilePage";
 import { SharedDashboardPage } from "../pages/SharedDashboardPage";
 
 export const routes = {
   home: <HomePage />,
   notifications: <NotificationsPage />,
   preferences: <PreferencesPage />,
+  profile: <ProfilePage />,
   dashboards: <DashboardsPage />,
   dashboard: <DashboardPage />,
   shared: <SharedDashboardPage />,

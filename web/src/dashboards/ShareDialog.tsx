@@ -7,10 +7,6 @@ import { type Layout } from "./api";
 import { dashboardKeys } from "./keys";
 import { Dialog } from "../components/Dialog";
 
-export function sharedUrl(token: string): string {
-  return `${window.location.origin}/shared/${encodeURIComponent(token)}`;
-}
-
 export function ShareDialog({ layout, onClose }: { layout: Layout; onClose: () => void }) {
   const queryClient = useQueryClient();
   const [url, setUrl] = useState<string | null>(null);
@@ -27,7 +23,7 @@ export function ShareDialog({ layout, onClose }: { layout: Layout; onClose: () =
         }),
       ),
     onSuccess: (share) => {
-      setUrl(sharedUrl(share.token));
+      setUrl(share.url);
       setCopied(null);
       refresh();
     },

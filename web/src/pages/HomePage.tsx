@@ -13,13 +13,19 @@ export function HomePage() {
   const { me } = useAuth();
   const queryClient = useQueryClient();
   const navigate = useNavigate();
+  // The list says whether there is a default (is_default): /api/dashboards/default is asked
+  // only then, so a user without one sees no 404 in the console.
+  const layouts = useLayouts();
+  const defaultId = layouts.data?.find((layout) => layout.is_default)?.id ?? null;
   const current = useQuery({
     queryKey: dashboardKeys.default,
+    enabled: defaultId !== null,
     queryFn: () => unwrap(api.GET("/api/dashboards/default")),
     retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
   });
-  const noDefault = current.error instanceof ApiError && current.error.status === 404;
-  const layouts = useLayouts();
+  const noDefault =
+    (layouts.isSuccess && defaultId === null) ||
+    (current.error instanceof ApiError && current.error.status === 404);
   const makeDefault = useMutation({
     mutationFn: (id: number) =>
       unwrap(
@@ -28,7 +34,7 @@ export function HomePage() {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: dashboardKeys.all }),
   });
 
-  if (current.isPending) {
+  if (layouts.isPending || (defaultId !== null && current.isPending)) {
     return (
       <section className="page" aria-busy="true">
         <p className="muted">Loading your dashboard…</p>
@@ -43,11 +49,16 @@ export function HomePage() {
     );
   }
   if (!noDefault) {
+    const failed = current.error ?? layouts.error;
     return (
       <section className="page">
         <p className="notice error" role="alert">
-          Could not load your dashboard: {errorMessage(current.error)}{" "}
-          <button type="button" className="small" onClick={() => void current.refetch()}>
+          Could not load your dashboard: {errorMessage(failed)}{" "}
+          <button
+            type="button"
+            className="small"
+            onClick={() => void (current.error ? current.refetch() : layouts.refetch())}
+          >
             Try again
           </button>
         </p>

@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import type { FormEvent } from "react";
 
-import { api, ApiError, errorMessage, unwrap } from "../api/client";
+import { api, ApiError, errorMessage, unwrap, type Schemas } from "../api/client";
 import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
 import { Field, fieldErrorsOf } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
@@ -22,8 +22,50 @@ export function PreferencesForm() {
   return <Editor saved={query.data} />;
 }
 
+type ChannelSetup = Schemas["ChannelSetup"];
+
+/** A channel's switch; while the server cannot deliver on it, shown off and disabled, saying
+ *  what is missing and how to set it up (the stored wish is kept for when it is). */
+function SetupCheckbox({
+  label,
+  setup,
+  checked,
+  onChange,
+}: {
+  label: string;
+  setup: ChannelSetup | undefined;
+  checked: boolean;
+  onChange: (on: boolean) => void;
+}) {
+  const id = useId();
+  const ready = setup?.configured ?? true;
+  return (
+    <div className="setup-check">
+      <label className="inline">
+        <input
+          type="checkbox"
+          checked={checked && ready}
+          disabled={!ready}
+          aria-describedby={ready ? undefined : `${id}-setup`}
+          onChange={(e) => onChange(e.target.checked)}
+        />
+        {label}
+      </label>
+      {!ready && setup && (
+        <small id={`${id}-setup`} className="hint">
+          <strong>Not configured.</strong> {setup.missing} {setup.how}
+        </small>
+      )}
+    </div>
+  );
+}
+
 function Editor({ saved }: { saved: Preferences }) {
   const queryClient = useQueryClient();
+  const { data: setup } = useQuery({
+    queryKey: preferenceKeys.deliverySetup,
+    queryFn: () => unwrap(api.GET("/api/notifications/preferences/delivery-setup")),
+  });
   const [draft, setDraft] = useState<Draft>(() => toDraft(saved));
   const [base, setBase] = useState<Draft>(() => toDraft(saved));
   const [justSaved, setJustSaved] = useState(false);
@@ -85,22 +127,18 @@ function Editor({ saved }: { saved: Preferences }) {
             />
             Live in the browser (WebSocket)
           </label>
-          <label className="inline">
-            <input
-              type="checkbox"
-              checked={draft.email_enabled}
-              onChange={(e) => set("email_enabled", e.target.checked)}
-            />
-            E-mail
-          </label>
-          <label className="inline">
-            <input
-              type="checkbox"
-              checked={draft.push_enabled}
-              onChange={(e) => set("push_enabled", e.target.checked)}
-            />
-            Web push
-          </label>
+          <SetupCheckbox
+            label="E-mail"
+            setup={setup?.email}
+            checked={draft.email_enabled}
+            onChange={(on) => set("email_enabled", on)}
+          />
+          <SetupCheckbox
+            label="Web push"
+            setup={setup?.push}
+            checked={draft.push_enabled}
+            onChange={(on) => set("push_enabled", on)}
+          />
           <label className="inline">
             <input
               type="checkbox"

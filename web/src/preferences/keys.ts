@@ -5,4 +5,5 @@ export const preferenceKeys = {
   all: ["preferences"] as const,
   notifications: ["preferences", "notifications"] as const,
   subscriptions: ["preferences", "subscriptions"] as const,
+  deliverySetup: ["preferences", "delivery-setup"] as const,
 };

@@ -51,7 +51,8 @@ BUILTIN_TEMPLATES: tuple[dict[str, Any], ...] = (
         "description": "Host health at a glance, your unread notifications and their trend, "
         "the latest notifications and quick actions.",
         "widgets": [
-            _w("system_metrics", "Host", 0, 0, 6, 3, metrics=["cpu", "memory", "disk", "network"]),
+            # 4 rows: at 3 its last row ("Network out") was clipped (issue 21).
+            _w("system_metrics", "Host", 0, 0, 6, 4, metrics=["cpu", "memory", "disk", "network"]),
             _w("unread_counter", "Unread", 6, 0, 2, 2, show_breakdown=True),
             _w("quick_actions", "Quick actions", 8, 0, 4, 2, actions=QUICK),
             _w(
@@ -66,10 +67,10 @@ BUILTIN_TEMPLATES: tuple[dict[str, Any], ...] = (
                 chart="stacked",
             ),
             _w(
-                "notification_feed", "Latest notifications", 0, 3, 6, 4, limit=10, unread_only=False
+                "notification_feed", "Latest notifications", 0, 4, 6, 4, limit=10, unread_only=False
             ),
-            _stat("CPU", "cpu.percent", 0, 7, 3),
-            _stat("Memory", "memory.percent", 3, 7, 3),
+            _stat("CPU", "cpu.percent", 0, 8, 3),
+            _stat("Memory", "memory.percent", 3, 8, 3),
             _stat("Load (1 min)", "load.1m", 6, 6, 3, unit=""),
             _stat("Root disk", "disk.0.percent", 9, 6, 3),
         ],

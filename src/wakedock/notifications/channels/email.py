@@ -10,8 +10,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import aiosmtplib
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, Strict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, Strict, StringConstraints
 
+from wakedock.email_address import EmailAddress
 from wakedock.netguard import TargetRefused
 from wakedock.netguard.resolve import open_socket
 from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
@@ -33,7 +34,7 @@ class EmailConfig(BaseModel):
     tls_mode: TlsMode = TlsMode.STARTTLS
     username: Annotated[str, StringConstraints(max_length=255)] | None = None
     password: SecretStr | None = None
-    from_address: EmailStr
+    from_address: EmailAddress
     from_name: Annotated[str, StringConstraints(max_length=100)] = "WakeDock"
     timeout_seconds: Annotated[float, Strict(), Field(gt=0, le=120)] = 20.0
 

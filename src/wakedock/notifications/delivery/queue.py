@@ -147,6 +147,36 @@ async def plan(
     return result
 
 
+def announcements(
+    content: Any, channels: Sequence[NotificationChannel], *, now: datetime
+) -> list[dict[str, Any]]:
+    """One queue row per named channel of a topic send: the message itself rides in the row
+    (there may be no subscriber, so no notification, to read it from); the worker sends it as
+    ``event: "topic"``."""
+    message = {
+        "title": content.title,
+        "message": content.message,
+        "type": content.type,
+        "priority": content.priority,
+        "action_url": content.action_url,
+        "topic": content.topic,
+        "resource_id": content.resource_id,
+    }
+    return [
+        {
+            "notification_id": None,
+            "user_id": None,
+            "channel_type": channel.type,
+            "channel_id": channel.id,
+            "digest_key": None,
+            "target": {"announcement": message},
+            "run_at": now,
+            "created_at": now,
+        }
+        for channel in channels
+    ]
+
+
 _DELIVERIES = Delivery.metadata.tables[Delivery.__tablename__]
 
 

@@ -356,6 +356,8 @@ class DeliveryWorker:
         siblings: list[Delivery] = []
         if job.notification_id is None and job.target.get("broadcast_id"):
             message = await fanout.announcement(session, job.target["broadcast_id"])
+        elif job.notification_id is None and isinstance(job.target.get("announcement"), dict):
+            message = _topic_announcement(job.target["announcement"])
         else:
             notifications = [await self._notification(session, job)]
             if job.digest_key:
@@ -483,3 +485,15 @@ class DeliveryWorker:
         for status in (*DUE, DeliveryStatus.RUNNING):
             metrics.QUEUE_DEPTH.labels(status).set(counts.get(status, 0))
         metrics.OLDEST_PENDING.set((now - oldest).total_seconds() if oldest else 0)
+
+
+def _topic_announcement(sent: dict[str, Any]) -> OutgoingMessage:
+    """The one message a topic send names a channel for (``queue.announcements``)."""
+    return OutgoingMessage(
+        title=str(sent.get("title", "")),
+        body=str(sent.get("message") or ""),
+        type=str(sent.get("type", "info")),
+        priority=str(sent.get("priority", "normal")),
+        url=sent.get("action_url"),
+        event="topic",
+    )

@@ -9,7 +9,7 @@ from wakedock.dependencies import DbSession
 from wakedock.errors import ERROR_RESPONSES
 from wakedock.notifications import events
 from wakedock.notifications.dependencies import AppBroker, Reader
-from wakedock.notifications.preferences import service
+from wakedock.notifications.preferences import service, setup
 from wakedock.notifications.preferences.schemas import PreferencesOut, PreferencesPatch
 
 router = APIRouter(
@@ -20,6 +20,14 @@ router = APIRouter(
 @router.get("", summary="Your notification preferences (defaults where never set)")
 async def get_preferences(principal: Reader, db: DbSession) -> PreferencesOut:
     return await service.read(db, user_id=principal.user_id)
+
+
+@router.get(
+    "/delivery-setup",
+    summary="Whether e-mail and web push are configured on this server, and what is missing",
+)
+async def get_delivery_setup(_: Reader, db: DbSession) -> setup.DeliverySetup:
+    return await setup.delivery_setup(db)
 
 
 @router.put("", summary="Replace your preferences (fields left out return to their defaults)")
