@@ -22,6 +22,7 @@ from wakedock.auth.users_router import router as users_router
 from wakedock.bounds import exact_integer_bounds
 from wakedock.broker import create_broker
 from wakedock.clock import Clock
+from wakedock.compat.ntfy import router as ntfy_router
 from wakedock.dashboards.bootstrap import ensure_builtins as ensure_dashboard_builtins
 from wakedock.dashboards.router import router as dashboards_router
 from wakedock.dashboards.sources.router import router as dashboard_sources_router
@@ -183,7 +184,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Resolve the secret now: a missing data dir or unreadable key fails start-up, not a request.
     _ = settings.resolved_secret_key
     install_error_handlers(app)
-    app.add_middleware(RequestGuard, limits=settings.limits)  # inside CORS: its answers get CORS
+    app.add_middleware(
+        RequestGuard, limits=settings.limits, answers=[ntfy_router.guard_answer]
+    )  # inside CORS: its answers get CORS
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -196,6 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     for router in ROUTERS:
         app.include_router(router)
+    ntfy_router.install(app)  # last: topic names at the root never shadow a route
     mount_ui(app, settings.web_dir)  # the router's fallback: never shadows a route
     _exact_openapi_integers(app)
     return app

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     # dir's generated encryption_keys file).
     encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 
+    # ntfy-compatible API (wakedock.compat.ntfy): the largest message body (ntfy's own default:
+    # larger ones would be attachments, refused here with 413), the keepalive of its streams.
+    ntfy_message_limit: int = Field(default=4096, ge=256, le=10_000)
+    ntfy_keepalive_seconds: float = Field(default=45.0, gt=0, le=600)
+
     # Input bounds: request body size (413), depth and encoded size of free-form JSON
     # (a notification's data, template variables, widget/source/channel config).
     max_request_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)

@@ -22,8 +22,9 @@ answer alike.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wakedock.bounds import LIMITS, Limits
@@ -119,12 +120,27 @@ def nul_refused() -> JSONResponse:
     )
 
 
+# A protocol spoken on some paths answers in its own error shape (the ntfy-compatible API):
+# given the request and the status (413 or 422), its answer, or None for the API's shape.
+ProtocolAnswer = Callable[[Scope, int], Response | None]
+
+
 class RequestGuard:
     """ASGI middleware: refuse oversized bodies (413) and NUL characters (422)."""
 
-    def __init__(self, app: ASGIApp, *, limits: Limits) -> None:
+    def __init__(
+        self, app: ASGIApp, *, limits: Limits, answers: Sequence[ProtocolAnswer] = ()
+    ) -> None:
         self.app = app
         self.limits = limits
+        self.answers = tuple(answers)
+
+    def _refusal(self, scope: Scope, status: int) -> Response:
+        for answer in self.answers:
+            response = answer(scope, status)
+            if response is not None:
+                return response
+        return too_large(self.limits.max_request_bytes) if status == 413 else nul_refused()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,17 +149,17 @@ class RequestGuard:
         limit = self.limits.max_request_bytes
         length = _content_length(scope)
         if length is not None and length > limit:
-            await too_large(limit)(scope, receive, send)
+            await self._refusal(scope, 413)(scope, receive, send)
             return
         try:
             body = await _read_body(receive, limit)
         except _Disconnected:
             return
         except _TooLarge:
-            await too_large(limit)(scope, receive, send)
+            await self._refusal(scope, 413)(scope, receive, send)
             return
         if has_nul(scope, body):
-            await nul_refused()(scope, receive, send)
+            await self._refusal(scope, 422)(scope, receive, send)
             return
         token = LIMITS.set(self.limits)
         try:
