@@ -278,7 +278,9 @@ async def test_refusals_in_ntfy_shape_store_nothing(
         (await client.post("/r", content=b"\xff\xfe", headers=h), 400, 40011),
         (await client.post("/r", content=b"x", headers={**h, "Priority": "6"}), 400, 40007),
         (await client.post("/r", content=b"x", headers={**h, "Priority": "0"}), 400, 40007),
-        (await client.post("/r", content=b"x", headers={**h, "X-Delay": "10m"}), 400, 40004),
+        (await client.post("/r", content=b"x", headers={**h, "X-Delay": "soon"}), 400, 40004),
+        (await client.post("/r", content=b"x", headers={**h, "X-Delay": "5s"}), 400, 40005),
+        (await client.post("/r", content=b"x", headers={**h, "X-In": "4d"}), 400, 40006),
         (await client.post("/r", content=b"x", headers={**h, "X-Email": "a@b.c"}), 400, 40001),
         (await client.post("/r", content=b"x", headers={**h, "X-Attach": "https://a/b"}), 400,
          40014),
@@ -323,3 +325,51 @@ async def test_topic_auth_check(
     _, alice = pair
     assert (await client.get("/t/auth", headers=alice.headers)).json() == {"success": True}
     assert_ntfy_error(await client.get("/t/auth"), 401, 40101)
+
+
+async def test_delayed_publish_is_stored_and_sent_when_due(
+    client: httpx.AsyncClient, app: Any, make_user: UserFactory
+) -> None:
+    """X-Delay (and JSON ``delay``): stored, nothing sent before it is due; the worker's
+    release sends it then; a revoked token's scheduled message is refused, not sent."""
+    from datetime import timedelta
+
+    from wakedock.notifications import scheduled
+
+    sender, alice = await make_user("operator"), await make_user()
+    await poll(client, "/later/json", alice.headers)
+    token = (
+        await client.post("/api/auth/api-tokens", json={"name": "cron"}, headers=sender.headers)
+    ).json()
+    first = await client.post(
+        "/later", content=b"in ten", headers={**sender.headers, "X-Delay": "10s", "Title": "T"}
+    )
+    assert first.status_code == 200, first.text
+    assert first.json()["id"].startswith("scheduled")
+    assert first.json()["time"] >= int(time.time()) + 9
+    second = await client.post(
+        "/",
+        json={"topic": "later", "message": "in thirty", "delay": "30m"},
+        headers={"Authorization": f"Bearer {token['token']}"},
+    )
+    assert second.status_code == 200, second.text
+    now = app.state.clock.now()
+    assert await scheduled.release_due(app.state.sessionmaker, now=now, broker=None) == 0
+    assert await poll(client, "/later/json", alice.headers) == []
+    released = await scheduled.release_due(
+        app.state.sessionmaker, now=now + timedelta(seconds=11), broker=app.state.broker
+    )
+    assert released == 1
+    (got,) = await poll(client, "/later/json", alice.headers)
+    assert (got["message"], got["title"]) == ("in ten", "T")
+    # Sent once: a second release finds nothing.
+    later = now + timedelta(seconds=12)
+    assert await scheduled.release_due(app.state.sessionmaker, now=later, broker=None) == 0
+    revoked = await client.delete(f"/api/auth/api-tokens/{token['id']}", headers=sender.headers)
+    assert revoked.status_code == 204, revoked.text
+    end = now + timedelta(minutes=31)
+    assert await scheduled.release_due(app.state.sessionmaker, now=end, broker=None) == 1
+    assert [m["message"] for m in await poll(client, "/later/json", alice.headers)] == ["in ten"]
+    # A user without notifications:send cannot schedule either.
+    refused = await client.post("/later", content=b"x", headers={**alice.headers, "In": "1h"})
+    assert_ntfy_error(refused, 403, 40301)

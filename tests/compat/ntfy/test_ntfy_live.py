@@ -261,3 +261,47 @@ async def test_publish_on_one_server_reaches_a_subscriber_of_another(
                 while got["event"] == "keepalive":
                     got = orjson.loads(await anext(stream))
                 assert got["message"] == "across"
+
+
+async def test_delayed_message_survives_a_restart(tmp_path: Path, database_url: str) -> None:
+    """Scheduled on a server that then stops; a new server's worker sends it when due to the
+    subscriber's open stream. (Its time is moved to now in the database: nobody waits 10 s.)"""
+    from sqlalchemy import update
+
+    from wakedock.db.engine import create_engine
+    from wakedock.notifications.models import ScheduledNotification
+
+    topic = f"t{secrets.token_hex(4)}"
+    async with serve(tmp_path / "data", database_url) as first:
+        _, _, sender = await make_user(first, "operator")
+        name, password, _ = await make_user(first, "user")
+        async with httpx.AsyncClient(base_url=first.base, timeout=TIMEOUT) as client:
+            await client.get(
+                f"/{topic}/json?poll=1", headers={"Authorization": basic(name, password)}
+            )
+            response = await client.post(
+                f"/{topic}", content=b"later", headers={**sender, "X-Delay": "1h"}
+            )
+            assert response.status_code == 200, response.text
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            moved = await connection.execute(
+                update(ScheduledNotification).values(run_at=ScheduledNotification.created_at)
+            )
+            assert moved.rowcount == 1
+    finally:
+        await engine.dispose()
+    async with (
+        serve(tmp_path / "data", database_url, worker_enabled=True) as second,
+        httpx.AsyncClient(base_url=second.base, timeout=TIMEOUT) as client,
+        client.stream(
+            "GET", f"/{topic}/json?since=all", headers={"Authorization": basic(name, password)}
+        ) as response,
+    ):
+        stream = lines(response)
+        async with asyncio.timeout(TIMEOUT):
+            got = orjson.loads(await anext(stream))
+            while got["event"] != "message":
+                got = orjson.loads(await anext(stream))
+            assert got["message"] == "later"

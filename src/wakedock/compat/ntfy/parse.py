@@ -340,3 +340,39 @@ def message_id(text: str) -> int | None:
         return None
     value = int(text[2:])
     return value if value < 2**63 else None
+
+
+DELAY_MIN = timedelta(seconds=10)
+DELAY_MAX = timedelta(days=3)
+_DELAY_LINK = "https://ntfy.sh/docs/publish/#scheduled-delivery"
+
+
+def delay(value: str | int | None, *, now: datetime) -> datetime | None:
+    """When a delayed message is due: a unix time or a duration (``30m``, ``2h``); between
+    10 seconds and 3 days ahead, as ntfy's defaults (None: not delayed)."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip().lower()
+    if text.isdigit() and len(text) >= 9:
+        try:
+            at = datetime.fromtimestamp(int(text), tz=now.tzinfo)
+        except (OverflowError, OSError, ValueError):
+            raise errors.bad_request(
+                40004, "invalid delay parameter: unable to parse delay", _DELAY_LINK
+            ) from None
+    else:
+        span = duration(text)
+        if span is None:
+            raise errors.bad_request(
+                40004, "invalid delay parameter: unable to parse delay", _DELAY_LINK
+            )
+        at = now + span
+    if at - now < DELAY_MIN:
+        raise errors.bad_request(
+            40005, "invalid delay parameter: too small, please refer to the docs", _DELAY_LINK
+        )
+    if at - now > DELAY_MAX:
+        raise errors.bad_request(
+            40006, "invalid delay parameter: too large, please refer to the docs", _DELAY_LINK
+        )
+    return at

@@ -27,11 +27,12 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit.context import AuditActor
+from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
 from wakedock.broker import Broker
 from wakedock.compat.ntfy import emoji, errors, parse
 from wakedock.errors import Conflict, WakeDockError
-from wakedock.notifications import events, sending
+from wakedock.notifications import events, scheduled, sending
 from wakedock.notifications.schemas import NotificationCreate, NotificationType, Priority
 from wakedock.notifications.subscriptions import service as subscriptions
 from wakedock.notifications.subscriptions.schemas import SubscriptionIn
@@ -54,15 +55,10 @@ class Publish:
     icon: str | None = None
     actions: list[dict[str, Any]] = field(default_factory=list)
     markdown: bool = False
+    delay: str | int | None = None  # X-Delay as given: read against the clock at publish
 
 
-def _unsupported(delay: Any, email: Any, attach: Any, call: Any) -> None:
-    if delay not in (None, ""):
-        raise errors.bad_request(
-            40004,
-            "invalid delay parameter: scheduled delivery is not supported by this server",
-            "https://ntfy.sh/docs/publish/#scheduled-delivery",
-        )
+def _unsupported(email: Any, attach: Any, call: Any) -> None:
     if email not in (None, ""):
         raise errors.bad_request(
             40001,
@@ -160,7 +156,10 @@ def _build(
     limit: int,
     content_type: str = "",
 ) -> Publish:
-    _unsupported(read("delay"), read("email"), read("attach"), read("call"))
+    _unsupported(read("email"), read("attach"), read("call"))
+    delay = read("delay")
+    if delay is not None and not isinstance(delay, (str, int)):
+        raise errors.json_invalid()
     text = _text(body, limit)
     media = content_type.split(";", 1)[0].strip().lower()
     return Publish(
@@ -173,6 +172,7 @@ def _build(
         icon=parse.url(read("icon"), "icon"),
         actions=parse.actions(read("actions")),
         markdown=parse.boolean(read("markdown")) or media == "text/markdown",
+        delay=delay,
     )
 
 
@@ -223,11 +223,22 @@ async def publish(
     now: datetime,
     broker: Broker | None,
 ) -> dict[str, Any]:
-    """Create the notifications (one per subscriber), answer ntfy's message JSON."""
+    """Create the notifications (one per subscriber), answer ntfy's message JSON. A delayed
+    one is stored and sent when due by the delivery worker (``notifications.scheduled``)."""
+    run_at = parse.delay(publish.delay, now=now)
     try:
         body = to_create(publish)
     except ValidationError as exc:
         raise errors.bad_request(0, f"invalid request: {exc.errors()[0]['msg']}") from None
+    if run_at is not None:
+        if not principal.has(Permission.NOTIFICATIONS_SEND):
+            raise errors.forbidden()
+        row = await scheduled.schedule(
+            session, principal=principal, actor=actor, body=body, run_at=run_at
+        )
+        answer = to_message(_unsaved(publish, body, run_at))
+        answer["id"] = f"scheduled{row.id}"
+        return answer
     try:
         created = await sending.create(
             session, principal=principal, actor=actor, body=body, now=now, broker=broker
@@ -240,19 +251,22 @@ async def publish(
         payload = created.payloads.get(own.id) or events.notification_payload(own)
         return to_message(payload)
     # Nobody subscribes to the topic: nothing is stored; the answer still has ntfy's shape.
-    return to_message(
-        {
-            "id": None,
-            "created_at": now.isoformat(),
-            "expires_at": None,
-            "topic": publish.topic,
-            "title": body.title,
-            "message": body.message,
-            "priority": body.priority,
-            "action_url": body.action_url,
-            "data": body.data,
-        }
-    )
+    return to_message(_unsaved(publish, body, now))
+
+
+def _unsaved(publish: Publish, body: NotificationCreate, at: datetime) -> dict[str, Any]:
+    """The live event's shape for a message not stored (yet)."""
+    return {
+        "id": None,
+        "created_at": at.isoformat(),
+        "expires_at": None,
+        "topic": publish.topic,
+        "title": body.title,
+        "message": body.message,
+        "priority": body.priority,
+        "action_url": body.action_url,
+        "data": body.data,
+    }
 
 
 def _unix(value: str | None) -> int | None:
