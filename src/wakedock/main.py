@@ -25,6 +25,7 @@ from wakedock.clock import Clock
 from wakedock.compat.gotify.errors import guard_error as gotify_guard_error
 from wakedock.compat.gotify.router import router as gotify_router
 from wakedock.compat.gotify.stream import router as gotify_stream_router
+from wakedock.compat.ntfy import router as ntfy_router
 from wakedock.dashboards.bootstrap import ensure_builtins as ensure_dashboard_builtins
 from wakedock.dashboards.router import router as dashboards_router
 from wakedock.dashboards.sources.router import router as dashboard_sources_router
@@ -205,7 +206,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _ = settings.resolved_secret_key
     install_error_handlers(app)
     app.add_middleware(
-        RequestGuard, limits=settings.limits, protocol_errors=[gotify_guard_error]
+        RequestGuard,
+        limits=settings.limits,
+        protocol_errors=[gotify_guard_error, ntfy_router.guard_answer],
     )  # inside CORS: its answers get CORS
     if settings.cors_origins:
         app.add_middleware(
@@ -221,6 +224,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     mount_docs(app)
+    ntfy_router.install(app)  # last: topic names at the root never shadow a route
     mount_ui(app, settings.web_dir)  # the router's fallback: never shadows a route
     _exact_openapi_integers(app)
     return app

@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     # /metrics behind a bearer token (Prometheus: `authorization: {credentials: ...}`);
     # unset: /metrics is open (bind to a private interface or block it at the proxy).
     metrics_token: SecretStr | None = None
+    # ntfy-compatible API (wakedock.compat.ntfy): the largest message body (ntfy's own default:
+    # larger ones would be attachments, refused here with 413), the keepalive of its streams.
+    ntfy_message_limit: int = Field(default=4096, ge=256, le=10_000)
+    ntfy_keepalive_seconds: float = Field(default=45.0, gt=0, le=600)
 
     # Input bounds: request body size (413), depth and encoded size of free-form JSON
     # (a notification's data, template variables, widget/source/channel config).

@@ -44,7 +44,7 @@ async def test_the_actions_are_listed_for_audit_readers_only(
         "action": "auth.login",
         "description": ACTIONS[AuditAction.AUTH_LOGIN].description,
         "resource_type": "user",
-        "details": ["login", "reason"],
+        "details": ["login", "method", "reason"],
     }
     user = await make_user()
     assert_error(await client.get("/api/audit/actions", headers=user.headers), 403)

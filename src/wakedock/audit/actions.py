@@ -32,6 +32,7 @@ class AuditAction(StrEnum):
     USER_DELETE = "user.delete"
     NOTIFICATION_CREATE = "notification.create"
     NOTIFICATION_BROADCAST = "notification.broadcast"
+    NOTIFICATION_SCHEDULE = "notification.schedule"
     NOTIFICATION_UPDATE = "notification.update"
     NOTIFICATION_DELETE = "notification.delete"
     NOTIFICATION_DELETE_ALL = "notification.delete_all"
@@ -100,7 +101,13 @@ _READ = ("ids", "count", "type")
 A = AuditAction
 
 ACTIONS: Mapping[AuditAction, ActionSpec] = {
-    A.AUTH_LOGIN: _spec("A sign-in, or a refused one (reason)", "user", "reason", "login"),
+    A.AUTH_LOGIN: _spec(
+        "A sign-in, or a refused one (reason; method: basic for ntfy/Gotify clients)",
+        "user",
+        "reason",
+        "login",
+        "method",
+    ),
     A.AUTH_REFRESH: _spec("A refresh token reused: its family revoked", "session", "reason"),
     A.AUTH_LOGOUT: _spec("A sign-out", "session"),
     A.AUTH_SESSIONS_REVOKE_OTHERS: _spec(
@@ -127,6 +134,12 @@ ACTIONS: Mapping[AuditAction, ActionSpec] = {
     ),
     A.NOTIFICATION_BROADCAST: _spec(
         "A broadcast queued", "broadcast", "target", "recipients", "title", "channels"
+    ),
+    A.NOTIFICATION_SCHEDULE: _spec(
+        "A notification kept until its time (ntfy's X-Delay)",
+        "scheduled_notification",
+        "run_at",
+        "topic",
     ),
     A.NOTIFICATION_UPDATE: _spec("A notification edited", "notification", "fields"),
     A.NOTIFICATION_DELETE: _spec("A notification deleted", "notification"),

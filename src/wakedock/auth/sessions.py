@@ -56,7 +56,7 @@ def throttle_key(login: str, user: User | None) -> str:
 _KEY_MAX = ACTOR_NAME_LENGTH  # audit_events.actor_name
 
 
-async def _check_throttle(
+async def check_throttle(
     session: AsyncSession, settings: Settings, *, key: str, ip: str | None
 ) -> None:
     """Refuse a login when too many recent failures came for this account or from this
@@ -118,7 +118,7 @@ async def check_password(
     use it as is."""
     user = await get_by_login(session, login=login)
     key = throttle_key(login, user)
-    await _check_throttle(session, settings, key=key, ip=meta.ip)
+    await check_throttle(session, settings, key=key, ip=meta.ip)
     ok = await verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         reason = "unknown_user" if user is None else ("bad_password" if not ok else "disabled")

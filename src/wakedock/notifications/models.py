@@ -25,6 +25,7 @@ from wakedock.notifications.states import (
     ChannelKind,
     DeliveryChannel,
     DeliveryStatus,
+    ScheduledStatus,
     state_column,
 )
 
@@ -234,5 +235,32 @@ class Broadcast(Base):
     recipients: Mapped[int] = mapped_column(default=0)
     delivered: Mapped[int] = mapped_column(default=0)
     cursor_user_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ScheduledNotification(Base):
+    """A create request kept until ``run_at`` (ntfy's ``X-Delay``): stored, so it survives a
+    restart; the delivery worker sends it when due (``notifications/scheduled.py``)."""
+
+    __tablename__ = "scheduled_notifications"
+    __table_args__ = (
+        Index("ix_scheduled_notifications_due", "status", "run_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    sender_name: Mapped[str] = mapped_column(String(255))
+    # The credentials it was scheduled with: checked again when it is sent.
+    session_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    api_token_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    request: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    run_at: Mapped[datetime] = mapped_column()
+    status: Mapped[ScheduledStatus] = mapped_column(
+        state_column(ScheduledStatus, length=12, name="status"), default=ScheduledStatus.PENDING
+    )
+    sent: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)

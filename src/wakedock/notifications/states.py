@@ -38,6 +38,17 @@ class BroadcastStatus(StrEnum):
     COMPLETED = "completed"
 
 
+class ScheduledStatus(StrEnum):
+    """A scheduled create (ntfy's ``X-Delay``): pending → running (claimed: ``run_at`` is its
+    lease) → done, or refused (the sender's credentials went away) or failed."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    REFUSED = "refused"
+    FAILED = "failed"
+
+
 class ChannelKind(StrEnum):
     """The kinds of configured outbound channel (``notification_channels.type``)."""
 

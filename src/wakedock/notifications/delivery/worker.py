@@ -29,7 +29,7 @@ from wakedock.broker import Broker
 from wakedock.clock import Clock
 from wakedock.db.engine import write_gate
 from wakedock.netguard import policy_for
-from wakedock.notifications import events, maintenance, metrics, stream
+from wakedock.notifications import events, maintenance, metrics, scheduled, stream
 from wakedock.notifications.broadcast import fanout
 from wakedock.notifications.channels import service as channel_service
 from wakedock.notifications.channels.base import DeliveryError, OutgoingMessage, SendContext
@@ -87,6 +87,7 @@ class DeliveryWorker:
         while not self.stopping:
             try:
                 done = await self.run_once()
+                done += await self.release_scheduled()
                 if time.monotonic() - self._last_maintenance > 30:
                     await self.maintenance()
             except asyncio.CancelledError:
@@ -461,6 +462,12 @@ class DeliveryWorker:
         )
 
     # ------------------------------------------------------------------ housekeeping
+
+    async def release_scheduled(self) -> int:
+        """Send the scheduled creates that are due (``notifications/scheduled.py``)."""
+        return await scheduled.release_due(
+            self.sessionmaker, now=self.clock.now(), broker=self.broker
+        )
 
     async def maintenance(self) -> None:
         """Purge expired notifications and refresh the queue gauges."""

@@ -1,0 +1,120 @@
+"""Tags that are emoji short codes, shown as the emoji (as ntfy's apps do): a small pinned
+table of the codes its docs and common tools use, not the whole Unicode list. A tag not in
+the table stays a plain tag."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+EMOJI: dict[str, str] = {
+    "+1": "\U0001f44d",
+    "-1": "\U0001f44e",
+    "thumbsup": "\U0001f44d",
+    "thumbsdown": "\U0001f44e",
+    "warning": "\u26a0\ufe0f",
+    "rotating_light": "\U0001f6a8",
+    "triangular_flag_on_post": "\U0001f6a9",
+    "skull": "\U0001f480",
+    "tada": "\U0001f389",
+    "partying_face": "\U0001f973",
+    "white_check_mark": "\u2705",
+    "heavy_check_mark": "\u2714\ufe0f",
+    "ballot_box_with_check": "\u2611\ufe0f",
+    "x": "\u274c",
+    "heavy_multiplication_x": "\u2716\ufe0f",
+    "no_entry": "\u26d4",
+    "no_entry_sign": "\U0001f6ab",
+    "stop_sign": "\U0001f6d1",
+    "exclamation": "\u2757",
+    "question": "\u2753",
+    "bangbang": "\u203c\ufe0f",
+    "information_source": "\u2139\ufe0f",
+    "bell": "\U0001f514",
+    "loudspeaker": "\U0001f4e2",
+    "mega": "\U0001f4e3",
+    "fire": "\U0001f525",
+    "boom": "\U0001f4a5",
+    "zap": "\u26a1",
+    "bug": "\U0001f41b",
+    "hammer": "\U0001f528",
+    "wrench": "\U0001f527",
+    "gear": "\u2699\ufe0f",
+    "lock": "\U0001f512",
+    "unlock": "\U0001f513",
+    "key": "\U0001f511",
+    "computer": "\U0001f4bb",
+    "desktop_computer": "\U0001f5a5\ufe0f",
+    "floppy_disk": "\U0001f4be",
+    "cd": "\U0001f4bf",
+    "dvd": "\U0001f4c0",
+    "package": "\U0001f4e6",
+    "rocket": "\U0001f680",
+    "chart_with_upwards_trend": "\U0001f4c8",
+    "chart_with_downwards_trend": "\U0001f4c9",
+    "hourglass": "\u231b",
+    "alarm_clock": "\u23f0",
+    "calendar": "\U0001f4c6",
+    "email": "\U0001f4e7",
+    "envelope": "\u2709\ufe0f",
+    "inbox_tray": "\U0001f4e5",
+    "outbox_tray": "\U0001f4e4",
+    "link": "\U0001f517",
+    "house": "\U0001f3e0",
+    "sunny": "\u2600\ufe0f",
+    "cloud": "\u2601\ufe0f",
+    "umbrella": "\u2614",
+    "snowflake": "\u2744\ufe0f",
+    "thermometer": "\U0001f321\ufe0f",
+    "battery": "\U0001f50b",
+    "electric_plug": "\U0001f50c",
+    "bulb": "\U0001f4a1",
+    "movie_camera": "\U0001f3a5",
+    "tv": "\U0001f4fa",
+    "musical_note": "\U0001f3b5",
+    "cat": "\U0001f431",
+    "dog": "\U0001f436",
+    "heart": "\u2764\ufe0f",
+    "star": "\u2b50",
+    "sparkles": "\u2728",
+    "eyes": "\U0001f440",
+    "smile": "\U0001f604",
+    "slightly_smiling_face": "\U0001f642",
+    "cry": "\U0001f622",
+    "rage": "\U0001f621",
+    "green_circle": "\U0001f7e2",
+    "yellow_circle": "\U0001f7e1",
+    "red_circle": "\U0001f534",
+    "large_blue_circle": "\U0001f535",
+    "white_circle": "\u26aa",
+    "black_circle": "\u26ab",
+    "arrow_up": "\u2b06\ufe0f",
+    "arrow_down": "\u2b07\ufe0f",
+    "arrows_counterclockwise": "\U0001f504",
+    "recycle": "\u267b\ufe0f",
+    "wastebasket": "\U0001f5d1\ufe0f",
+    "mag": "\U0001f50d",
+    "pushpin": "\U0001f4cc",
+    "memo": "\U0001f4dd",
+    "clipboard": "\U0001f4cb",
+    "money_with_wings": "\U0001f4b8",
+    "moneybag": "\U0001f4b0",
+    "shield": "\U0001f6e1\ufe0f",
+    "robot": "\U0001f916",
+    "satellite": "\U0001f4e1",
+    "globe_with_meridians": "\U0001f310",
+    "whale": "\U0001f433",
+    "penguin": "\U0001f427",
+}
+
+
+def split(tags: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The emoji of the tags that are short codes (in order), and the other tags."""
+    emoji: list[str] = []
+    plain: list[str] = []
+    for tag in tags:
+        symbol = EMOJI.get(tag.lower())
+        if symbol is None:
+            plain.append(tag)
+        else:
+            emoji.append(symbol)
+    return emoji, plain
