@@ -386,6 +386,8 @@ async def test_a_reused_refresh_token_closes_its_sessions_sockets(
 ) -> None:
     """Presenting a used refresh token revokes the session (a theft signal): its sockets
     close at once, not at the next periodic check."""
+    rest_app = getattr(watch_app.state, "rest_app", watch_app)
+    rest_app.state.settings.refresh_reuse_grace_seconds = 0  # no grace: the replay is at once
     user = await new_user(rest, "thief")
     sock = InProcessSocket(watch_app, user.id, user.access_token)
     try:

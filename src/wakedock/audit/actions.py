@@ -96,7 +96,7 @@ def _spec(description: str, resource_type: str | None, *details: str) -> ActionS
     return ActionSpec(description, resource_type, frozenset(details))
 
 
-_LAYOUT = ("name", "columns", "row_height", "gap", "widgets")
+_LAYOUT = ("name", "columns", "row_height", "gap", "widgets", "default")
 _READ = ("ids", "count", "type")
 A = AuditAction
 

@@ -1,5 +1,6 @@
 """The client's exceptions: each API refusal carries the server's status, error code and
-message (the API's one error shape, ``{"error": {"code", "message", "details"}}``)."""
+message (the API's one error shape, ``{"error": {"code", "message", "details",
+"request_id"}}``); the request id is what to quote when reporting a problem."""
 
 from __future__ import annotations
 
@@ -17,12 +18,20 @@ class TransportError(WakeDockClientError):
 class ApiError(WakeDockClientError):
     """The server answered with an error."""
 
-    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        request_id: str | None = None,
+    ) -> None:
         super().__init__(f"{message} ({code}, HTTP {status})")
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.request_id = request_id
 
 
 class AuthenticationError(ApiError):
@@ -56,11 +65,13 @@ class ServerError(ApiError):
 def error_for(status: int, body: Any, fallback_text: str = "") -> ApiError:
     """The exception for an error answer, from its JSON body when it has the API's shape."""
     code, message, details = f"http_{status}", fallback_text.strip()[:500], None
+    request_id: str | None = None
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = body["error"]
         code = str(error.get("code") or code)
         message = str(error.get("message") or message)
         details = error.get("details")
+        request_id = error.get("request_id") if isinstance(error.get("request_id"), str) else None
     if not message:
         message = f"HTTP {status}"
     kind: type[ApiError]
@@ -78,4 +89,4 @@ def error_for(status: int, body: Any, fallback_text: str = "") -> ApiError:
         kind = ServerError
     else:
         kind = InvalidRequest
-    return kind(status, code, message, details)
+    return kind(status, code, message, details, request_id)

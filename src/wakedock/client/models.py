@@ -149,6 +149,7 @@ class ErrorBody(_Model):
     code: str
     message: str
     details: Any = None
+    request_id: str | None = None
 
 
 class SendResult(_Model):
