@@ -224,7 +224,7 @@ export function ChannelsAdmin() {
       {list.data?.length === 0 && <p className="empty">No channels configured yet.</p>}
       {list.data && list.data.length > 0 && (
         <div className="table-wrap">
-          <table aria-label="Channels">
+          <table aria-label="Channels" className="cards">
             <thead>
               <tr>
                 <th>Name</th>
@@ -243,8 +243,8 @@ export function ChannelsAdmin() {
                   <td>
                     <strong>{c.name}</strong>
                   </td>
-                  <td>{kindInfo(c.type).label}</td>
-                  <td>
+                  <td data-label="Kind">{kindInfo(c.type).label}</td>
+                  <td data-label="Settings">
                     <small>
                       {Object.entries(c.config)
                         .filter(([, v]) => typeof v !== "object")
@@ -262,12 +262,12 @@ export function ChannelsAdmin() {
                       </div>
                     )}
                   </td>
-                  <td>
+                  <td data-label="State">
                     <span className={`badge ${c.is_active ? "success" : ""}`}>
                       {c.is_active ? "enabled" : "disabled"}
                     </span>
                   </td>
-                  <td>{formatDate(c.updated_at)}</td>
+                  <td data-label="Updated">{formatDate(c.updated_at)}</td>
                   <td className="row-actions">
                     <button
                       type="button"

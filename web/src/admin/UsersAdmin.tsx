@@ -262,7 +262,7 @@ export function UsersAdmin() {
         </button>
       </div>
       <div className="toolbar">
-        <label className="inline">
+        <label className="inline grow">
           <span className="visually-hidden">Search users</span>
           <input
             type="search"
@@ -286,7 +286,7 @@ export function UsersAdmin() {
       {users.data && shown.length === 0 && <p className="empty">No user matches.</p>}
       {shown.length > 0 && (
         <div className="table-wrap">
-          <table aria-label="Users">
+          <table aria-label="Users" className="cards">
             <thead>
               <tr>
                 <th>User</th>
@@ -307,7 +307,7 @@ export function UsersAdmin() {
                     <br />
                     <small>{user.email}</small>
                   </td>
-                  <td>
+                  <td data-label="Roles">
                     {user.roles.map((role) => (
                       <span
                         key={role}
@@ -317,18 +317,18 @@ export function UsersAdmin() {
                       </span>
                     ))}
                   </td>
-                  <td>{user.timezone}</td>
-                  <td>
+                  <td data-label="Time zone">{user.timezone}</td>
+                  <td data-label="State">
                     <span className={`badge ${user.is_active ? "success" : "error"}`}>
                       {user.is_active ? "active" : "disabled"}
                     </span>
                   </td>
-                  <td>{formatDate(user.last_login_at)}</td>
+                  <td data-label="Last sign-in">{formatDate(user.last_login_at)}</td>
                   <td className="row-actions">
                     <button
                       type="button"
                       className="small"
-                      aria-label={`Edit ${user.username}`}
+                      aria-label={`Edit / reset password for ${user.username}`}
                       onClick={() => setEditing(user)}
                     >
                       Edit / reset password
