@@ -6,6 +6,7 @@ import { api, unwrap } from "../api/client";
 import { Field, fieldErrorsOf } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
+import { TableWrap } from "../components/TableWrap";
 import { adminKeys } from "./keys";
 
 interface Filters {
@@ -170,7 +171,7 @@ export function AuditAdmin() {
       <QueryStatus isPending={log.isPending} error={log.error} label="the audit log" />
       {log.data && rows.length === 0 && <p className="empty">No event matches these filters.</p>}
       {rows.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap>
           <table aria-label="Audit events" className="cards">
             <thead>
               <tr>
@@ -241,7 +242,7 @@ export function AuditAdmin() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {log.hasNextPage && (
         <div className="pager">

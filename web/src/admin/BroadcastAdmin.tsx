@@ -12,6 +12,7 @@ import { formatDate } from "../components/dates";
 import { toggled } from "../components/lists";
 import { useDebounced } from "../components/useDebounced";
 import { plural } from "../components/words";
+import { TableWrap } from "../components/TableWrap";
 import { useUsers } from "./UsersAdmin";
 import { adminKeys } from "./keys";
 
@@ -199,7 +200,7 @@ function History() {
       <QueryStatus isPending={history.isPending} error={history.error} label="broadcasts" />
       {history.data?.length === 0 && <p className="empty">Nothing broadcast yet.</p>}
       {history.data && history.data.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap>
           <table aria-label="Past broadcasts">
             <thead>
               <tr>
@@ -244,7 +245,7 @@ function History() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );

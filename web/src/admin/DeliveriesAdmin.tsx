@@ -5,6 +5,7 @@ import type { FormEvent } from "react";
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
+import { TableWrap } from "../components/TableWrap";
 import { adminKeys } from "./keys";
 
 type Delivery = Schemas["DeliveryOut"];
@@ -172,7 +173,7 @@ export function DeliveriesAdmin() {
         </p>
       )}
       {rows.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap>
           <table aria-label="Deliveries">
             <thead>
               <tr>
@@ -258,7 +259,7 @@ export function DeliveriesAdmin() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {list.hasNextPage && (
         <div className="pager">

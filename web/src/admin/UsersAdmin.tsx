@@ -12,6 +12,7 @@ import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
 import { toggled } from "../components/lists";
+import { TableWrap } from "../components/TableWrap";
 import { adminKeys } from "./keys";
 
 type User = Schemas["UserOut"];
@@ -285,7 +286,7 @@ export function UsersAdmin() {
       )}
       {users.data && shown.length === 0 && <p className="empty">No user matches.</p>}
       {shown.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap>
           <table aria-label="Users" className="cards">
             <thead>
               <tr>
@@ -348,7 +349,7 @@ export function UsersAdmin() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {users.hasNextPage && (
         <div className="pager">
