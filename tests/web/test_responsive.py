@@ -329,6 +329,7 @@ def test_phone_tables_are_cards_and_the_dashboard_has_real_heights(sweep: Fixtur
     assert box
     assert box["height"] >= 180, box
     expect(chart.locator("canvas, svg").first).to_be_visible()
+    chart.scroll_into_view_if_needed()
     screenshot(page, "phone-dashboard")
     page.close()
 
