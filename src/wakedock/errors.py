@@ -157,7 +157,11 @@ def error_payload(
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     details = []
     for err in exc.errors():
-        item = {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type")}
+        msg = str(err.get("msg", ""))
+        # A validator's own message, without pydantic's "Value error, " in front of it.
+        for prefix in ("Value error, ", "Assertion failed, "):
+            msg = msg.removeprefix(prefix)
+        item = {"loc": list(err.get("loc", ())), "msg": msg, "type": err.get("type")}
         details.append(item)
     return details
 

@@ -166,6 +166,13 @@ async def test_targeting_others_needs_send_permission(
     )
     error = assert_error(unknown, 422)
     assert error["details"][0]["loc"] == ["body", "user_ids"]
+    assert error["message"] == "Unknown or disabled user id: 99999"
+    channels = await client.post(
+        "/api/notifications",
+        json={"title": "x", "channels": ["ops-slack", "ops-mail", "ops-slack"]},
+        headers=operator.headers,
+    )
+    assert assert_error(channels, 422)["message"] == "Unknown channels: ops-slack, ops-mail"
     assert len((await client.get("/api/notifications", headers=alice.headers)).json()["items"]) == 1
 
 

@@ -94,9 +94,14 @@ def test_broadcast_counts_a_role_audience_and_reaches_it(
     form.get_by_label("Title").fill(title)
     form.get_by_label("Message").fill("Back in 30 minutes")
     form.get_by_label("Priority").select_option("high")
-    page.once("dialog", lambda confirm: confirm.accept())
     form.get_by_role("button", name="Send broadcast").click()
-    expect(form.get_by_text(f"accepted for {expected} recipient(s)")).to_be_visible()
+    # The app's own dialog (not the browser's confirm()) names the audience, properly counted.
+    confirm = page.get_by_role("dialog", name="Send this broadcast?")
+    counted = f"{expected} recipient{'' if expected == 1 else 's'}"
+    expect(confirm).to_contain_text(f"goes to {counted} now")
+    confirm.get_by_role("button", name="Send broadcast").click()
+    expect(confirm).to_be_hidden()
+    expect(form.get_by_text(f"accepted for {counted}")).to_be_visible()
     history = page.get_by_role("table", name="Past broadcasts")
     expect(history.get_by_role("row").filter(has_text=title)).to_contain_text("roles: operator")
     expect(history.get_by_role("row").filter(has_text=title)).to_contain_text(

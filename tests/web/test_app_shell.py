@@ -35,7 +35,7 @@ def test_logout_revokes_the_session_and_signs_out_every_tab(pages: Pages, person
     assert stored
     assert "accessToken" in stored
     page.get_by_role("button", name=person.username, exact=True).click()
-    page.get_by_role("menuitem", name="Sign out").click()
+    page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(other_tab.get_by_role("button", name="Sign in")).to_be_visible()
     # The server revoked it too: the old access token no longer works.

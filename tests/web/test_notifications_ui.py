@@ -346,7 +346,7 @@ def test_the_demo_page_sends_a_notification(pages: Pages, person: Person) -> Non
     form = page.get_by_role("form", name="Custom notification")
     # The API's validation errors show next to their fields.
     form.get_by_role("button", name="Send notification").click()
-    expect(form.locator("#demo-title-error")).to_contain_text("at least 1 character")
+    expect(form.locator("#demo-title-error")).to_contain_text("This field is required")
     expect(form.get_by_label("Title")).to_have_attribute("aria-invalid", "true")
     form.get_by_label("Title").fill(unique("Bad link"))
     form.get_by_label("Action label (optional)").fill("x" * 70)

@@ -103,11 +103,15 @@ def test_an_invalid_value_shows_the_api_message_by_its_field_and_saves_nothing(
     form.get_by_label("Time zone").fill("Mars/Olympus_Mons")
     page.get_by_role("button", name="Save preferences").click()
     zone = field(page, "Time zone")
-    expect(zone.get_by_role("alert")).to_contain_text("unknown time zone")
+    expect(zone.get_by_role("alert")).to_contain_text("Unknown time zone")
     expect(form.get_by_label("Time zone")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_text("Unsaved changes")).to_be_visible()
     after = person.api.get("/api/notifications/preferences").json()
     assert after["timezone"] == before["timezone"]
+    # The message was about the old value: editing the field clears it.
+    form.get_by_label("Time zone").fill("Europe/Paris")
+    expect(zone.get_by_role("alert")).to_be_hidden()
+    expect(form.get_by_label("Time zone")).to_have_attribute("aria-invalid", "false")
     assert after["min_priority"] == before["min_priority"] == "low"
 
     # A retention cap of 0 is refused with the server's own words, next to that field.
@@ -115,7 +119,7 @@ def test_an_invalid_value_shows_the_api_message_by_its_field_and_saves_nothing(
     form.get_by_label("Keep at most (notifications)").fill("0")
     page.get_by_role("button", name="Save preferences").click()
     expect(field(page, "Keep at most (notifications)").get_by_role("alert")).to_contain_text(
-        "greater than or equal to 1"
+        "Enter 1 or more"
     )
     expect(zone.get_by_role("alert")).to_have_count(0)
     assert person.api.get("/api/notifications/preferences").json()["max_notifications"] is None
@@ -149,7 +153,7 @@ def test_topic_subscriptions_add_edit_and_delete(pages: Pages, person: Person) -
     dialog.get_by_role("button", name="Subscribe").click()
     expect(
         dialog.locator(".field").filter(has=page.get_by_label("Topic")).get_by_role("alert")
-    ).to_contain_text("pattern")
+    ).to_contain_text("not in the expected format")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
@@ -163,8 +167,10 @@ def test_topic_subscriptions_add_edit_and_delete(pages: Pages, person: Person) -
         "high"
     )
 
-    page.once("dialog", lambda confirm: confirm.accept())
     page.get_by_role("button", name=f"Delete subscription deployment {resource}").click()
+    page.get_by_role("dialog", name="Unsubscribe from deployment?").get_by_role(
+        "button", name="Unsubscribe"
+    ).click()
     expect(page.get_by_text("No subscriptions yet.")).to_be_visible()
     assert person.api.get("/api/notifications/subscriptions").json() == []
 

@@ -1,7 +1,44 @@
-/* WakeDock's service worker: shows a web push as a system notification, and focuses (or opens)
-   the notification's action URL when it is clicked. */
-self.addEventListener("install", () => self.skipWaiting());
-self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+/* WakeDock's service worker: shows a web push as a system notification, focuses (or opens) the
+   notification's action URL when it is clicked, and shows the offline page when a navigation
+   cannot reach the server (the installed app's "no network" screen). Nothing else is cached:
+   the app always loads fresh from the server. */
+const OFFLINE_CACHE = "wakedock-offline-v1";
+const OFFLINE_PAGE = "/offline.html";
+const OFFLINE_ASSETS = [OFFLINE_PAGE, "/offline.css", "/favicon.svg"];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(OFFLINE_CACHE)
+      .then((cache) => cache.addAll(OFFLINE_ASSETS))
+      .then(() => self.skipWaiting()),
+  );
+});
+self.addEventListener("activate", (event) =>
+  event.waitUntil(
+    (async () => {
+      for (const key of await caches.keys()) {
+        if (key.startsWith("wakedock-") && key !== OFFLINE_CACHE) await caches.delete(key);
+      }
+      await self.clients.claim();
+    })(),
+  ),
+);
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (request.mode === "navigate") {
+    event.respondWith(
+      fetch(request).catch(async () => (await caches.match(OFFLINE_PAGE)) || Response.error()),
+    );
+  } else if (url.origin === self.location.origin && OFFLINE_ASSETS.includes(url.pathname)) {
+    event.respondWith(
+      fetch(request).catch(async () => (await caches.match(request)) || Response.error()),
+    );
+  }
+});
 
 self.addEventListener("push", (event) => {
   let payload;
@@ -18,7 +55,8 @@ self.addEventListener("push", (event) => {
     self.registration.showNotification(title, {
       body: payload.body || "",
       tag: id ? `wakedock-${id}` : undefined,
-      icon: "/favicon.svg",
+      icon: "/icons/icon-192.png",
+      badge: "/icons/icon-192.png",
       requireInteraction: payload.priority === "urgent",
       data: { url, id },
     }),

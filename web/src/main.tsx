@@ -4,12 +4,14 @@ import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router-dom";
 
 import { App } from "./app/App";
+import { registerServiceWorker } from "./app/installable";
 import { ApiError } from "./api/client";
 import { AuthProvider } from "./auth/AuthProvider";
 import { applyTheme, storedTheme } from "./components/theme";
 import "./styles.css";
 
 applyTheme(storedTheme());
+registerServiceWorker();
 
 const queryClient = new QueryClient({
   defaultOptions: {

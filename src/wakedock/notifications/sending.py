@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wakedock import wording
 from wakedock.audit import service as audit
 from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
@@ -372,7 +373,7 @@ async def _resolve(
         missing = [uid for uid in user_ids if uid not in known.active]
         if missing and field is not None:
             raise ValidationFailed(
-                f"Unknown or disabled user id(s): {missing}", field=f"body.{field}"
+                wording.named("Unknown or disabled user id", missing), field=f"body.{field}"
             )
     named = await store.channels_by_name(session, channel_names)
     return Send(

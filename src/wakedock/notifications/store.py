@@ -28,6 +28,7 @@ from wakedock.errors import ValidationFailed
 from wakedock.notifications.models import Notification, NotificationChannel
 from wakedock.notifications.schemas import NotificationType, Priority
 from wakedock.notifications.stream import lock_recipients, raise_replay_floor
+from wakedock.wording import named
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
@@ -241,8 +242,8 @@ async def channels_by_name(
     by_name = {row.name: row for row in rows}
     missing = [n for n in names if n not in by_name]
     if missing:
-        raise ValidationFailed(f"Unknown channel(s): {missing}", field="body.channels")
+        raise ValidationFailed(named("Unknown channel", missing), field="body.channels")
     inactive = [n for n in names if not by_name[n].is_active]
     if inactive:
-        raise ValidationFailed(f"Inactive channel(s): {inactive}", field="body.channels")
+        raise ValidationFailed(named("Inactive channel", inactive), field="body.channels")
     return [by_name[n] for n in dict.fromkeys(names)]

@@ -6,6 +6,7 @@ import { api, unwrap } from "../api/client";
 import { Field, fieldErrorsOf } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
+import { TableWrap } from "../components/TableWrap";
 import { adminKeys } from "./keys";
 
 interface Filters {
@@ -170,8 +171,8 @@ export function AuditAdmin() {
       <QueryStatus isPending={log.isPending} error={log.error} label="the audit log" />
       {log.data && rows.length === 0 && <p className="empty">No event matches these filters.</p>}
       {rows.length > 0 && (
-        <div className="table-wrap">
-          <table aria-label="Audit events">
+        <TableWrap>
+          <table aria-label="Audit events" className="cards">
             <thead>
               <tr>
                 <th>When</th>
@@ -189,21 +190,23 @@ export function AuditAdmin() {
               {rows.map((event) => (
                 <Fragment key={event.id}>
                   <tr>
-                    <td>{formatDate(event.at)}</td>
-                    <td>{event.actor_name ?? <span className="muted">system</span>}</td>
-                    <td>
+                    <td data-label="When">{formatDate(event.at)}</td>
+                    <td data-label="Actor">
+                      {event.actor_name ?? <span className="muted">system</span>}
+                    </td>
+                    <td data-label="Action">
                       <code>{event.action}</code>
                     </td>
-                    <td>
+                    <td data-label="Resource">
                       {event.resource_type ?? "—"}
                       {event.resource_id ? ` #${event.resource_id}` : ""}
                     </td>
-                    <td>
+                    <td data-label="Outcome">
                       <span className={`badge ${event.success ? "success" : "error"}`}>
                         {event.success ? "ok" : "failed"}
                       </span>
                     </td>
-                    <td>
+                    <td data-label="From">
                       <small>{event.ip ?? "—"}</small>
                     </td>
                     <td>
@@ -239,7 +242,7 @@ export function AuditAdmin() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {log.hasNextPage && (
         <div className="pager">

@@ -5,11 +5,14 @@ import type { FormEvent, KeyboardEvent, ReactNode } from "react";
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
 import { NOTIFICATION_TYPES, PRIORITIES, ROLES } from "../api/enums";
+import { ConfirmDialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
 import { toggled } from "../components/lists";
 import { useDebounced } from "../components/useDebounced";
+import { plural } from "../components/words";
+import { TableWrap } from "../components/TableWrap";
 import { useUsers } from "./UsersAdmin";
 import { adminKeys } from "./keys";
 
@@ -197,7 +200,7 @@ function History() {
       <QueryStatus isPending={history.isPending} error={history.error} label="broadcasts" />
       {history.data?.length === 0 && <p className="empty">Nothing broadcast yet.</p>}
       {history.data && history.data.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap>
           <table aria-label="Past broadcasts">
             <thead>
               <tr>
@@ -242,7 +245,7 @@ function History() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );
@@ -251,7 +254,7 @@ function History() {
 function describeTarget(target: Record<string, unknown>): string {
   if (target.all) return "everyone";
   if (Array.isArray(target.roles)) return `roles: ${target.roles.join(", ")}`;
-  if (Array.isArray(target.user_ids)) return `${target.user_ids.length} chosen user(s)`;
+  if (Array.isArray(target.user_ids)) return plural(target.user_ids.length, "chosen user");
   return JSON.stringify(target);
 }
 
@@ -276,6 +279,8 @@ export function BroadcastAdmin() {
   const [picked, setPicked] = useState<Picked[]>([]);
   const [sent, setSent] = useState<Schemas["BroadcastAccepted"] | null>(null);
   const [variablesError, setVariablesError] = useState<string | null>(null);
+  // The composed broadcast waiting for the "Send it?" confirmation.
+  const [confirming, setConfirming] = useState<Schemas["BroadcastIn"] | null>(null);
   const audience = audienceOf(mode, roles, picked);
   const recipientCount = useRecipientCount(audience);
 
@@ -325,10 +330,12 @@ export function BroadcastAdmin() {
       action_url: actionUrl || null,
       action_label: actionLabel || null,
     };
-    const recipients = recipientCount.current ?? "the chosen";
-    if (!window.confirm(`Send "${template || title}" to ${recipients} recipient(s)?`)) return;
-    send.mutate(body);
+    setConfirming(body);
   };
+  const recipients =
+    recipientCount.current === null
+      ? "the chosen recipients"
+      : plural(recipientCount.current, "recipient");
 
   return (
     <section className="page">
@@ -489,11 +496,23 @@ export function BroadcastAdmin() {
           </button>
           {sent && (
             <span className="saved-ok notice success" role="status">
-              ✓ Broadcast #{sent.broadcast_id} accepted for {sent.recipients} recipient(s)
+              ✓ Broadcast #{sent.broadcast_id} accepted for {plural(sent.recipients, "recipient")}
             </span>
           )}
         </div>
       </form>
+      {confirming && (
+        <ConfirmDialog
+          title="Send this broadcast?"
+          message={`“${template || title}” goes to ${recipients} now; it cannot be recalled.`}
+          confirmLabel="Send broadcast"
+          onConfirm={() => {
+            send.mutate(confirming);
+            setConfirming(null);
+          }}
+          onClose={() => setConfirming(null)}
+        />
+      )}
       <History />
     </section>
   );

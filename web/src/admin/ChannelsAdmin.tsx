@@ -4,10 +4,11 @@ import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { KINDS, kindInfo, toConfig, toValues, type Kind } from "./channelKinds";
-import { Dialog } from "../components/Dialog";
+import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
+import { TableWrap } from "../components/TableWrap";
 import { adminKeys } from "./keys";
 
 type Channel = Schemas["ChannelOut"];
@@ -167,6 +168,7 @@ export function ChannelsAdmin() {
     queryFn: () => unwrap(api.GET("/api/notifications/channels")),
   });
   const [editing, setEditing] = useState<Channel | "new" | null>(null);
+  const [deleting, setDeleting] = useState<Channel | null>(null);
   const [results, setResults] = useState<Record<number, TestResult | { error: string }>>({});
   const refresh = () => void queryClient.invalidateQueries({ queryKey: adminKeys.channels });
   const test = useMutation({
@@ -223,8 +225,8 @@ export function ChannelsAdmin() {
       )}
       {list.data?.length === 0 && <p className="empty">No channels configured yet.</p>}
       {list.data && list.data.length > 0 && (
-        <div className="table-wrap">
-          <table aria-label="Channels">
+        <TableWrap>
+          <table aria-label="Channels" className="cards">
             <thead>
               <tr>
                 <th>Name</th>
@@ -243,8 +245,8 @@ export function ChannelsAdmin() {
                   <td>
                     <strong>{c.name}</strong>
                   </td>
-                  <td>{kindInfo(c.type).label}</td>
-                  <td>
+                  <td data-label="Kind">{kindInfo(c.type).label}</td>
+                  <td data-label="Settings">
                     <small>
                       {Object.entries(c.config)
                         .filter(([, v]) => typeof v !== "object")
@@ -262,12 +264,12 @@ export function ChannelsAdmin() {
                       </div>
                     )}
                   </td>
-                  <td>
+                  <td data-label="State">
                     <span className={`badge ${c.is_active ? "success" : ""}`}>
                       {c.is_active ? "enabled" : "disabled"}
                     </span>
                   </td>
-                  <td>{formatDate(c.updated_at)}</td>
+                  <td data-label="Updated">{formatDate(c.updated_at)}</td>
                   <td className="row-actions">
                     <button
                       type="button"
@@ -298,9 +300,7 @@ export function ChannelsAdmin() {
                       type="button"
                       className="small danger"
                       aria-label={`Delete ${c.name}`}
-                      onClick={() => {
-                        if (window.confirm(`Delete the channel ${c.name}?`)) remove.mutate(c.id);
-                      }}
+                      onClick={() => setDeleting(c)}
                     >
                       Delete
                     </button>
@@ -309,7 +309,19 @@ export function ChannelsAdmin() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
+      )}
+      {deleting && (
+        <ConfirmDialog
+          title={`Delete the channel ${deleting.name}?`}
+          message="Notifications that name it will be refused; its delivery history stays."
+          confirmLabel="Delete channel"
+          onConfirm={() => {
+            remove.mutate(deleting.id);
+            setDeleting(null);
+          }}
+          onClose={() => setDeleting(null)}
+        />
       )}
       <Dialog
         title={editing === "new" ? "Add a channel" : `Edit ${editing?.name ?? ""}`}

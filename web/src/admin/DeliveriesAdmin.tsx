@@ -11,6 +11,7 @@ import {
 } from "../api/enums";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
+import { TableWrap } from "../components/TableWrap";
 import { adminKeys } from "./keys";
 
 type Delivery = Schemas["DeliveryOut"];
@@ -179,7 +180,7 @@ export function DeliveriesAdmin() {
         </p>
       )}
       {rows.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap>
           <table aria-label="Deliveries">
             <thead>
               <tr>
@@ -265,7 +266,7 @@ export function DeliveriesAdmin() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {list.hasNextPage && (
         <div className="pager">

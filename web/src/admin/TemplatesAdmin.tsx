@@ -4,10 +4,12 @@ import type { FormEvent } from "react";
 
 import { ApiError, api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
+import { ConfirmDialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
 import { useDebounced } from "../components/useDebounced";
+import { TableWrap } from "../components/TableWrap";
 import { adminKeys } from "./keys";
 
 type Template = Schemas["wakedock__notifications__templates__schemas__TemplateOut"];
@@ -165,6 +167,7 @@ function Editor({
 }) {
   const queryClient = useQueryClient();
   const [template, setTemplate] = useState(initial);
+  const [confirmDelete, setConfirmDelete] = useState(false);
   const [draft, setDraft] = useState(() => toDraft(initial));
   const dirty = JSON.stringify(toBody(draft)) !== JSON.stringify(toBody(toDraft(template)));
   const save = useMutation({
@@ -326,9 +329,7 @@ function Editor({
               type="button"
               className="danger"
               disabled={remove.isPending}
-              onClick={() => {
-                if (window.confirm(`Delete the template ${template.name}?`)) remove.mutate();
-              }}
+              onClick={() => setConfirmDelete(true)}
             >
               Delete
             </button>
@@ -336,6 +337,18 @@ function Editor({
           <span role="status">{dirty && <span className="unsaved">Unsaved changes</span>}</span>
         </div>
       </form>
+      {confirmDelete && template && (
+        <ConfirmDialog
+          title={`Delete the template ${template.name}?`}
+          message="Notifications and broadcasts can no longer use it."
+          confirmLabel="Delete template"
+          onConfirm={() => {
+            remove.mutate();
+            setConfirmDelete(false);
+          }}
+          onClose={() => setConfirmDelete(false)}
+        />
+      )}
       <div className="stack">
         <Field label="Sample variables (JSON)" hint="The preview re-renders as you type.">
           {(p) => (
@@ -376,7 +389,7 @@ export function TemplatesAdmin() {
         <p className="empty">No templates yet. Create one to reuse a message.</p>
       )}
       {list.data && list.data.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap>
           <table aria-label="Templates">
             <thead>
               <tr>
@@ -415,7 +428,7 @@ export function TemplatesAdmin() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {selected !== null && (selected === "new" || current) && (
         <section aria-label={current ? `Editing ${current.name}` : "New template"}>

@@ -12,6 +12,7 @@ import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
 import { toggled } from "../components/lists";
+import { TableWrap } from "../components/TableWrap";
 import { adminKeys } from "./keys";
 
 type User = Schemas["UserOut"];
@@ -262,7 +263,7 @@ export function UsersAdmin() {
         </button>
       </div>
       <div className="toolbar">
-        <label className="inline">
+        <label className="inline grow">
           <span className="visually-hidden">Search users</span>
           <input
             type="search"
@@ -285,8 +286,8 @@ export function UsersAdmin() {
       )}
       {users.data && shown.length === 0 && <p className="empty">No user matches.</p>}
       {shown.length > 0 && (
-        <div className="table-wrap">
-          <table aria-label="Users">
+        <TableWrap>
+          <table aria-label="Users" className="cards">
             <thead>
               <tr>
                 <th>User</th>
@@ -307,7 +308,7 @@ export function UsersAdmin() {
                     <br />
                     <small>{user.email}</small>
                   </td>
-                  <td>
+                  <td data-label="Roles">
                     {user.roles.map((role) => (
                       <span
                         key={role}
@@ -317,18 +318,18 @@ export function UsersAdmin() {
                       </span>
                     ))}
                   </td>
-                  <td>{user.timezone}</td>
-                  <td>
+                  <td data-label="Time zone">{user.timezone}</td>
+                  <td data-label="State">
                     <span className={`badge ${user.is_active ? "success" : "error"}`}>
                       {user.is_active ? "active" : "disabled"}
                     </span>
                   </td>
-                  <td>{formatDate(user.last_login_at)}</td>
+                  <td data-label="Last sign-in">{formatDate(user.last_login_at)}</td>
                   <td className="row-actions">
                     <button
                       type="button"
                       className="small"
-                      aria-label={`Edit ${user.username}`}
+                      aria-label={`Edit / reset password for ${user.username}`}
                       onClick={() => setEditing(user)}
                     >
                       Edit / reset password
@@ -348,7 +349,7 @@ export function UsersAdmin() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {users.hasNextPage && (
         <div className="pager">

@@ -5,6 +5,7 @@ import createClient, { type Middleware } from "openapi-fetch";
 
 import type { components, paths } from "./schema";
 import { currentAccessToken, refreshSession } from "./session";
+import { fieldLabel, humanMessage } from "./validation";
 
 export type Schemas = components["schemas"];
 
@@ -46,15 +47,27 @@ export class ApiError extends Error {
     super(message);
   }
 
-  /** Field → message, from a 422's details (`loc` like ["body", "quiet_hours", "start"]). */
+  /** Field → readable message, from a 422's details (`loc` like ["body", "quiet_hours",
+   *  "start"]; pydantic's wording mapped by humanMessage). */
   fieldErrors(): Record<string, string> {
     const result: Record<string, string> = {};
     if (!Array.isArray(this.details)) return result;
     for (const item of this.details as { loc?: unknown[]; msg?: string }[]) {
       const loc = (item.loc ?? []).filter((part) => part !== "body").join(".");
-      if (loc && item.msg && !(loc in result)) result[loc] = item.msg;
+      if (loc && item.msg && !(loc in result)) result[loc] = humanMessage(item.msg);
     }
     return result;
+  }
+
+  /** The message to show: for a validation error, the first field's label and readable message. */
+  humanMessage(): string {
+    if (this.code !== "validation_error" || !Array.isArray(this.details)) return this.message;
+    const first = (this.details as { loc?: unknown[]; msg?: string }[])[0];
+    if (!first?.msg) return this.message;
+    const loc = (first.loc ?? [])
+      .filter((part) => !["body", "query", "path"].includes(String(part)))
+      .join(".");
+    return loc ? `${fieldLabel(loc)}: ${humanMessage(first.msg)}` : humanMessage(first.msg);
   }
 }
 
@@ -74,7 +87,7 @@ export async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
 }
 
 export function errorMessage(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
+  if (error instanceof ApiError) return error.humanMessage();
   if (error instanceof Error) return error.message;
   return String(error);
 }

@@ -1,10 +1,12 @@
-import { NavLink, Outlet } from "react-router-dom";
+import { useEffect, useRef, useState } from "react";
+import { NavLink, Outlet, useLocation } from "react-router-dom";
 
 import { useAuth } from "../auth/AuthProvider";
 import { NotificationsRoot } from "../notifications/NotificationsRoot";
 import { Bell } from "../notifications/Bell";
 import { BellIcon } from "../components/BellIcon";
 import { UserMenu } from "./UserMenu";
+import { useDismiss } from "./useDismiss";
 
 const ADMIN_LINKS: { to: string; label: string; permission: string }[] = [
   { to: "/admin/users", label: "Users", permission: "users:admin" },
@@ -18,16 +20,42 @@ const ADMIN_LINKS: { to: string; label: string; permission: string }[] = [
 export function Layout() {
   const { can } = useAuth();
   const adminLinks = ADMIN_LINKS.filter((link) => can(link.permission));
+  const location = useLocation();
+  // Under 720 px the navigation folds behind a menu button (styles.css hides .main-nav).
+  const [navOpen, setNavOpen] = useState(false);
+  const header = useRef<HTMLElement>(null);
+  const adminMenu = useRef<HTMLDetailsElement>(null);
+
+  // Any navigation closes the phone menu and the Admin menu.
+  useEffect(() => {
+    setNavOpen(false);
+    if (adminMenu.current) adminMenu.current.open = false;
+  }, [location.pathname]);
+  useDismiss(navOpen, header, () => setNavOpen(false));
+  useDismiss(true, adminMenu, () => {
+    if (adminMenu.current) adminMenu.current.open = false;
+  });
+
   return (
     <NotificationsRoot>
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <header className="app-header">
+      <header className="app-header" ref={header}>
+        <button
+          type="button"
+          className="icon-button nav-toggle"
+          aria-label="Menu"
+          aria-expanded={navOpen}
+          aria-controls="main-nav"
+          onClick={() => setNavOpen((was) => !was)}
+        >
+          <span aria-hidden="true">☰</span>
+        </button>
         <NavLink to="/" className="brand">
           <BellIcon /> WakeDock
         </NavLink>
-        <nav aria-label="Main" className="main-nav">
+        <nav aria-label="Main" id="main-nav" className={`main-nav${navOpen ? " open" : ""}`}>
           <NavLink to="/" end>
             Home
           </NavLink>
@@ -36,7 +64,7 @@ export function Layout() {
           <NavLink to="/preferences">Preferences</NavLink>
           <NavLink to="/demo">Demo</NavLink>
           {adminLinks.length > 0 && (
-            <details className="nav-group">
+            <details className="nav-group" ref={adminMenu}>
               <summary>Admin</summary>
               <div className="nav-group-panel">
                 {adminLinks.map((link) => (

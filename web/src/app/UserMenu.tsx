@@ -38,26 +38,28 @@ export function UserMenu() {
       <button
         type="button"
         className="user-button"
-        aria-haspopup="menu"
         aria-expanded={open}
+        aria-controls={open ? "user-menu" : undefined}
         onClick={() => setOpen(!open)}
       >
         <span className="avatar" aria-hidden="true">
           {me?.username.slice(0, 1).toUpperCase()}
         </span>
-        {me?.username}
+        <span className="user-name">{me?.username}</span>
       </button>
       {open && (
-        <div className="menu-panel" role="menu">
+        <div className="menu-panel" id="user-menu">
           <div className="menu-meta">
+            <strong>{me?.username}</strong>
+            <br />
             {me?.email}
             <br />
             <small>{me?.roles.join(", ")}</small>
           </div>
-          <Link role="menuitem" to="/profile" onClick={() => setOpen(false)}>
+          <Link to="/profile" onClick={() => setOpen(false)}>
             Profile
           </Link>
-          <Link role="menuitem" to="/preferences" onClick={() => setOpen(false)}>
+          <Link to="/preferences" onClick={() => setOpen(false)}>
             Preferences
           </Link>
           <label className="menu-row">
@@ -68,7 +70,7 @@ export function UserMenu() {
               <option value="dark">Dark</option>
             </select>
           </label>
-          <button role="menuitem" type="button" onClick={() => void logout()}>
+          <button type="button" onClick={() => void logout()}>
             Sign out
           </button>
         </div>

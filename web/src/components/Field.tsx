@@ -1,6 +1,6 @@
 // A labelled form control with the API's message for that field beside it: the UI end of the one
 // error contract (a 422's details → ApiError.fieldErrors() → the Field that shows it).
-import { useId } from "react";
+import { useId, useState } from "react";
 import type { ReactNode } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
@@ -27,13 +27,19 @@ interface FieldProps {
     id: string;
     "aria-invalid": boolean;
     "aria-describedby"?: string;
+    onInput: () => void;
   }) => ReactNode;
   className?: string;
 }
 
-/** A label, its control and, under it, the server's message for that field. */
-export function Field({ label, error, hint, children, className }: FieldProps) {
+/** A label, its control and, under it, the server's message for that field. The message goes
+ *  once the value is edited (it was about the old value) and comes back with the next answer. */
+export function Field({ label, error: given, hint, children, className }: FieldProps) {
   const id = useId();
+  const [edited, setEdited] = useState<string | null>(null);
+  // A new answer (no error, or another one) forgets the edit.
+  if (edited !== null && given !== edited) setEdited(null);
+  const error = given && given !== edited ? given : null;
   const describedBy = [error ? `${id}-error` : "", hint ? `${id}-hint` : ""]
     .filter(Boolean)
     .join(" ");
@@ -44,6 +50,9 @@ export function Field({ label, error, hint, children, className }: FieldProps) {
         id,
         "aria-invalid": Boolean(error),
         "aria-describedby": describedBy || undefined,
+        onInput: () => {
+          if (given) setEdited(given);
+        },
       })}
       {hint && (
         <small id={`${id}-hint`} className="hint">

@@ -1,6 +1,6 @@
 // Start a dashboard: blank (a name) or from a template (built-in, published or your own).
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useId, useState } from "react";
 import type { FormEvent } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
@@ -15,6 +15,7 @@ export function NewDashboard({
   autoFocus?: boolean;
 }) {
   const queryClient = useQueryClient();
+  const nameId = useId();
   const templates = useTemplates();
   const [name, setName] = useState("");
   const [nameError, setNameError] = useState<string | null>(null);
@@ -28,7 +29,7 @@ export function NewDashboard({
     onError: (error) =>
       setNameError(
         error instanceof ApiError
-          ? (error.fieldErrors().name ?? error.message)
+          ? (error.fieldErrors().name ?? error.humanMessage())
           : errorMessage(error),
       ),
   });
@@ -55,9 +56,9 @@ export function NewDashboard({
     <div className="wd-new">
       <form className="wd-new-blank" onSubmit={submit} noValidate>
         <div className="wd-field">
-          <label htmlFor="new-dashboard-name">Dashboard name</label>
+          <label htmlFor={nameId}>Dashboard name</label>
           <input
-            id="new-dashboard-name"
+            id={nameId}
             value={name}
             maxLength={100}
             autoFocus={autoFocus}
@@ -65,14 +66,14 @@ export function NewDashboard({
             placeholder="e.g. Operations"
             onChange={(e) => setName(e.target.value)}
             aria-invalid={nameError ? true : undefined}
-            aria-describedby={nameError ? "new-dashboard-name-error" : "new-dashboard-name-help"}
+            aria-describedby={nameError ? `${nameId}-error` : `${nameId}-help`}
           />
           {nameError ? (
-            <span id="new-dashboard-name-error" className="field-error" role="alert">
+            <span id={`${nameId}-error`} className="field-error" role="alert">
               {nameError}
             </span>
           ) : (
-            <small id="new-dashboard-name-help" className="muted">
+            <small id={`${nameId}-help`} className="muted">
               Also used for a template's copy (defaults to the template's name).
             </small>
           )}

@@ -2,6 +2,8 @@
 // one of four states — loading, error (the API's per-widget error), empty or data.
 import type { KeyboardEvent } from "react";
 
+import { useScrollFocus } from "../components/useScrollFocus";
+
 import { errorMessage } from "../api/client";
 import { useWidgetData, type WidgetData } from "./api";
 import { RenderWidget } from "./renderers";
@@ -33,6 +35,7 @@ interface CardProps {
 export function WidgetCard({ widget, result, loading, error, fetching, shared, edit }: CardProps) {
   const title = widget.title || widget.type;
   const headingId = `widget-${widget.id}-title`;
+  const body = useScrollFocus<HTMLDivElement>();
   return (
     <article
       className="wd-widget"
@@ -87,7 +90,7 @@ export function WidgetCard({ widget, result, loading, error, fetching, shared, e
           </span>
         )}
       </header>
-      <div className="wd-widget-body">
+      <div className="wd-widget-body" ref={body}>
         {loading ? (
           <div className="wd-loading" role="status">
             <span className="wd-skeleton" />

@@ -235,7 +235,9 @@ function NameDialog({
       ),
     onError: (err) =>
       setError(
-        err instanceof ApiError ? (err.fieldErrors().name ?? err.message) : errorMessage(err),
+        err instanceof ApiError
+          ? (err.fieldErrors().name ?? err.humanMessage())
+          : errorMessage(err),
       ),
   });
 

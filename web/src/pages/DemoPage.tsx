@@ -3,6 +3,7 @@ import type { FormEvent } from "react";
 import { Link } from "react-router-dom";
 
 import { api, ApiError, errorMessage, unwrap, type Schemas } from "../api/client";
+import { humanMessage } from "../api/validation";
 import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
 import { label, tone } from "../notifications/open";
 import "../notifications/notifications.css";
@@ -97,13 +98,13 @@ function errorsOf(failure: unknown): FieldErrors {
     for (const item of failure.details as { loc?: unknown[]; msg?: string }[]) {
       const loc = (item.loc ?? []).filter((part) => part !== "body");
       if (loc.length === 0 && item.msg) {
-        const msg = item.msg.replace(/^Value error, /, "");
+        const msg = humanMessage(item.msg);
         if (/\btitle\b/.test(msg) && !result.title) result.title = msg;
         else result.form = msg;
       }
     }
   }
-  if (Object.keys(result).length === 0) result.form = failure.message;
+  if (Object.keys(result).length === 0) result.form = failure.humanMessage();
   return result;
 }
 

@@ -4,11 +4,12 @@ import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { NOTIFICATION_TYPES, PRIORITIES } from "../api/enums";
-import { Dialog } from "../components/Dialog";
+import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
 import { toggled } from "../components/lists";
+import { TableWrap } from "../components/TableWrap";
 import { preferenceKeys } from "./keys";
 
 type Subscription = Schemas["SubscriptionOut"];
@@ -187,6 +188,7 @@ export function Subscriptions() {
   });
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<Subscription | null>(null);
+  const [deleting, setDeleting] = useState<Subscription | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: preferenceKeys.subscriptions });
 
   const create = useMutation({
@@ -266,7 +268,7 @@ export function Subscriptions() {
       )}
       {list.data && list.data.length === 0 && <p className="empty">No subscriptions yet.</p>}
       {list.data && list.data.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap>
           <table aria-label="Topic subscriptions">
             <thead>
               <tr>
@@ -315,9 +317,7 @@ export function Subscriptions() {
                       className="small danger"
                       aria-label={`Delete subscription ${sub.topic}${sub.resource_id ? ` ${sub.resource_id}` : ""}`}
                       disabled={remove.isPending}
-                      onClick={() => {
-                        if (window.confirm(`Unsubscribe from ${sub.topic}?`)) remove.mutate(sub.id);
-                      }}
+                      onClick={() => setDeleting(sub)}
                     >
                       Delete
                     </button>
@@ -326,7 +326,19 @@ export function Subscriptions() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
+      )}
+      {deleting && (
+        <ConfirmDialog
+          title={`Unsubscribe from ${deleting.topic}?`}
+          message="You will no longer be notified of this topic."
+          confirmLabel="Unsubscribe"
+          onConfirm={() => {
+            remove.mutate(deleting.id);
+            setDeleting(null);
+          }}
+          onClose={() => setDeleting(null)}
+        />
       )}
       <Dialog title="Add a subscription" open={adding} onClose={() => setAdding(false)}>
         <SubscriptionForm

@@ -30,6 +30,7 @@ from wakedock.db.base import utcnow
 from wakedock.errors import Conflict, NotFound, ValidationFailed
 from wakedock.settings import Settings
 from wakedock.vault.sealing import SecretUnreadable, seal_fields, unseal_fields
+from wakedock.wording import plural
 
 MASK = "********"
 BUILTINS: tuple[dict[str, Any], ...] = (
@@ -253,7 +254,8 @@ async def delete(session: AsyncSession, *, actor: AuditActor, source: WidgetData
     )
     if in_use:
         raise Conflict(
-            f"{in_use} widget(s) use this data source: change or delete them first",
+            f"{plural(in_use, 'widget')} {'uses' if in_use == 1 else 'use'} this data source: "
+            f"change or delete {'it' if in_use == 1 else 'them'} first",
             code="data_source_in_use",
             details={"widgets": in_use},
         )

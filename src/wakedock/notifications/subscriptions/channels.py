@@ -27,6 +27,7 @@ from wakedock.errors import ValidationFailed
 from wakedock.notifications.models import NotificationChannel
 from wakedock.notifications.states import ChannelKind
 from wakedock.notifications.store import channels_by_name
+from wakedock.wording import named
 
 # Channel types whose deliveries go to the recipient themselves.
 PERSONAL_TYPES = frozenset({ChannelKind.EMAIL, ChannelKind.WEBPUSH})
@@ -46,13 +47,14 @@ async def check_nameable(
     refused = [name for name in dict.fromkeys(names) if name not in usable]
     if refused:
         raise ValidationFailed(
-            f"Unknown channel(s): {refused} (without notifications:send a subscription may "
-            "name e-mail and web push channels only)",
+            named("Unknown channel", refused)
+            + " (without notifications:send a subscription may name e-mail and web push "
+            "channels only)",
             field="body.channels",
         )
     inactive = [name for name in dict.fromkeys(names) if not usable[name].is_active]
     if inactive:
-        raise ValidationFailed(f"Inactive channel(s): {inactive}", field="body.channels")
+        raise ValidationFailed(named("Inactive channel", inactive), field="body.channels")
 
 
 async def reached(
