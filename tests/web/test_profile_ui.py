@@ -49,7 +49,7 @@ def test_profile_edits_the_account_password_sessions_and_tokens(
 ) -> None:
     page = pages.open(person)
     page.get_by_role("button", name=person.username, exact=True).click()
-    page.get_by_role("menuitem", name="Profile").click()
+    page.get_by_role("link", name="Profile").click()
     expect(page.get_by_role("heading", name="Profile", level=1)).to_be_visible()
     page.set_viewport_size({"width": 1280, "height": 800})
 
