@@ -20,14 +20,11 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wakedock.audit import service as audit
 from wakedock.audit.context import AuditActor
 from wakedock.auth import service
-from wakedock.auth.passwords import verify_password
 from wakedock.auth.permissions import permissions_for
 from wakedock.auth.principal import Principal
-from wakedock.auth.sessions import LOGIN_ACTION, check_throttle, throttle_key
-from wakedock.errors import Unauthorized
+from wakedock.auth.sessions import check_password
 from wakedock.settings import Settings
 
 CACHE_SECONDS = 300.0
@@ -55,32 +52,16 @@ async def authenticate(
 ) -> Principal:
     """The account ``login`` names if ``password`` is its password (401 otherwise, 429 when
     throttled), as a principal with its roles' permissions."""
-    user = await service.get_by_login(session, login=login)
-    key = throttle_key(login, user)
-    if user is not None and user.is_active:
-        cache_key = _key(login, password, user.password_hash)
-        if _remembered(cache_key):
-            return await _principal(session, user.id, user.username)
-    await check_throttle(session, settings, key=key, ip=meta.ip)
-    ok = await verify_password(user.password_hash if user else None, password)
-    if user is None or not ok or not user.is_active:
-        reason = "unknown_user" if user is None else ("bad_password" if not ok else "disabled")
-        audit.record(
-            session,
-            actor=AuditActor(
-                user_id=user.id if user else None,
-                username=key,
-                ip=meta.ip,
-                user_agent=meta.user_agent,
-            ),
-            action=LOGIN_ACTION,
-            resource_type="user",
-            resource_id=user.id if user else None,
-            success=False,
-            details={"reason": reason, "method": "basic"},
-        )
-        await session.commit()
-        raise Unauthorized("Invalid username or password", code="invalid_credentials")
+    known = await service.get_by_login(session, login=login)
+    if (
+        known is not None
+        and known.is_active
+        and _remembered(_key(login, password, known.password_hash))
+    ):
+        return await _principal(session, known.id, known.username)
+    user = await check_password(
+        session, settings, login=login, password=password, meta=meta, method="basic"
+    )
     _remember(_key(login, password, user.password_hash))
     return await _principal(session, user.id, user.username)
 

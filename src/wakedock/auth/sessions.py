@@ -110,12 +110,18 @@ def _issue_pair(
 
 
 async def check_password(
-    session: AsyncSession, settings: Settings, *, login: str, password: str, meta: AuditActor
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    login: str,
+    password: str,
+    meta: AuditActor,
+    method: str | None = None,
 ) -> User:
     """The account whose name (or e-mail) and password these are, throttled like a login and
     each failure audited and counted as one (``auth.login``, success=False); else a 401.
     Opens no session: protocols that send a password with each request (Gotify's basic auth)
-    use it as is."""
+    use it through ``auth.basic``, ``method`` "basic" in the failures' details)."""
     user = await get_by_login(session, login=login)
     key = throttle_key(login, user)
     await check_throttle(session, settings, key=key, ip=meta.ip)
@@ -135,23 +141,15 @@ async def check_password(
             resource_id=user.id if user else None,
             success=False,
             # The spelling tried, when it is not the key itself.
-            details={"reason": reason, **({"login": login} if login != key else {})},
+            details={
+                "reason": reason,
+                **({"login": login} if login != key else {}),
+                **({"method": method} if method else {}),
+            },
         )
         await session.commit()
         raise Unauthorized("Invalid username or password", code="invalid_credentials")
     return user
-
-
-async def password_principal(
-    session: AsyncSession, settings: Settings, *, login: str, password: str, meta: AuditActor
-) -> Principal:
-    """The caller of a request authenticated by name and password (``check_password``):
-    every permission of the account's roles, like a login session."""
-    user = await check_password(session, settings, login=login, password=password, meta=meta)
-    roles = tuple(user.roles)
-    return Principal(
-        user_id=user.id, username=user.username, roles=roles, permissions=permissions_for(roles)
-    )
 
 
 async def login(

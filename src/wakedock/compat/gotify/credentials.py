@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from wakedock.audit.context import anonymous_actor
-from wakedock.auth import sessions
+from wakedock.auth import basic, sessions
 from wakedock.auth.bearer import bearer_token
 from wakedock.auth.dependencies import check_permissions
 from wakedock.auth.permissions import Permission
@@ -101,7 +101,7 @@ async def client(
         ):
             raise Unauthorized(NO_CREDENTIALS)  # an application only publishes
     elif found.login is not None and found.password is not None:
-        principal = await sessions.password_principal(
+        principal = await basic.authenticate(
             session,
             settings,
             login=found.login,
