@@ -1,16 +1,18 @@
-"""The real thing: Debian's Alertmanager, configured with a webhook receiver pointing at a
-real ``wakedock serve`` with an integration's bearer token, both on loopback. An alert posted
-to Alertmanager's API reaches the admin's socket as a notification; once resolved, the
-resolved notification replaces it (a ``notification.deleted`` of the firing one, then the new
-one). group_wait and group_interval are a second or less, so this takes a few seconds."""
+"""The real thing: Debian's Prometheus evaluates an alerting rule on a metric it scrapes and
+sends the alert to Debian's Alertmanager, whose webhook receiver points at a real ``wakedock
+serve`` with an integration's bearer token, all on loopback. The alert reaches the admin's
+socket as a notification; once the metric drops, the resolved notification replaces it (a
+``notification.deleted`` of the firing one, then the new one). Scrape, evaluation, group_wait
+and group_interval are a second or less, so this takes seconds."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -84,7 +86,85 @@ def _alertmanager(root: Path, webhook: str, token: str) -> tuple[subprocess.Pope
     raise AssertionError("Alertmanager did not become ready")
 
 
-async def test_alert_fires_and_resolves_through_alertmanager(
+class Exporter:
+    """A metrics endpoint on loopback whose one gauge the test sets: what Prometheus alerts on."""
+
+    def __init__(self) -> None:
+        self.disk_used = 0.5
+        exporter = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = f'disk_used_ratio{{host="web-1"}} {exporter.disk_used}\n'.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _prometheus(root: Path, exporter_port: int, alertmanager: str) -> subprocess.Popen[bytes]:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        skip_or_fail("Prometheus is not installed (apt-get install prometheus)")
+    assert binary is not None
+    (root / "rules.yml").write_text(
+        "groups:\n"
+        "  - name: disks\n"
+        "    rules:\n"
+        "      - alert: DiskFull\n"
+        "        expr: disk_used_ratio > 0.9\n"
+        "        labels:\n"
+        "          severity: critical\n"
+        "        annotations:\n"
+        "          summary: 'Disk almost full on {{ $labels.host }}'\n"
+        "          description: '{{ $value | humanizePercentage }} used'\n"
+    )
+    config = root / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        f"rule_files: ['{root / 'rules.yml'}']\n"
+        "alerting:\n  alertmanagers:\n    - static_configs:\n"
+        f"        - targets: ['{alertmanager.removeprefix('http://')}']\n"
+        "scrape_configs:\n  - job_name: disks\n    static_configs:\n"
+        f"      - targets: ['127.0.0.1:{exporter_port}']\n"
+    )
+    with (root / "prometheus.log").open("ab") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={root / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{free_port()}",
+                "--web.external-url=http://prometheus.example",
+                "--log.level=warn",
+            ],
+            stdout=log,
+            stderr=log,
+        )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+async def test_a_prometheus_rule_fires_and_resolves_through_alertmanager(
     wakedock: Server, tmp_path: Path
 ) -> None:
     api = admin(wakedock.http)
@@ -94,30 +174,23 @@ async def test_alert_fires_and_resolves_through_alertmanager(
     )
     assert made.status_code == 201, made.text
     token = made.json()["token"]
+    exporter = Exporter()
     am, am_base = _alertmanager(tmp_path, f"{wakedock.http}/api/integrations/alertmanager", token)
+    prometheus = _prometheus(tmp_path, exporter.port, am_base)
     try:
         socket = await connect(wakedock.ws, api)
         await socket.next("hello")
-        alert = {
-            "labels": {"alertname": "DiskFull", "severity": "critical", "instance": "web-1"},
-            "annotations": {"summary": "Disk almost full on web-1", "description": "97%"},
-            "generatorURL": "http://prometheus.example/graph?g0.expr=disk",
-        }
-        posted = httpx.post(f"{am_base}/api/v2/alerts", json=[alert], timeout=5)
-        assert posted.status_code == 200, posted.text
+        exporter.disk_used = 0.97  # the next scrape, then the next evaluation, fires the rule
 
-        firing = (await socket.next("notification", timeout=20))["notification"]
+        firing = (await socket.next("notification", timeout=30))["notification"]
         assert firing["title"] == "Disk almost full on web-1"
+        assert firing["message"] == "97% used"
         assert firing["priority"] == "urgent"
         assert firing["type"] == "monitoring"
-        assert firing["action_url"] == "http://prometheus.example/graph?g0.expr=disk"
+        assert firing["action_url"].startswith("http://prometheus.example/graph?g0.expr=")
 
-        ended = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
-        posted = httpx.post(
-            f"{am_base}/api/v2/alerts", json=[{**alert, "endsAt": ended}], timeout=5
-        )
-        assert posted.status_code == 200, posted.text
-        deleted = await socket.next("notification.deleted", timeout=20)
+        exporter.disk_used = 0.5  # the rule stops firing: Prometheus sends it resolved
+        deleted = await socket.next("notification.deleted", timeout=30)
         assert deleted["id"] == firing["id"]
         resolved = (await socket.next("notification", timeout=5))["notification"]
         assert resolved["title"] == "Resolved: Disk almost full on web-1"
@@ -126,9 +199,6 @@ async def test_alert_fires_and_resolves_through_alertmanager(
         assert [n["id"] for n in listed] == [resolved["id"]]
         await socket.ws.close()
     finally:
-        am.terminate()
-        try:
-            am.wait(10)
-        except subprocess.TimeoutExpired:
-            am.kill()
-            am.wait()
+        _stop(prometheus)
+        _stop(am)
+        exporter.close()
