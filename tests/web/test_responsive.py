@@ -93,6 +93,17 @@ def sweep(browser: Browser, ui_server: Server) -> Iterator[Fixture]:
             "config": {"url": "https://hooks.example.com/wakedock/a-rather-long-path"},
         },
     )
+    # An integration for the Integrations table.
+    hook = api.post(
+        "/api/integrations",
+        {
+            "kind": "hook",
+            "name": f"sweep-hook-{layout['id']}",
+            "target": {"roles": ["admin", "operator"]},
+            "templates": {"title": "{{ payload.title }}"},
+        },
+    )
+    assert hook.status_code == 201, hook.text
     for priority in ("low", "normal", "high"):
         api.notify(f"Sweep {priority}", message="A message to show", priority=priority)
     contexts: dict[str, BrowserContext] = {}
@@ -292,6 +303,7 @@ def test_dialogs_fit_and_tie_labels_to_fields(view: tuple[str, Page], sweep: Fix
     for path, opener in [
         ("/admin/users", "Create user"),
         ("/admin/channels", "Add channel"),
+        ("/admin/integrations", "Add integration"),
         ("/preferences", "Add subscription"),
         ("/dashboards", "New dashboard"),
     ]:

@@ -17,5 +17,8 @@ export const adminKeys = {
     ["admin", "deliveries", status, channelType] as const,
   deliveryTimeline: (notificationId: number) =>
     ["admin", "delivery-timeline", notificationId] as const,
+  integrations: ["admin", "integrations"] as const,
+  integrationDeliveries: (integrationId: number) =>
+    ["admin", "integrations", integrationId, "deliveries"] as const,
   audit: (filters: object) => ["admin", "audit", filters] as const,
 };

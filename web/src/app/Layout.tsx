@@ -14,6 +14,7 @@ const ADMIN_LINKS: { to: string; label: string; permission: string }[] = [
   { to: "/admin/templates", label: "Templates", permission: "notifications:admin" },
   { to: "/admin/channels", label: "Channels", permission: "notifications:admin" },
   { to: "/admin/deliveries", label: "Deliveries", permission: "notifications:admin" },
+  { to: "/admin/integrations", label: "Integrations", permission: "notifications:admin" },
   { to: "/admin/audit", label: "Audit log", permission: "audit:read" },
 ];
 

@@ -3,6 +3,7 @@ import { AdminAuditPage } from "../pages/admin/AdminAuditPage";
 import { AdminBroadcastPage } from "../pages/admin/AdminBroadcastPage";
 import { AdminChannelsPage } from "../pages/admin/AdminChannelsPage";
 import { AdminDeliveriesPage } from "../pages/admin/AdminDeliveriesPage";
+import { AdminIntegrationsPage } from "../pages/admin/AdminIntegrationsPage";
 import { AdminTemplatesPage } from "../pages/admin/AdminTemplatesPage";
 import { AdminUsersPage } from "../pages/admin/AdminUsersPage";
 import { DashboardPage } from "../pages/DashboardPage";
@@ -28,5 +29,6 @@ export const routes = {
   adminTemplates: <AdminTemplatesPage />,
   adminChannels: <AdminChannelsPage />,
   adminDeliveries: <AdminDeliveriesPage />,
+  adminIntegrations: <AdminIntegrationsPage />,
   adminAudit: <AdminAuditPage />,
 };
