@@ -161,7 +161,7 @@ def _secret(settings: AppSettings, row: Integration) -> str:
 
 
 @router.post(
-    "/api/integrations/github/{integration_id}",
+    "/api/integrations/github/{integration_id:int}",
     summary="Receive a GitHub webhook (X-Hub-Signature-256)",
     responses={202: {"description": "An event WakeDock does not notify about: ignored"}},
 )
@@ -222,7 +222,7 @@ async def receive_github(
 
 
 @router.post(
-    "/api/hooks/{hook_id}",
+    "/api/hooks/{hook_id:int}",
     summary="Receive a generic signed webhook (the hook's templates make the notification)",
     responses={**RENDERERS_BUSY},
 )

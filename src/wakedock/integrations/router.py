@@ -81,14 +81,14 @@ async def create_integration(
     return IntegrationCreated(**to_out(row).model_dump(), token=token, secret=secret)
 
 
-@router.get("/{integration_id}", summary="Get an integration")
+@router.get("/{integration_id:int}", summary="Get an integration")
 async def get_integration(
     integration_id: IdParam, _: NotificationsAdmin, db: DbSession
 ) -> IntegrationOut:
     return to_out(await service.get_or_raise(db, integration_id=integration_id))
 
 
-@router.patch("/{integration_id}", summary="Change an integration")
+@router.patch("/{integration_id:int}", summary="Change an integration")
 async def patch_integration(
     integration_id: IdParam,
     body: IntegrationPatch,
@@ -108,7 +108,7 @@ async def patch_integration(
 
 
 @router.delete(
-    "/{integration_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an integration"
+    "/{integration_id:int}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an integration"
 )
 async def delete_integration(
     integration_id: IdParam, admin: NotificationsAdmin, db: DbSession, meta: RequestMeta
@@ -118,7 +118,7 @@ async def delete_integration(
 
 
 @router.get(
-    "/{integration_id}/deliveries",
+    "/{integration_id:int}/deliveries",
     summary="The integration's recent deliveries, newest first (raw payloads, bounded)",
 )
 async def list_deliveries(
