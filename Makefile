@@ -47,22 +47,14 @@ format: install
 
 # The browser tests drive the built UI, so the UI is built (and unit-tested) first. The suite
 # runs under coverage.py (settings in pyproject.toml): the report lists the modules least covered
-# first and ends with the total, which must stay above fail_under.
-# Two pytest processes run side by side: the suites that drive their own programs (browsers,
-# the fuzzer, reverse proxies: SIDE, no shared test database; the fuzzer makes its own) and all
-# the others. Much of both is waiting on those programs, so together they take about as long
-# as the longer one. Each writes its own log; both summary lines come last.
-SIDE := tests/web tests/fuzz tests/deploy
+# first and ends with the total, which must stay above fail_under. pytest's summary line is
+# repeated last, so the run still ends with it.
 pytest: install web web-test
-	rm -f .coverage .coverage.* .pytest-output.log .pytest-side.log
-	@set -o pipefail; \
-	$(BIN)/coverage run -m pytest $(SIDE) > .pytest-side.log 2>&1 & side=$$!; \
-	$(BIN)/coverage run -m pytest $(addprefix --ignore=,$(SIDE)) | tee .pytest-output.log; \
-	main=$$?; wait $$side; side_status=$$?; \
-	echo "== $(SIDE)"; cat .pytest-side.log; \
-	$(BIN)/coverage combine --quiet && $(BIN)/coverage report; covered=$$?; \
-	tail -n 1 .pytest-output.log; tail -n 1 .pytest-side.log; \
-	[ $$main -eq 0 ] && [ $$side_status -eq 0 ] && [ $$covered -eq 0 ]
+	rm -f .coverage .coverage.* .pytest-output.log
+	set -o pipefail; $(BIN)/coverage run -m pytest | tee .pytest-output.log
+	$(BIN)/coverage combine --quiet
+	$(BIN)/coverage report
+	@tail -n 1 .pytest-output.log
 
 # The edit loop: every test on SQLite, without the browser, fuzz, Redis and server-process tests
 # (the markers in pyproject.toml); stops at the first failure. `make test` runs everything.
@@ -79,4 +71,4 @@ lock: install
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 
 clean:
-	rm -rf $(VENV) .coverage .coverage.* .pytest-output.log .pytest-side.log .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache $(WEB)/node_modules src/wakedock/web/dist
+	rm -rf $(VENV) .coverage .coverage.* .pytest-output.log .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache $(WEB)/node_modules src/wakedock/web/dist
