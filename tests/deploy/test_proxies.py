@@ -61,8 +61,14 @@ def test_ui_rest_and_body_limit(proxy: Proxy, backend: Server) -> None:
         at_limit = http.post("/api/notifications", content=body, headers=json_headers)
         assert at_limit.status_code == 422, at_limit.text[:300]
         assert at_limit.json()["error"]["code"]
+        before = http.get("/api/notifications?limit=1", headers=headers).json()["items"]
         over = http.post("/api/notifications", content=body + b" ", headers=json_headers)
-        assert over.status_code == 413, over.text[:300]
+        # Caddy 2.6 answers 413 when its limit trips before it proxies, and 502 when it trips
+        # while the body streams upstream (seen in 2 of 6 runs): refused by the proxy either way.
+        refused = {413, 502} if proxy.name == "caddy" else {413}
+        assert over.status_code in refused, (over.status_code, over.text[:300])
+        after = http.get("/api/notifications?limit=1", headers=headers).json()["items"]
+        assert after == before  # nothing reached WakeDock's store
 
 
 async def test_websocket_live_and_resume_after_a_drop(proxy: Proxy, backend: Server) -> None:
