@@ -57,3 +57,24 @@ async def test_every_subscriber_gets_its_copy(broker: Broker) -> None:
 def test_unknown_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported broker"):
         create_broker("kafka://x")
+
+
+async def test_publish_many_delivers_each_message_in_order(broker: Broker) -> None:
+    got: list[tuple[str, bytes]] = []
+    ready = asyncio.Event()
+    messages = [(f"user:{i % 3}", f"m{i}".encode()) for i in range(7)]
+
+    async def run() -> None:
+        async with broker.subscribe("user:*") as subscription:
+            ready.set()
+            async for item in subscription:
+                got.append(item)
+                if len(got) == len(messages):
+                    return
+
+    task = asyncio.create_task(run())
+    await asyncio.wait_for(ready.wait(), 5)
+    await broker.publish_many([])  # nothing to send is not an error
+    await broker.publish_many([*messages[:3], ("other:1", b"ignored"), *messages[3:]])
+    await asyncio.wait_for(task, 5)
+    assert got == messages

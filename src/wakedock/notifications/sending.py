@@ -27,7 +27,7 @@ from wakedock.notifications.content import render_named, resolve_content
 from wakedock.notifications.delivery import queue
 from wakedock.notifications.models import NotificationChannel, NotificationSubscription
 from wakedock.notifications.preferences import service as preferences
-from wakedock.notifications.preferences.policy import Preferences, decide
+from wakedock.notifications.preferences.policy import Decisions, Preferences
 from wakedock.notifications.schemas import NotificationCreate, Priority
 from wakedock.notifications.states import DeliveryChannel
 from wakedock.notifications.store import Content, Created
@@ -159,13 +159,13 @@ async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Cre
         # notification pushed now takes its place in the user's live stream as it is inserted.
         pushed: set[int] = set()
         held: set[int] = set()
+        decide, unset = Decisions(send.now), Preferences()  # once per distinct preferences
         for uid in send.user_ids:
             socket = decide(
-                send.known.prefs.get(uid, Preferences()),
+                send.known.prefs.get(uid, unset),
                 channel=DeliveryChannel.WEBSOCKET,
                 type=send.content.type,
                 priority=send.content.priority,
-                now=send.now,
             )
             if socket.now:
                 pushed.add(uid)

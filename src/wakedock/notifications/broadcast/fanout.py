@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wakedock.broker import Broker
+from wakedock.db.engine import write_gate
+from wakedock.notifications import events
 from wakedock.notifications.channels.base import OutgoingMessage
 from wakedock.notifications.models import Broadcast, Delivery
 from wakedock.notifications.states import BroadcastStatus
-from wakedock.notifications.store import Content
+from wakedock.notifications.store import Content, Created
 
 if TYPE_CHECKING:
     from wakedock.notifications.delivery.worker import DeliveryWorker
@@ -69,29 +72,44 @@ async def run(worker: DeliveryWorker, session: AsyncSession, job: Delivery) -> N
             broadcast.status, broadcast.completed_at = BroadcastStatus.COMPLETED, now
             await session.commit()
             return
-        created = await sending.deliver(
-            session,
-            user_ids=ids,
-            content=content,
-            now=now,
-            sender_id=broadcast.sender_id,
-            broadcast_id=broadcast.id,
-        )
-        moved = await session.execute(
-            update(Broadcast)
-            .where(Broadcast.id == broadcast.id, Broadcast.cursor_user_id == cursor)
-            .values(
-                cursor_user_id=ids[-1], delivered=Broadcast.delivered + len(created.notifications)
+        # On SQLite, the batch waits for its turn to write with the creates (and the other
+        # broadcasts' batches) instead of in SQLite's busy handler, which sleeps in growing
+        # steps: 20 broadcasts at once spent most of their time asleep there.
+        async with write_gate(session):
+            created = await sending.deliver(
+                session,
+                user_ids=ids,
+                content=content,
+                now=now,
+                sender_id=broadcast.sender_id,
+                broadcast_id=broadcast.id,
             )
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(moved, "rowcount", 0) != 1:  # another worker already did this batch
-            await session.rollback()
-            raise Skip()
-        job.lease_until = now + timedelta(seconds=worker.settings.delivery_lease_seconds)
-        await session.commit()
+            moved = await session.execute(
+                update(Broadcast)
+                .where(Broadcast.id == broadcast.id, Broadcast.cursor_user_id == cursor)
+                .values(
+                    cursor_user_id=ids[-1],
+                    delivered=Broadcast.delivered + len(created.notifications),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(moved, "rowcount", 0) != 1:  # another worker already did this batch
+                await session.rollback()
+                raise Skip()
+            job.lease_until = now + timedelta(seconds=worker.settings.delivery_lease_seconds)
+            await session.commit()
+        await publish(worker.broker, created)
         await session.refresh(broadcast)
-        await sending.publish(worker.broker, created)
+
+
+async def publish(broker: Broker | None, created: Created) -> None:
+    """``sending.publish`` for a batch: the rows are copies of one content, so their shape is
+    built once (``events.payloads_alike``), and the batch's events go to the broker in one
+    call. Removals (retention) first, as ``sending.publish`` does."""
+    for user_id, notification_id in created.replaced:
+        await events.deleted(broker, user_id=user_id, notification_id=notification_id)
+    created.payloads.update(events.payloads_alike(created.live))
+    await events.created_many(broker, created.live, created.payloads)
 
 
 async def announcement(session: AsyncSession, broadcast_id: int) -> OutgoingMessage:

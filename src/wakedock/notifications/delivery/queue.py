@@ -18,7 +18,7 @@ from wakedock.notifications.models import (
     NotificationChannel,
     PushSubscription,
 )
-from wakedock.notifications.preferences.policy import Preferences, decide
+from wakedock.notifications.preferences.policy import Decisions, Preferences
 from wakedock.notifications.states import ChannelKind, DeliveryChannel
 
 if TYPE_CHECKING:
@@ -94,11 +94,13 @@ async def plan(
         push_users = [n.user_id for n in notifications if n.user_id in known.with_push]
     pushes = await push_subscriptions(session, user_ids=push_users) if push_users else {}
     named_ids = {channel.id for channel in named_channels}
+    decide = Decisions(now)  # once per distinct preferences, not per recipient
+    unset = Preferences()
     for notification in notifications:
-        prefs = preferences.get(notification.user_id, Preferences())
-        kind = {"type": notification.type, "priority": notification.priority, "now": now}
+        prefs = preferences.get(notification.user_id, unset)
+        kind = {"type": notification.type, "priority": notification.priority}
 
-        live = decide(prefs, channel=DeliveryChannel.WEBSOCKET, **kind)  # type: ignore[arg-type]
+        live = decide(prefs, channel=DeliveryChannel.WEBSOCKET, **kind)
         if live.now:
             result.live.append(notification)
         elif live.allowed:
@@ -106,7 +108,7 @@ async def plan(
                 _job(notification, DeliveryChannel.WEBSOCKET, run_at=live.hold_until, now=now)
             )
 
-        email = decide(prefs, channel=DeliveryChannel.EMAIL, **kind)  # type: ignore[arg-type]
+        email = decide(prefs, channel=DeliveryChannel.EMAIL, **kind)
         if email.allowed and email_channel_id is not None:
             digest_key = None
             run_at = email.hold_until
@@ -127,7 +129,7 @@ async def plan(
                 )
             )
 
-        push = decide(prefs, channel=DeliveryChannel.WEBPUSH, **kind)  # type: ignore[arg-type]
+        push = decide(prefs, channel=DeliveryChannel.WEBPUSH, **kind)
         if push.allowed:
             for subscription in pushes.get(notification.user_id, ()):
                 result.jobs.append(

@@ -84,3 +84,26 @@ def decide(
     if priority == Priority.URGENT:
         return Decision(True)
     return Decision(True, quiet_window_end(prefs, now))
+
+
+class Decisions:
+    """``decide`` for many recipients at one instant, computed once per distinct answer's
+    inputs: a broadcast's recipients mostly share their preferences (most have none set), so
+    a batch of 500 asks the rules a handful of times instead of 1,500 (three channels each)."""
+
+    __slots__ = ("_known", "now")
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._known: dict[tuple[Preferences, DeliveryChannel, str, str], Decision] = {}
+
+    def __call__(
+        self, prefs: Preferences, *, channel: DeliveryChannel, type: str, priority: str
+    ) -> Decision:
+        key = (prefs, channel, type, priority)
+        decision = self._known.get(key)
+        if decision is None:
+            decision = self._known[key] = decide(
+                prefs, channel=channel, type=type, priority=priority, now=self.now
+            )
+        return decision
