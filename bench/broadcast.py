@@ -144,7 +144,55 @@ def print_verdicts(name: str, result: dict[str, Any]) -> None:
         print(f"  {target}: {figure} — {'met' if met else 'MISSED'}", flush=True)
 
 
-def run_standalone(args: argparse.Namespace) -> dict[str, Any]:
+def run_all(database_url: str | None = None) -> dict[str, dict[str, Any]]:
+    """Every size of ``SIZES``, each on fresh servers and a fresh database (a broadcast to
+    all reaches every user stored: each size has only its own); prints each target's verdict.
+    ``database_url``: PostgreSQL (wiped before each size); default SQLite in a temporary dir."""
+    results = {}
+    for name, (users, per_user, count) in SIZES.items():
+        print(f"broadcast {name}", flush=True)
+        results[name] = run_standalone(
+            users=users, sockets=per_user, broadcasts=count, database_url=database_url
+        )
+        print(f"  {json.dumps(results[name])}", flush=True)
+        print_verdicts(name, results[name])
+    return results
+
+
+def results_section(results: dict[str, dict[str, Any]]) -> list[str]:
+    """The RESULTS.md lines for ``run_all``'s results (none when it did not run)."""
+    if not results:
+        return []
+    lines = [
+        "",
+        "## (e) Broadcast: U users × K sockets, M admin broadcasts (target all)",
+        "",
+        "bench/broadcast.py: fresh servers and database per size; WakeDock gets M",
+        "`POST /api/notifications/broadcast` at once, the raw server one trigger for M broadcasts",
+        "of a copy of a message WakeDock sent; rounds alternate which server goes first. RSS growth:",
+        "the server's peak RSS during a round over its RSS before it.",
+        "",
+        "| size (U×K×M) | WakeDock deliveries/s | raw deliveries/s | ratio (rounds) | time to last delivery (WakeDock / raw) | WakeDock RSS growth | lost | verdicts |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]  # fmt: skip
+    for name, r in results.items():
+        wd, raw = r["wakedock"], r["raw"]
+        verdicts = "; ".join(
+            f"{t.split(': ', 1)[1]}: {'met' if ok else '**not met**'}"
+            for t, _, ok in targets(name, r)
+        )
+        lines.append(
+            f"| {name} | {wd['deliveries_per_s']:,} | {raw['deliveries_per_s']:,} | "
+            f"{r['ratio']} ({', '.join(str(x) for x in r['round_ratios'])}) | "
+            f"{wd['seconds']} s / {raw['seconds']} s | {wd['rss_growth_mb']} MB | {r['lost']} | "
+            f"{verdicts} |"
+        )
+    return lines
+
+
+def run_standalone(
+    *, users: int, sockets: int, broadcasts: int, database_url: str | None, rounds: int = 3
+) -> dict[str, Any]:
     """Seed, start both servers, run the scenario once, stop them."""
     from bench.run import free_port, reset_database, wait_http, wait_port
     from wakedock.db import migrate
@@ -152,11 +200,12 @@ def run_standalone(args: argparse.Namespace) -> dict[str, Any]:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     tmp = Path(tempfile.mkdtemp(prefix="wakedock-bench-broadcast-"))
-    database_url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-    if args.database_url:
+    wipe = database_url is not None
+    database_url = database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+    if wipe:
         asyncio.run(reset_database(database_url))
     migrate.upgrade(database_url)
-    seeded = asyncio.run(seed_users(database_url, args.users))
+    seeded = asyncio.run(seed_users(database_url, users))
     port, raw_port = free_port(), free_port()
     env = {**os.environ, "WAKEDOCK_DATA_DIR": str(tmp), "WAKEDOCK_DATABASE_URL": database_url,
            "WAKEDOCK_LOG_LEVEL": "WARNING", "WAKEDOCK_HEARTBEAT_INTERVAL_SECONDS": "300",
@@ -176,8 +225,8 @@ def run_standalone(args: argparse.Namespace) -> dict[str, Any]:
         return scenario(
             http=f"http://127.0.0.1:{port}", ws_base=f"ws://127.0.0.1:{port}",
             raw_ws=f"ws://127.0.0.1:{raw_port}/", pid=server.pid, raw_pid=raw.pid,
-            seeded=seeded, users=args.users, sockets=args.sockets,
-            broadcasts=args.broadcasts, rounds=args.rounds, workdir=tmp,
+            seeded=seeded, users=users, sockets=sockets,
+            broadcasts=broadcasts, rounds=rounds, workdir=tmp,
         )  # fmt: skip
     finally:
         server.terminate()
@@ -349,6 +398,7 @@ def main() -> None:
     parser.add_argument("--broadcasts", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", help="a PostgreSQL URL (its database is wiped)")
+    parser.add_argument("--all", action="store_true", help="every size of SIZES, with verdicts")
     parser.add_argument("--http")
     parser.add_argument("--ws")
     parser.add_argument("--raw-url")
@@ -364,7 +414,13 @@ def main() -> None:
         raise_open_files_limit(2 * args.users * args.sockets + 1000)
         print(json.dumps(uvloop.run(drive(args))))
         return
-    result = run_standalone(args)
+    if args.all:
+        run_all(args.database_url)
+        return
+    result = run_standalone(
+        users=args.users, sockets=args.sockets, broadcasts=args.broadcasts,
+        database_url=args.database_url, rounds=args.rounds,
+    )  # fmt: skip
     print(json.dumps(result))
     name = f"{args.users}x{args.sockets}x{args.broadcasts}"
     print_verdicts(name, result)

@@ -227,6 +227,8 @@ def main() -> None:
         raw.terminate()
         server.wait(30)
         raw.wait(30)
+    from bench import broadcast  # its own servers and database per size (see its docstring)
+    rows["broadcast"] = broadcast.run_all(args.database_url)
     write_results(rows, sizes)
 
 
@@ -336,6 +338,8 @@ def write_results(rows: dict[str, Any], sizes: list[int]) -> None:
         wd, raw = rows[f"idle_wd_{c}"], rows[f"idle_raw_{c}"]
         lines.append(f"| {c:,} | {wd['kb_per_connection']} KB | {raw['kb_per_connection']} KB | "
                      f"{verdict(wd['kb_per_connection'] <= 30)} |")
+    from bench import broadcast
+    lines += broadcast.results_section(rows.get("broadcast", {}))
     lines += ["", "Raw figures (JSON):", "", "```json", json.dumps(rows, indent=1), "```", ""]
     (ROOT / "RESULTS.md").write_text("\n".join(lines))
     print(f"wrote {ROOT / 'RESULTS.md'}")

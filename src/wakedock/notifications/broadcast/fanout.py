@@ -54,8 +54,9 @@ async def run(worker: DeliveryWorker, session: AsyncSession, job: Delivery) -> N
     if broadcast is None or broadcast.status == BroadcastStatus.COMPLETED:
         raise Skip()
     content = content_of(broadcast)
-    broadcast.status = BroadcastStatus.SENDING
-    await session.commit()
+    async with write_gate(session):
+        broadcast.status = BroadcastStatus.SENDING
+        await session.commit()
     while True:
         if worker.stopping:
             raise Released()
@@ -69,8 +70,9 @@ async def run(worker: DeliveryWorker, session: AsyncSession, job: Delivery) -> N
         )
         now = worker.clock.now()
         if not ids:
-            broadcast.status, broadcast.completed_at = BroadcastStatus.COMPLETED, now
-            await session.commit()
+            async with write_gate(session):
+                broadcast.status, broadcast.completed_at = BroadcastStatus.COMPLETED, now
+                await session.commit()
             return
         # On SQLite, the batch waits for its turn to write with the creates (and the other
         # broadcasts' batches) instead of in SQLite's busy handler, which sleeps in growing

@@ -13,9 +13,10 @@ from wakedock.audit import service as audit
 from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
 from wakedock.auth import directory
+from wakedock.db.engine import write_gate
 from wakedock.notifications.broadcast.schemas import Audience, BroadcastIn, BroadcastOut
 from wakedock.notifications.content import resolve_content
-from wakedock.notifications.models import Broadcast, Delivery, Notification
+from wakedock.notifications.models import Broadcast, Delivery, Notification, NotificationChannel
 from wakedock.notifications.states import DeliveryChannel
 from wakedock.notifications.store import channels_by_name
 from wakedock.notifications.templates.pool import TemplateRenderer
@@ -65,12 +66,36 @@ async def create(
         "action_label": body.action_label,
         "expires_at": (now + timedelta(seconds=ttl)).isoformat() if ttl else None,
     }
+    recipients = await count_audience(session, target)
+    # On SQLite, the write waits its turn with the fan-out's batches at the write gate, not in
+    # SQLite's busy handler (which sleeps in growing steps while a batch is written).
+    async with write_gate(session):
+        return await _store(
+            session,
+            actor=actor,
+            sender_id=sender_id,
+            target=target,
+            payload=payload,
+            recipients=recipients,
+            channels=channels,
+            now=now,
+        )
+
+
+async def _store(
+    session: AsyncSession,
+    *,
+    actor: AuditActor,
+    sender_id: int,
+    target: dict[str, Any],
+    payload: dict[str, Any],
+    recipients: int,
+    channels: Sequence[NotificationChannel],
+    now: datetime,
+) -> Broadcast:
+    """Store the broadcast, its fan-out job and its announcements, audit, commit."""
     broadcast = Broadcast(
-        sender_id=sender_id,
-        target=target,
-        payload=payload,
-        created_at=now,
-        recipients=await count_audience(session, target),
+        sender_id=sender_id, target=target, payload=payload, created_at=now, recipients=recipients
     )
     session.add(broadcast)
     await session.flush()
@@ -102,7 +127,7 @@ async def create(
         details={
             "target": target,
             "recipients": broadcast.recipients,
-            "title": title,
+            "title": payload["title"],
             "channels": [c.name for c in channels],
         },
     )
