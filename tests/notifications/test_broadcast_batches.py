@@ -9,11 +9,12 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from tests.conftest import UserFactory
+from tests.conftest import UserFactory, statements_sent, until
 from tests.notifications.test_quiet_hours import Listener, at, replayed
 from wakedock.clock import FrozenClock
 from wakedock.notifications.broadcast import fanout
 from wakedock.notifications.models import Broadcast, Delivery, Notification
+from wakedock.realtime import autoread
 
 CONTENT = {"title": "Maintenance", "message": "at 22:00", "type": "system", "priority": "normal"}
 
@@ -188,3 +189,43 @@ async def test_each_recipients_preferences_apply_to_their_copy_only(
         broadcast = await session.get(Broadcast, broadcast_id)
     assert broadcast is not None
     assert broadcast.delivered == 4
+
+
+async def test_the_first_push_to_many_users_reads_their_auto_read_preference_in_batches(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    make_user: UserFactory,
+    app: Any,
+    monkeypatch: Any,
+) -> None:
+    """A broadcast's first push to 10,000 fresh sockets looked each user's ``auto_mark_read``
+    up on its own: 10,000 tasks, sessions and queries. Now a query reads a batch of users."""
+    monkeypatch.setattr(autoread, "LOOKUP_BATCH", 3)
+    users = [await make_user() for _ in range(7)]
+    eager = users[4]
+    await client.patch(
+        "/api/notifications/preferences", json={"auto_mark_read": True}, headers=eager.headers
+    )
+    await _broadcast(client, admin_headers, app)
+    copies = {}
+    for user in users:
+        items = (await client.get("/api/notifications", headers=user.headers)).json()["items"]
+        copies[user.id] = items[0]["id"]
+    auto_read = app.state.hub.auto_read
+    with statements_sent(app, "SELECT") as selects:
+        for user in users:  # as the hub does for each user's pushed notification
+            auto_read.pushed(user.id, copies[user.id])
+        await until(lambda: all(u.id in auto_read.wanted for u in users), what="the lookups")
+
+        async def eager_read() -> bool:
+            one = await client.get(f"/api/notifications/{copies[eager.id]}", headers=eager.headers)
+            return bool(one.json()["read"])
+
+        await until(eager_read, what="the eager user's copy marked read")
+    lookups = [s for s in selects if "notification_preferences" in s and "auto_mark_read" in s]
+    assert 1 <= len(lookups) <= 3  # 7 users, 3 a query (a push meanwhile may add one)
+    assert {u.id: auto_read.wanted[u.id] for u in users} == {u.id: u is eager for u in users}
+    for user in users:
+        if user is not eager:
+            one = await client.get(f"/api/notifications/{copies[user.id]}", headers=user.headers)
+            assert one.json()["read"] is False
