@@ -22,6 +22,7 @@ from wakedock.auth.users_router import router as users_router
 from wakedock.bounds import exact_integer_bounds
 from wakedock.broker import create_broker
 from wakedock.clock import Clock
+from wakedock.compat.apps.router import router as connected_apps_router
 from wakedock.compat.gotify.errors import guard_error as gotify_guard_error
 from wakedock.compat.gotify.router import router as gotify_router
 from wakedock.compat.gotify.stream import router as gotify_stream_router
@@ -81,6 +82,7 @@ ROUTERS = [
     inbound_router,
     sse_router,
     websocket_router,
+    connected_apps_router,
     gotify_router,
     gotify_stream_router,
 ]

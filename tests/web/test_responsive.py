@@ -104,6 +104,9 @@ def sweep(browser: Browser, ui_server: Server) -> Iterator[Fixture]:
         },
     )
     assert hook.status_code == 201, hook.text
+    # A Gotify application and an ntfy access token for the Connected apps tables.
+    api.post("/api/compat/gotify/applications", {"name": "Sweep backups", "topic": "sweep"})
+    api.post("/api/compat/ntfy/tokens", {"name": "sweep-phone"})
     for priority in ("low", "normal", "high"):
         api.notify(f"Sweep {priority}", message="A message to show", priority=priority)
     contexts: dict[str, BrowserContext] = {}

@@ -197,6 +197,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/compat/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your Gotify applications and clients and ntfy access tokens */
+        get: operations["list_connected_apps_api_compat_apps_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compat/gotify/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a Gotify application; its token is shown only once */
+        post: operations["create_gotify_application_api_compat_gotify_applications_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compat/gotify/applications/{app_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a Gotify application and revoke its token */
+        delete: operations["delete_gotify_application_api_compat_gotify_applications__app_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compat/gotify/clients/{client_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a Gotify client (a signed-in phone app) and revoke its token */
+        delete: operations["delete_gotify_client_api_compat_gotify_clients__client_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compat/ntfy/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create an ntfy access token; it is shown only once */
+        post: operations["create_ntfy_token_api_compat_ntfy_tokens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compat/ntfy/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an ntfy access token */
+        delete: operations["delete_ntfy_token_api_compat_ntfy_tokens__token_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dashboards": {
         parameters: {
             query?: never;
@@ -1568,6 +1670,15 @@ export interface components {
             /** Ok */
             ok: boolean;
         };
+        /** ConnectedApps */
+        ConnectedApps: {
+            /** Gotify Applications */
+            gotify_applications: components["schemas"]["GotifyApplicationOut"][];
+            /** Gotify Clients */
+            gotify_clients: components["schemas"]["GotifyClientOut"][];
+            /** Ntfy Tokens */
+            ntfy_tokens: components["schemas"]["NtfyTokenOut"][];
+        };
         /** CountOut */
         CountOut: {
             /** Count */
@@ -1781,6 +1892,92 @@ export interface components {
         ErrorResponse: {
             error: components["schemas"]["ErrorBody"];
         };
+        /** GotifyApplicationCreate */
+        GotifyApplicationCreate: {
+            /**
+             * Default Priority
+             * @description Gotify's 0-10, used when a message names none
+             * @default 5
+             */
+            default_priority: number;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Name */
+            name: string;
+            /**
+             * Topic
+             * @description Publish to every subscriber of this topic (needs notifications:send) instead of to you
+             */
+            topic?: string | null;
+        };
+        /** GotifyApplicationCreated */
+        GotifyApplicationCreated: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Default Priority */
+            default_priority: number;
+            /** Description */
+            description: string;
+            /** Id */
+            id: number;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Token
+             * @description The application's token, shown only in this answer.
+             */
+            token: string;
+            /** Token Prefix */
+            token_prefix: string;
+            /** Topic */
+            topic: string | null;
+        };
+        /** GotifyApplicationOut */
+        GotifyApplicationOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Default Priority */
+            default_priority: number;
+            /** Description */
+            description: string;
+            /** Id */
+            id: number;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /** Token Prefix */
+            token_prefix: string;
+            /** Topic */
+            topic: string | null;
+        };
+        /** GotifyClientOut */
+        GotifyClientOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /** Token Prefix */
+            token_prefix: string;
+        };
         /** Grid */
         Grid: {
             /** Columns */
@@ -1789,6 +1986,11 @@ export interface components {
             gap: number;
             /** Row Height */
             row_height: number;
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
         };
         /** Health */
         Health: {
@@ -2276,6 +2478,64 @@ export interface components {
             /** Title */
             title?: string | null;
             type?: components["schemas"]["NotificationType"] | null;
+        };
+        /** NtfyTokenCreate */
+        NtfyTokenCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Publish
+             * @description May publish (notifications:send)
+             * @default true
+             */
+            publish: boolean;
+            /**
+             * Subscribe
+             * @description May subscribe (notifications:read)
+             * @default true
+             */
+            subscribe: boolean;
+        };
+        /** NtfyTokenCreated */
+        NtfyTokenCreated: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Scopes */
+            scopes: string[];
+            /**
+             * Token
+             * @description The access token, shown only in this answer.
+             */
+            token: string;
+        };
+        /** NtfyTokenOut */
+        NtfyTokenOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Scopes */
+            scopes: string[];
         };
         /**
          * Permission
@@ -2784,6 +3044,19 @@ export interface components {
             roles?: components["schemas"]["Role"][] | null;
             /** Timezone */
             timezone?: string | null;
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
         };
         /** VapidKey */
         VapidKey: {
@@ -4258,6 +4531,179 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_connected_apps_api_compat_apps_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectedApps"];
+                };
+            };
+        };
+    };
+    create_gotify_application_api_compat_gotify_applications_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GotifyApplicationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GotifyApplicationCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_gotify_application_api_compat_gotify_applications__app_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_gotify_client_api_compat_gotify_clients__client_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_ntfy_token_api_compat_ntfy_tokens_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NtfyTokenCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NtfyTokenCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_ntfy_token_api_compat_ntfy_tokens__token_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -39,6 +39,7 @@ export function App() {
         <Route path="notifications" element={routes.notifications} />
         <Route path="preferences" element={routes.preferences} />
         <Route path="profile" element={routes.profile} />
+        <Route path="connected-apps" element={routes.connectedApps} />
         <Route path="dashboards" element={routes.dashboards} />
         <Route path="dashboards/:id" element={routes.dashboard} />
         <Route path="demo" element={routes.demo} />

@@ -6,6 +6,7 @@ import { AdminDeliveriesPage } from "../pages/admin/AdminDeliveriesPage";
 import { AdminIntegrationsPage } from "../pages/admin/AdminIntegrationsPage";
 import { AdminTemplatesPage } from "../pages/admin/AdminTemplatesPage";
 import { AdminUsersPage } from "../pages/admin/AdminUsersPage";
+import { ConnectedAppsPage } from "../pages/ConnectedAppsPage";
 import { DashboardPage } from "../pages/DashboardPage";
 import { DashboardsPage } from "../pages/DashboardsPage";
 import { DemoPage } from "../pages/DemoPage";
@@ -20,6 +21,7 @@ export const routes = {
   notifications: <NotificationsPage />,
   preferences: <PreferencesPage />,
   profile: <ProfilePage />,
+  connectedApps: <ConnectedAppsPage />,
   dashboards: <DashboardsPage />,
   dashboard: <DashboardPage />,
   shared: <SharedDashboardPage />,
