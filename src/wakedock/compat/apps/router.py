@@ -25,8 +25,9 @@ from wakedock.compat.apps.schemas import (
 from wakedock.compat.gotify import applications, clients
 from wakedock.compat.gotify.models import GotifyApplication
 from wakedock.dependencies import AppBroker, DbSession
+from wakedock.errors import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/compat", tags=["connected apps"])
+router = APIRouter(prefix="/api/compat", tags=["connected apps"], responses=ERROR_RESPONSES)
 
 
 def _application(app: GotifyApplication, token: service.Token) -> GotifyApplicationOut:
