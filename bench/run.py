@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from bench import compat
+
 ROOT = Path(__file__).resolve().parent
 LATENCY_RUNS = 3
 ADMIN_PASSWORD = "bench-admin-password"
@@ -222,6 +224,10 @@ def main() -> None:
                 "--tokens", str(tmp / "tokens.json"), "--connections", "1000", "--rate", "200",
                 "--seconds", "10", "--pid", str(server.pid))
             rows[f"latency_{attempt}"]["speed_probe_s"] = probe_before + speed_probe()
+        settled["compat"] = settle(server.pid, raw.pid)  # bench/compat.py: Gotify, ntfy vs native
+        rows["compat"] = asyncio.run(compat.scenario(http, f"ws://127.0.0.1:{port}", "admin",
+                                                     ADMIN_PASSWORD, server.pid))
+        print(f"  compat   {json.dumps(rows['compat'])}", flush=True)
     finally:
         server.terminate()
         raw.terminate()
@@ -336,6 +342,8 @@ def write_results(rows: dict[str, Any], sizes: list[int]) -> None:
         wd, raw = rows[f"idle_wd_{c}"], rows[f"idle_raw_{c}"]
         lines.append(f"| {c:,} | {wd['kb_per_connection']} KB | {raw['kb_per_connection']} KB | "
                      f"{verdict(wd['kb_per_connection'] <= 30)} |")
+    if "compat" in rows:
+        lines += ["", *compat.markdown(rows["compat"])]
     lines += ["", "Raw figures (JSON):", "", "```json", json.dumps(rows, indent=1), "```", ""]
     (ROOT / "RESULTS.md").write_text("\n".join(lines))
     print(f"wrote {ROOT / 'RESULTS.md'}")
