@@ -1,7 +1,8 @@
 """The Connected apps page against a real server: an application created in the page, its
 Apprise URL copied from the page and handed to the real Apprise library, whose message shows
-as a toast; an ntfy access token created in the page publishes with httpx until it is revoked
-(then 401); both at a phone's and a desktop's size."""
+as a toast; an ntfy access token created in the page publishes with httpx and through
+Apprise's ntfy:// URL from the page until it is revoked (then 401); both at a phone's and a
+desktop's size."""
 
 from __future__ import annotations
 
@@ -112,7 +113,8 @@ def test_ntfy_token_from_the_page_publishes_until_revoked(page: Page, ui_server:
     token = copied(page, scope, "Access token")
     assert token.startswith("wdk_")
     host = ui_server.http.removeprefix("http://")
-    assert copied(page, scope, "Apprise URL") == f"ntfy://{token}@{host}/{topic}?auth=token"
+    apprise_url = copied(page, scope, "Apprise URL")
+    assert apprise_url == f"ntfy://{token}@{host}/{topic}?auth=token"
     curl = page.get_by_role("status", name=scope).get_by_role("region", name="curl (publish)")
     expect(curl).to_contain_text(f"{ui_server.http}/{topic}")
 
@@ -126,6 +128,12 @@ def test_ntfy_token_from_the_page_publishes_until_revoked(page: Page, ui_server:
     assert published.status_code == 200, published.text
     assert published.json()["topic"] == topic
     expect(toast(page, "Backup")).to_be_visible()
+    # Apprise's ntfy plugin with the URL from the page.
+    title = f"ntfy via Apprise {uuid.uuid4().hex[:6]}"
+    sender = apprise.Apprise()
+    assert sender.add(apprise_url)
+    assert sender.notify(title=title, body="from apprise")
+    expect(toast(page, title)).to_be_visible()
 
     page.get_by_role("status", name=scope).get_by_role("button", name="Done").click()
     row = (

@@ -63,8 +63,6 @@ export function gotifySnippets(server: Server, token: string): Snippet[] {
         `      X-Gotify-Key: ${token}`,
         "    message_param_name: message",
         "    title_param_name: title",
-        "    data:",
-        "      priority: 5",
       ].join("\n"),
     },
   ];
