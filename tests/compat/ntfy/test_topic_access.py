@@ -5,13 +5,20 @@ tightened rule excludes, and anonymous publishing to a topic an admin opened. Bo
 
 from __future__ import annotations
 
+import asyncio
+import base64
+from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+import websockets
 
 from tests.compat.gotify_helpers import assert_gotify_error, key, new_app, new_client
 from tests.compat.ntfy.test_ntfy_api import assert_ntfy_error, poll
+from tests.compat.ntfy.test_ntfy_live import make_user as live_user
+from tests.compat.ntfy.test_ntfy_live import serve
 from tests.conftest import UserFactory, UserHandle
 from wakedock.compat.ntfy.visitors import Visitors
 
@@ -274,3 +281,23 @@ async def test_gotify_application_bound_to_a_restricted_topic(
     await set_rule(client, admin_headers, "media", publish_roles=["operator"])
     message = await client.post("/message", json={"message": "x"}, headers=key(bound["token"]))
     assert message.status_code == 200, message.text
+
+
+async def test_websocket_refused_for_a_restricted_topic_in_a_list(
+    tmp_path: Path, database_url: str
+) -> None:
+    """ntfy's ``/ws`` over a real server: a comma list holding a topic the caller may not
+    subscribe to is refused before the handshake (403), the open topic alone is accepted."""
+    async with serve(tmp_path / "data", database_url) as live:
+        _, _, user = await live_user(live, "user")
+        async with httpx.AsyncClient(base_url=live.base) as http:
+            await set_rule(http, live.admin, "vault", subscribe_roles=["operator"])
+        token = user["Authorization"].removeprefix("Bearer ")
+        auth = base64.urlsafe_b64encode(f"Bearer {token}".encode()).decode().rstrip("=")
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            async with websockets.connect(f"ws://127.0.0.1:{live.port}/news,vault/ws?auth={auth}"):
+                pass
+        assert refused.value.response.status_code == 403
+        async with websockets.connect(f"ws://127.0.0.1:{live.port}/news/ws?auth={auth}") as ws:
+            opened = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert opened["event"] == "open"
