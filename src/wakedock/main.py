@@ -46,6 +46,7 @@ from wakedock.notifications.router import router as notifications_router
 from wakedock.notifications.subscriptions.router import router as subscriptions_router
 from wakedock.notifications.templates.pool import RenderLimits, TemplateRenderer
 from wakedock.notifications.templates.router import router as templates_router
+from wakedock.notifications.topics.router import router as topic_access_router
 from wakedock.realtime.hub import Hub
 from wakedock.realtime.sse import router as sse_router
 from wakedock.realtime.websocket import router as websocket_router
@@ -71,6 +72,7 @@ ROUTERS = [
     preferences_router,
     templates_router,
     subscriptions_router,
+    topic_access_router,
     dashboards_router,
     dashboard_templates_router,
     dashboard_sources_router,

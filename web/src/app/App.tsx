@@ -49,6 +49,7 @@ export function App() {
         <Route path="admin/channels" element={routes.adminChannels} />
         <Route path="admin/deliveries" element={routes.adminDeliveries} />
         <Route path="admin/integrations" element={routes.adminIntegrations} />
+        <Route path="admin/topics" element={routes.adminTopics} />
         <Route path="admin/audit" element={routes.adminAudit} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>

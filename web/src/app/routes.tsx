@@ -5,6 +5,7 @@ import { AdminChannelsPage } from "../pages/admin/AdminChannelsPage";
 import { AdminDeliveriesPage } from "../pages/admin/AdminDeliveriesPage";
 import { AdminIntegrationsPage } from "../pages/admin/AdminIntegrationsPage";
 import { AdminTemplatesPage } from "../pages/admin/AdminTemplatesPage";
+import { AdminTopicsPage } from "../pages/admin/AdminTopicsPage";
 import { AdminUsersPage } from "../pages/admin/AdminUsersPage";
 import { ConnectedAppsPage } from "../pages/ConnectedAppsPage";
 import { DashboardPage } from "../pages/DashboardPage";
@@ -32,5 +33,6 @@ export const routes = {
   adminChannels: <AdminChannelsPage />,
   adminDeliveries: <AdminDeliveriesPage />,
   adminIntegrations: <AdminIntegrationsPage />,
+  adminTopics: <AdminTopicsPage />,
   adminAudit: <AdminAuditPage />,
 };
