@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from bench import compat
+
 ROOT = Path(__file__).resolve().parent
 LATENCY_RUNS = 3
 ADMIN_PASSWORD = "bench-admin-password"
@@ -222,6 +224,10 @@ def main() -> None:
                 "--tokens", str(tmp / "tokens.json"), "--connections", "1000", "--rate", "200",
                 "--seconds", "10", "--pid", str(server.pid))
             rows[f"latency_{attempt}"]["speed_probe_s"] = probe_before + speed_probe()
+        settled["compat"] = settle(server.pid, raw.pid)  # bench/compat.py: Gotify, ntfy vs native
+        rows["compat"] = asyncio.run(compat.scenario(http, f"ws://127.0.0.1:{port}", "admin",
+                                                     ADMIN_PASSWORD, server.pid))
+        print(f"  compat   {json.dumps(rows['compat'])}", flush=True)
     finally:
         server.terminate()
         raw.terminate()
@@ -340,6 +346,8 @@ def write_results(rows: dict[str, Any], sizes: list[int]) -> None:
                      f"{verdict(wd['kb_per_connection'] <= 30)} |")
     from bench import broadcast
     lines += broadcast.results_section(rows.get("broadcast", {}))
+    if "compat" in rows:
+        lines += ["", *compat.markdown(rows["compat"])]
     lines += ["", "Raw figures (JSON):", "", "```json", json.dumps(rows, indent=1), "```", ""]
     (ROOT / "RESULTS.md").write_text("\n".join(lines))
     print(f"wrote {ROOT / 'RESULTS.md'}")

@@ -22,6 +22,7 @@ from wakedock.auth.users_router import router as users_router
 from wakedock.bounds import exact_integer_bounds
 from wakedock.broker import create_broker
 from wakedock.clock import Clock
+from wakedock.compat.apps.router import router as connected_apps_router
 from wakedock.compat.gotify.errors import guard_error as gotify_guard_error
 from wakedock.compat.gotify.router import router as gotify_router
 from wakedock.compat.gotify.stream import router as gotify_stream_router
@@ -45,6 +46,7 @@ from wakedock.notifications.router import router as notifications_router
 from wakedock.notifications.subscriptions.router import router as subscriptions_router
 from wakedock.notifications.templates.pool import RenderLimits, TemplateRenderer
 from wakedock.notifications.templates.router import router as templates_router
+from wakedock.notifications.topics.router import router as topic_access_router
 from wakedock.realtime.hub import Hub
 from wakedock.realtime.sse import router as sse_router
 from wakedock.realtime.websocket import router as websocket_router
@@ -70,6 +72,7 @@ ROUTERS = [
     preferences_router,
     templates_router,
     subscriptions_router,
+    topic_access_router,
     dashboards_router,
     dashboard_templates_router,
     dashboard_sources_router,
@@ -81,6 +84,7 @@ ROUTERS = [
     inbound_router,
     sse_router,
     websocket_router,
+    connected_apps_router,
     gotify_router,
     gotify_stream_router,
 ]

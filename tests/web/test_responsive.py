@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -104,6 +105,16 @@ def sweep(browser: Browser, ui_server: Server) -> Iterator[Fixture]:
         },
     )
     assert hook.status_code == 201, hook.text
+    # A Gotify application and an ntfy access token for the Connected apps tables.
+    api.post("/api/compat/gotify/applications", {"name": "Sweep backups", "topic": "sweep"})
+    api.post("/api/compat/ntfy/tokens", {"name": "sweep-phone"})
+    # A topic rule for the Topics table.
+    rule = httpx.put(
+        f"{ui_server.http}/api/notifications/topic-access/sweep-{layout['id']}",
+        json={"publish_roles": ["admin", "operator"], "anonymous_publish": True},
+        headers=api.headers,
+    )
+    assert rule.status_code == 200, rule.text
     for priority in ("low", "normal", "high"):
         api.notify(f"Sweep {priority}", message="A message to show", priority=priority)
     contexts: dict[str, BrowserContext] = {}
@@ -304,6 +315,7 @@ def test_dialogs_fit_and_tie_labels_to_fields(view: tuple[str, Page], sweep: Fix
         ("/admin/users", "Create user"),
         ("/admin/channels", "Add channel"),
         ("/admin/integrations", "Add integration"),
+        ("/admin/topics", "Add rule"),
         ("/preferences", "Add subscription"),
         ("/dashboards", "New dashboard"),
     ]:
@@ -322,7 +334,7 @@ def test_dialogs_fit_and_tie_labels_to_fields(view: tuple[str, Page], sweep: Fix
 
 def test_phone_tables_are_cards_and_the_dashboard_has_real_heights(sweep: Fixture) -> None:
     page = sweep.contexts["phone"].new_page()
-    for path in ("/admin/users", "/admin/channels", "/admin/audit"):
+    for path in ("/admin/users", "/admin/channels", "/admin/topics", "/admin/audit"):
         page.goto(path)
         settle(page)
         first = page.locator("main table tbody tr").first

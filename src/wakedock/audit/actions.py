@@ -44,6 +44,8 @@ class AuditAction(StrEnum):
     SUBSCRIPTION_CREATE = "subscription.create"
     SUBSCRIPTION_UPDATE = "subscription.update"
     SUBSCRIPTION_DELETE = "subscription.delete"
+    TOPIC_ACCESS_SET = "topic_access.set"
+    TOPIC_ACCESS_DELETE = "topic_access.delete"
     PUSH_SUBSCRIPTION_CREATE = "push_subscription.create"
     PUSH_SUBSCRIPTION_DELETE = "push_subscription.delete"
     CHANNEL_CREATE = "channel.create"
@@ -161,6 +163,23 @@ ACTIONS: Mapping[AuditAction, ActionSpec] = {
     ),
     A.SUBSCRIPTION_UPDATE: _spec("A subscription changed", "notification_subscription", "fields"),
     A.SUBSCRIPTION_DELETE: _spec("A subscription removed", "notification_subscription"),
+    A.TOPIC_ACCESS_SET: _spec(
+        "A topic's access rule set by an admin (who may publish, subscribe, anonymously)",
+        "topic_access_rule",
+        "topic",
+        "publish_roles",
+        "subscribe_roles",
+        "anonymous_publish",
+        "created",
+    ),
+    A.TOPIC_ACCESS_DELETE: _spec(
+        "A topic's access rule removed: the default rule applies",
+        "topic_access_rule",
+        "topic",
+        "publish_roles",
+        "subscribe_roles",
+        "anonymous_publish",
+    ),
     A.PUSH_SUBSCRIPTION_CREATE: _spec("A browser subscribed to web push", "push_subscription"),
     A.PUSH_SUBSCRIPTION_DELETE: _spec("A browser's web push removed", "push_subscription"),
     A.CHANNEL_CREATE: _spec("A delivery channel created", "notification_channel", "name", "type"),

@@ -54,6 +54,18 @@ async def active_ids(session: AsyncSession, *, user_ids: Collection[int]) -> set
     return set((await session.scalars(query)).all())
 
 
+async def holding_roles(
+    session: AsyncSession, *, user_ids: Collection[int], roles: Collection[str]
+) -> set[int]:
+    """Of ``user_ids``, those holding any of ``roles`` (one read)."""
+    if not user_ids or not roles:
+        return set()
+    query = select(UserRole.user_id).where(
+        UserRole.user_id.in_(list(user_ids)), UserRole.role.in_(list(roles))
+    )
+    return set((await session.scalars(query)).all())
+
+
 def audience(
     *,
     roles: Sequence[str] | None = None,

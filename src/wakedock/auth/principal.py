@@ -24,11 +24,24 @@ class Principal:
     def has(self, permission: Permission) -> bool:
         return permission in self.permissions
 
+    @property
+    def is_anonymous(self) -> bool:
+        """A publisher without credentials, let in by a topic's rule (``ANONYMOUS``)."""
+        return self.user_id == ANONYMOUS_USER_ID
+
     def acting(self, meta: AuditActor | None = None) -> AuditActor:
         """This principal as the actor of an audit event, from where ``meta`` says."""
         return AuditActor(
-            user_id=self.user_id,
+            user_id=None if self.is_anonymous else self.user_id,
             username=self.username,
             ip=meta.ip if meta else None,
             user_agent=meta.user_agent if meta else None,
         )
+
+
+# No account has id 0 (ids start at 1): the caller of an anonymous publish to a topic an admin
+# opened (``notifications.topics``). It holds no permission and owns nothing.
+ANONYMOUS_USER_ID = 0
+ANONYMOUS = Principal(
+    user_id=ANONYMOUS_USER_ID, username="anonymous", roles=(), permissions=frozenset()
+)

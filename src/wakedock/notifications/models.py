@@ -206,6 +206,20 @@ class NotificationSubscription(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class TopicAccessRule(Base):
+    """An admin's rule for one topic (``notifications/topics``): who may publish to it and
+    subscribe to it. A topic without a row follows the default rule; so does a null column."""
+
+    __tablename__ = "topic_access_rules"
+
+    topic: Mapped[str] = mapped_column(String(64), primary_key=True)
+    publish_roles: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    subscribe_roles: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    anonymous_publish: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class PushSubscription(Base):
     """A browser's PushSubscription (endpoint + keys) for web push."""
 

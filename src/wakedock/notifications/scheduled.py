@@ -30,6 +30,7 @@ from wakedock.notifications import sending
 from wakedock.notifications.models import ScheduledNotification
 from wakedock.notifications.schemas import NotificationCreate
 from wakedock.notifications.states import ScheduledStatus
+from wakedock.notifications.topics import service as topic_access
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,10 @@ async def schedule(
     body: NotificationCreate,
     run_at: datetime,
 ) -> ScheduledNotification:
-    """Store ``body`` to be created at ``run_at`` (audited, committed)."""
+    """Store ``body`` to be created at ``run_at`` (audited, committed). A topic's access rule
+    is checked now and again when it is sent (``sending``)."""
+    if body.topic is not None:
+        await topic_access.check_publish_to(session, principal, body.topic)
     row = ScheduledNotification(
         sender_id=principal.user_id,
         sender_name=principal.username,

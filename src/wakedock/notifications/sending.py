@@ -21,7 +21,7 @@ from wakedock.auth.principal import Principal
 from wakedock.broker import Broker
 from wakedock.db.engine import write_gate
 from wakedock.db.group_commit import GroupCommit
-from wakedock.errors import Conflict, Forbidden, ValidationFailed, WakeDockError
+from wakedock.errors import Conflict, Forbidden, Unauthorized, ValidationFailed, WakeDockError
 from wakedock.notifications import events, metrics, store
 from wakedock.notifications.content import render_named, resolve_content
 from wakedock.notifications.delivery import queue
@@ -34,6 +34,8 @@ from wakedock.notifications.store import Content, Created
 from wakedock.notifications.subscriptions import channels as subscription_channels
 from wakedock.notifications.templates.pool import TemplateRenderer
 from wakedock.notifications.templates.schemas import Rendered
+from wakedock.notifications.topics import service as topic_access
+from wakedock.notifications.topics.rules import Rule
 
 
 async def content_from_request(
@@ -73,13 +75,30 @@ async def content_from_request(
     return content, list(body.channels)
 
 
+class _Unread:
+    """``topic_subscribers`` reads the topic's rule itself."""
+
+
+_UNREAD = _Unread()
+
+
 async def topic_subscribers(
-    session: AsyncSession, *, topic: str, resource_id: str | None, type: str, priority: str
+    session: AsyncSession,
+    *,
+    topic: str,
+    resource_id: str | None,
+    type: str,
+    priority: str,
+    rule: Rule | _Unread | None = _UNREAD,
 ) -> tuple[list[int], dict[int, set[str]]]:
-    """Active subscribers matching the topic (and resource), type and priority threshold;
-    plus, per subscriber, the channel names their matching subscriptions ask for (for their
-    own copy only: see ``subscriptions.channels``)."""
+    """Active subscribers matching the topic (and resource), type and priority threshold, that
+    the topic's access rule lets receive (``rule``, read here unless given); plus, per
+    subscriber, the channel names their matching subscriptions ask for (for their own copy
+    only: see ``subscriptions.channels``)."""
     from sqlalchemy import or_
+
+    if isinstance(rule, _Unread):
+        rule = await topic_access.rule_for(session, topic)
 
     accounts = directory.ACCOUNTS
     query = (
@@ -111,7 +130,8 @@ async def topic_subscribers(
         users.add(sub.user_id)
         if sub.channels:
             channels.setdefault(sub.user_id, set()).update(sub.channels)
-    return sorted(users), channels
+    allowed = await topic_access.allowed_subscribers(session, rule, sorted(users))
+    return allowed, {uid: channels[uid] for uid in allowed if uid in channels}
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +344,7 @@ async def _resolve(
 ) -> Send:
     """Render the content (unless given), check the caller may send it, find the recipients
     and the channels it names (reads only)."""
-    sender_id = principal.user_id
+    sender_id = None if principal.is_anonymous else principal.user_id
     content, channel_names = await content_from_request(
         session,
         body=body,
@@ -333,10 +353,13 @@ async def _resolve(
         renderer=renderer,
         rendered=rendered,
     )
-    targets_others = (
-        body.topic is not None
-        or body.user_ids is not None
-        or (body.user_id is not None and body.user_id != sender_id)
+    rule = None
+    if body.topic is not None:
+        # The topic's rule decides (notifications:send, its roles, anonymous publishing).
+        rule = await topic_access.rule_for(session, body.topic)
+        topic_access.check_publish(rule, principal, body.topic)
+    targets_others = body.user_ids is not None or (
+        body.user_id is not None and body.user_id != sender_id
     )
     if targets_others and not principal.has(Permission.NOTIFICATIONS_SEND):
         raise Forbidden(
@@ -358,6 +381,7 @@ async def _resolve(
             resource_id=body.resource_id,
             type=content.type,
             priority=content.priority,
+            rule=rule,
         )
         channels_for = await subscription_channels.reached(session, sub_channels)
         known = await preferences.recipients(session, user_ids=user_ids)
@@ -367,6 +391,8 @@ async def _resolve(
         elif body.user_id is not None:
             user_ids, field = [body.user_id], "user_id"
         else:
+            if sender_id is None:  # anonymous: only a topic an admin opened
+                raise Unauthorized("Sending without credentials needs an open topic")
             user_ids, field = [sender_id], None
         # Who they are, whether they are active, their preferences: one query.
         known = await preferences.recipients(session, user_ids=user_ids)

@@ -18,6 +18,7 @@ export const adminKeys = {
   deliveryTimeline: (notificationId: number) =>
     ["admin", "delivery-timeline", notificationId] as const,
   integrations: ["admin", "integrations"] as const,
+  topicAccess: ["admin", "topic-access"] as const,
   integrationDeliveries: (integrationId: number) =>
     ["admin", "integrations", integrationId, "deliveries"] as const,
   audit: (filters: object) => ["admin", "audit", filters] as const,

@@ -39,6 +39,7 @@ export function App() {
         <Route path="notifications" element={routes.notifications} />
         <Route path="preferences" element={routes.preferences} />
         <Route path="profile" element={routes.profile} />
+        <Route path="connected-apps" element={routes.connectedApps} />
         <Route path="dashboards" element={routes.dashboards} />
         <Route path="dashboards/:id" element={routes.dashboard} />
         <Route path="demo" element={routes.demo} />
@@ -48,6 +49,7 @@ export function App() {
         <Route path="admin/channels" element={routes.adminChannels} />
         <Route path="admin/deliveries" element={routes.adminDeliveries} />
         <Route path="admin/integrations" element={routes.adminIntegrations} />
+        <Route path="admin/topics" element={routes.adminTopics} />
         <Route path="admin/audit" element={routes.adminAudit} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>

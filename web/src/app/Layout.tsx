@@ -15,6 +15,7 @@ const ADMIN_LINKS: { to: string; label: string; permission: string }[] = [
   { to: "/admin/channels", label: "Channels", permission: "notifications:admin" },
   { to: "/admin/deliveries", label: "Deliveries", permission: "notifications:admin" },
   { to: "/admin/integrations", label: "Integrations", permission: "notifications:admin" },
+  { to: "/admin/topics", label: "Topics", permission: "notifications:admin" },
   { to: "/admin/audit", label: "Audit log", permission: "audit:read" },
 ];
 

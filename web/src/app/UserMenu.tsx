@@ -59,6 +59,9 @@ export function UserMenu() {
           <Link to="/profile" onClick={() => setOpen(false)}>
             Profile
           </Link>
+          <Link to="/connected-apps" onClick={() => setOpen(false)}>
+            Connected apps
+          </Link>
           <Link to="/preferences" onClick={() => setOpen(false)}>
             Preferences
           </Link>

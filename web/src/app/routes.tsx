@@ -5,7 +5,9 @@ import { AdminChannelsPage } from "../pages/admin/AdminChannelsPage";
 import { AdminDeliveriesPage } from "../pages/admin/AdminDeliveriesPage";
 import { AdminIntegrationsPage } from "../pages/admin/AdminIntegrationsPage";
 import { AdminTemplatesPage } from "../pages/admin/AdminTemplatesPage";
+import { AdminTopicsPage } from "../pages/admin/AdminTopicsPage";
 import { AdminUsersPage } from "../pages/admin/AdminUsersPage";
+import { ConnectedAppsPage } from "../pages/ConnectedAppsPage";
 import { DashboardPage } from "../pages/DashboardPage";
 import { DashboardsPage } from "../pages/DashboardsPage";
 import { DemoPage } from "../pages/DemoPage";
@@ -20,6 +22,7 @@ export const routes = {
   notifications: <NotificationsPage />,
   preferences: <PreferencesPage />,
   profile: <ProfilePage />,
+  connectedApps: <ConnectedAppsPage />,
   dashboards: <DashboardsPage />,
   dashboard: <DashboardPage />,
   shared: <SharedDashboardPage />,
@@ -30,5 +33,6 @@ export const routes = {
   adminChannels: <AdminChannelsPage />,
   adminDeliveries: <AdminDeliveriesPage />,
   adminIntegrations: <AdminIntegrationsPage />,
+  adminTopics: <AdminTopicsPage />,
   adminAudit: <AdminAuditPage />,
 };

@@ -26,6 +26,7 @@ from wakedock.auth.principal import Principal
 from wakedock.broker import Broker
 from wakedock.compat.gotify.models import GotifyApplication
 from wakedock.errors import Forbidden, NotFound
+from wakedock.notifications.topics import service as topic_access
 
 NOT_FOUND = "application does not exist"
 
@@ -43,13 +44,18 @@ def token_name(kind: str, name: str) -> str:
     return f"Gotify {kind}: {name[:70]} #{secrets.token_hex(3)}"
 
 
-def _check_topic(principal: Principal, topic: str | None) -> None:
-    if topic is not None and not principal.has(Permission.NOTIFICATIONS_SEND):
+async def _check_topic(session: AsyncSession, principal: Principal, topic: str | None) -> None:
+    """Binding an application to a topic takes the right to publish to it (the topic's access
+    rule; each message is checked again as it is sent)."""
+    if topic is None:
+        return
+    if not principal.has(Permission.NOTIFICATIONS_SEND):
         raise Forbidden(
             "Publishing to a topic needs notifications:send",
             code="missing_permission",
             details={"missing": [Permission.NOTIFICATIONS_SEND.value]},
         )
+    await topic_access.check_publish_to(session, principal, topic)
 
 
 async def by_token(session: AsyncSession, *, api_token_id: int) -> GotifyApplication | None:
@@ -61,7 +67,7 @@ async def create(
     session: AsyncSession, *, principal: Principal, actor: AuditActor, settings: Settings
 ) -> tuple[GotifyApplication, str]:
     """A new application and its token (the plain token: the only time it exists)."""
-    _check_topic(principal, settings.topic)
+    await _check_topic(session, principal, settings.topic)
     token, plain = await api_tokens.create(
         session,
         actor=actor,
@@ -140,7 +146,7 @@ async def update(
             "An application's binding to a topic is set when it is created",
             code="topic_binding_fixed",
         )
-    _check_topic(principal, settings.topic)
+    await _check_topic(session, principal, settings.topic)
     app.name = settings.name
     app.description = settings.description
     app.default_priority = settings.default_priority

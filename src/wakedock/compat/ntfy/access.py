@@ -4,7 +4,8 @@
 username and password (checked as a login is: ``auth.basic``, throttled, failures audited) or
 with an empty username and a token as the password, and ``?auth=`` carrying that header
 base64-encoded (for clients that cannot set headers: browsers' EventSource and WebSocket).
-Anonymous access is refused (401 in ntfy's shape).
+Anonymous access is refused (401 in ntfy's shape), but for publishing to a topic an admin
+opened to it (``router._anonymous``, ``notifications.topics``).
 """
 
 from __future__ import annotations

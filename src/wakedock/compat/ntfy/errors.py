@@ -111,6 +111,20 @@ def nul_refused() -> NtfyError:
     return bad_request(40011, "invalid message: NUL characters (U+0000) are not allowed")
 
 
+def _limited(headers: dict[str, str]) -> NtfyError:
+    return NtfyError(
+        42901,
+        429,
+        "limit reached: too many requests, please be nice",
+        f"{_DOCS}/publish/#limitations",
+        headers=headers,
+    )
+
+
+def rate_limited(retry_after: int) -> NtfyError:
+    return _limited({"Retry-After": str(retry_after)})
+
+
 def from_wakedock(exc: WakeDockError) -> NtfyError:
     """A WakeDock error raised underneath, in ntfy's shape (its message kept)."""
     status = exc.status_code
@@ -119,14 +133,7 @@ def from_wakedock(exc: WakeDockError) -> NtfyError:
     if status == 403:
         return forbidden()
     if status == 429:
-        headers = exc.headers or {}
-        return NtfyError(
-            42901,
-            429,
-            "limit reached: too many requests, please be nice",
-            f"{_DOCS}/publish/#limitations",
-            headers=headers,
-        )
+        return _limited(exc.headers or {})
     if status == 413:
         return json_too_large()
     if status >= 500:

@@ -16,13 +16,15 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from wakedock.audit.context import anonymous_actor
+from wakedock.audit.context import anonymous_actor, client_ip
 from wakedock.auth.permissions import Permission
-from wakedock.compat.ntfy import access, errors, parse, service, stream
+from wakedock.auth.principal import ANONYMOUS
+from wakedock.compat.ntfy import access, errors, parse, service, stream, visitors
 from wakedock.realtime.hub import Hub
 
 
@@ -50,20 +52,47 @@ def _settings(request: Request | WebSocket) -> Any:
     return request.app.state.settings
 
 
-async def _publish(request: Request, make: Callable[[bytes], service.Publish]) -> Response:
+async def _publish(
+    request: Request, make: Callable[[bytes], service.Publish], topic: str | None = None
+) -> Response:
     settings = _settings(request)
     async with request.app.state.sessionmaker() as session:
-        principal = await access.principal(request, session, settings)
-        body = await request.body()
+        if access.authorization(request):
+            principal = await access.principal(request, session, settings)
+            publish = make(await request.body())
+        else:
+            principal = ANONYMOUS
+            publish = await _anonymous(request, session, make, topic)
         message = await service.publish(
             session,
             principal=principal,
             actor=principal.acting(anonymous_actor(request)),
-            publish=make(body),
+            publish=publish,
             now=request.app.state.clock.now(),
             broker=request.app.state.broker,
         )
     return JSONResponse(message)
+
+
+async def _anonymous(
+    request: Request,
+    session: AsyncSession,
+    make: Callable[[bytes], service.Publish],
+    topic: str | None,
+) -> service.Publish:
+    """A publish without credentials: only to a topic an admin opened (else 401, before the
+    body is read when the path names the topic), never delayed, rate-limited by address."""
+    if topic is not None:
+        await service.check_anonymous(session, topic)
+    publish = make(await request.body())
+    if topic is None:
+        await service.check_anonymous(session, publish.topic)
+    if publish.delay is not None:
+        raise errors.unauthorized()
+    wait = request.app.state.ntfy_visitors.take(client_ip(request))
+    if wait is not None:
+        raise errors.rate_limited(wait)
+    return publish
 
 
 class _WebUI:
@@ -88,6 +117,7 @@ async def publish(topic: str, request: Request) -> Response:
         lambda body: service.from_request(
             topic, request.headers, request.query_params, body, limit=limit
         ),
+        topic,
     )
 
 
@@ -178,11 +208,12 @@ async def subscribe_raw(topics: str, request: Request) -> Response:
 @router.get("/{topics:ntfytopics}/auth")
 async def topic_auth(topics: str, request: Request) -> Response:
     """What ntfy's apps call to check credentials for a topic before subscribing."""
-    parse.topics(topics)
+    names = parse.topics(topics)
     async with request.app.state.sessionmaker() as session:
-        await access.principal(
+        principal = await access.principal(
             request, session, _settings(request), needs=Permission.NOTIFICATIONS_READ
         )
+        await service.check_subscribe(session, principal, names)
     return JSONResponse({"success": True})
 
 
@@ -238,4 +269,5 @@ def guard_answer(path: str, status: int, message: str) -> Response | None:
 def install(app: FastAPI) -> None:
     """Mount the routes (call after every other router) and ntfy's error handler."""
     app.add_exception_handler(errors.NtfyError, errors.handle)
+    app.state.ntfy_visitors = visitors.Visitors()
     app.include_router(router)

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit.context import AuditActor
 from wakedock.auth.permissions import Permission
-from wakedock.auth.principal import Principal
+from wakedock.auth.principal import ANONYMOUS, Principal
 from wakedock.broker import Broker
 from wakedock.compat.ntfy import emoji, errors, parse
 from wakedock.errors import Conflict, WakeDockError
@@ -36,6 +36,7 @@ from wakedock.notifications import events, scheduled, sending
 from wakedock.notifications.schemas import NotificationCreate, NotificationType, Priority
 from wakedock.notifications.subscriptions import service as subscriptions
 from wakedock.notifications.subscriptions.schemas import SubscriptionIn
+from wakedock.notifications.topics import service as topic_access
 
 SOURCE = "ntfy"
 TITLE_MAX = 255
@@ -233,9 +234,12 @@ async def publish(
     if run_at is not None:
         if not principal.has(Permission.NOTIFICATIONS_SEND):
             raise errors.forbidden()
-        row = await scheduled.schedule(
-            session, principal=principal, actor=actor, body=body, run_at=run_at
-        )
+        try:
+            row = await scheduled.schedule(
+                session, principal=principal, actor=actor, body=body, run_at=run_at
+            )
+        except WakeDockError as exc:
+            raise errors.from_wakedock(exc) from None
         answer = to_message(_unsaved(publish, body, run_at))
         answer["id"] = f"scheduled{row.id}"
         return answer
@@ -357,7 +361,9 @@ class Filters:
 async def ensure_subscribed(
     session: AsyncSession, *, principal: Principal, actor: AuditActor, topics: Sequence[str]
 ) -> None:
-    """Subscribe the user to each topic they do not subscribe to yet (audited, committed)."""
+    """Subscribe the user to each topic they do not subscribe to yet (audited, committed),
+    once the topics' access rules allow every one of them (else 403, nothing subscribed)."""
+    await check_subscribe(session, principal, topics)
     have = {
         row.topic
         for row in await subscriptions.list_for_user(session, user_id=principal.user_id)
@@ -372,3 +378,21 @@ async def ensure_subscribed(
             )
         except Conflict:  # a concurrent subscribe made it
             await session.rollback()
+
+
+async def check_subscribe(
+    session: AsyncSession, principal: Principal, topics: Sequence[str]
+) -> None:
+    """403 in ntfy's shape unless the caller may subscribe to every one of ``topics``."""
+    try:
+        await topic_access.check_subscribe(session, principal, topics)
+    except WakeDockError as exc:
+        raise errors.from_wakedock(exc) from None
+
+
+async def check_anonymous(session: AsyncSession, topic: str) -> None:
+    """401 in ntfy's shape unless an admin opened ``topic`` to anonymous publishing."""
+    try:
+        topic_access.check_publish(await topic_access.rule_for(session, topic), ANONYMOUS, topic)
+    except WakeDockError as exc:
+        raise errors.from_wakedock(exc) from None

@@ -16,6 +16,7 @@ from wakedock.errors import Conflict, NotFound
 from wakedock.notifications.models import NotificationSubscription
 from wakedock.notifications.subscriptions import channels
 from wakedock.notifications.subscriptions.schemas import SubscriptionIn, SubscriptionPatch
+from wakedock.notifications.topics import service as topic_access
 
 
 async def list_for_user(
@@ -47,6 +48,9 @@ async def create(
 ) -> NotificationSubscription:
     """Subscribe the caller; the channels it names must be ones it may name (``channels``)."""
     user_id = principal.user_id
+    # The topic's access rule (``topics``): a subscriber it excludes is refused here, and one
+    # it excludes later stops receiving at delivery (the subscription stays).
+    await topic_access.check_subscribe(session, principal, [data.topic])
     if data.channels:
         await channels.check_nameable(session, data.channels, principal=principal)
     duplicate = await session.scalar(

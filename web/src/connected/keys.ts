@@ -1,0 +1,5 @@
+// The Connected apps page's query keys (TanStack Query's key-factory pattern).
+
+export const connectedKeys = {
+  all: ["connected-apps"] as const,
+};

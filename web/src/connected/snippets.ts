@@ -1,0 +1,116 @@
+// Ready-made set-ups for the tools that speak Gotify or ntfy, built from the page's own origin
+// and a token shown once. URL syntaxes: Apprise's gotify and ntfy plugins (templates in their
+// source), shoutrrr's ntfy service, Gotify's POST /message and ntfy's publish docs
+// (docs/compat.md has the same set-ups).
+
+export interface Server {
+  origin: string; // https://wakedock.example (no trailing slash)
+  host: string; // wakedock.example[:port]
+  secure: boolean;
+}
+
+export function serverOf(origin: string): Server {
+  const url = new URL(origin);
+  return { origin: url.origin, host: url.host, secure: url.protocol === "https:" };
+}
+
+export interface Snippet {
+  id: string;
+  label: string;
+  text: string;
+}
+
+const TOPIC_RE = /^[-_A-Za-z0-9]{1,64}$/;
+
+/** An ntfy topic name as ntfy accepts it ([-_A-Za-z0-9], 1-64 characters). */
+export function isNtfyTopic(topic: string): boolean {
+  return TOPIC_RE.test(topic);
+}
+
+export function gotifySnippets(server: Server, token: string): Snippet[] {
+  const { origin, host, secure } = server;
+  return [
+    {
+      id: "apprise",
+      label: "Apprise URL",
+      text: `${secure ? "gotifys" : "gotify"}://${host}/${token}`,
+    },
+    {
+      id: "curl",
+      label: "curl",
+      text: `curl "${origin}/message" -H "X-Gotify-Key: ${token}" -F "title=Backup" -F "message=done" -F "priority=5"`,
+    },
+    {
+      id: "uptime-kuma",
+      label: "Uptime Kuma",
+      text: [
+        "Notification Type: Gotify",
+        `Application Token: ${token}`,
+        `Server URL: ${origin}`,
+        "Priority: 8",
+      ].join("\n"),
+    },
+    {
+      id: "home-assistant",
+      label: "Home Assistant (configuration.yaml)",
+      text: [
+        "notify:",
+        "  - platform: rest",
+        "    name: wakedock",
+        `    resource: ${origin}/message`,
+        "    method: POST_JSON",
+        "    headers:",
+        `      X-Gotify-Key: ${token}`,
+        "    message_param_name: message",
+        "    title_param_name: title",
+      ].join("\n"),
+    },
+  ];
+}
+
+export function ntfySnippets(server: Server, token: string, topic: string): Snippet[] {
+  const { origin, host, secure } = server;
+  return [
+    {
+      id: "apprise",
+      label: "Apprise URL",
+      text: `${secure ? "ntfys" : "ntfy"}://${token}@${host}/${topic}?auth=token`,
+    },
+    {
+      id: "curl",
+      label: "curl (publish)",
+      text: `curl -H "Authorization: Bearer ${token}" -H "Title: Backup" -H "Tags: warning" -d "done" ${origin}/${topic}`,
+    },
+    {
+      id: "curl-poll",
+      label: "curl (read)",
+      text: `curl -s -H "Authorization: Bearer ${token}" "${origin}/${topic}/json?poll=1"`,
+    },
+    {
+      id: "shoutrrr",
+      label: "shoutrrr URL (Watchtower…)",
+      text: `ntfy://:${token}@${host}/${topic}${secure ? "" : "?scheme=http"}`,
+    },
+    {
+      id: "uptime-kuma",
+      label: "Uptime Kuma",
+      text: [
+        "Notification Type: Ntfy",
+        `Server URL: ${origin}`,
+        `Topic: ${topic}`,
+        "Authentication Method: Access Token",
+        `Access Token: ${token}`,
+      ].join("\n"),
+    },
+    {
+      id: "ntfy-android",
+      label: "ntfy Android app",
+      text: [
+        `Settings → Manage users → Add user: Service URL ${origin},`,
+        `username empty, password ${token}`,
+        `(or your WakeDock username and password).`,
+        `Then + → Topic name ${topic} → Use another server → ${origin}`,
+      ].join("\n"),
+    },
+  ];
+}
