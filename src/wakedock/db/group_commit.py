@@ -98,29 +98,39 @@ class GroupCommit(Generic[T, R]):
         if not isinstance(bind, AsyncEngine):
             return await self._write_now(session, item)
         if not serialises_writes(bind):
-            lane = self._lane(item)
-            if lane is None:
-                return await self._write_now(session, item)
-            lanes = self._lanes.get(bind.sync_engine)
-            if lanes is None:
-                lanes = self._lanes[bind.sync_engine] = {}
-            queue = lanes.get(lane)
-            if queue is None:  # the lane is free: this write goes at once, later ones wait
-                queue = lanes[lane] = _Queue(bind, lane)
-                try:
-                    return await self._write_now(session, item)
-                finally:
-                    self._hand_over(queue, lanes)
-        else:
-            queue = self._queues.get(bind.sync_engine)
-            if queue is None:
-                queue = self._queues[bind.sync_engine] = _Queue(bind)
+            return await self._submit_to_lane(session, bind, item)
         if session.in_transaction():
             await session.commit()  # nothing written: this returns the connection while waiting
+        queue = self._queues.get(bind.sync_engine)
+        if queue is None:
+            queue = self._queues[bind.sync_engine] = _Queue(bind)
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         queue.waiting.append(_Waiting(item, future))
-        if queue.drainer is None and queue.lane is None:
+        if queue.drainer is None:
             queue.drainer = asyncio.create_task(self._drain(queue))
+        return await future
+
+    async def _submit_to_lane(self, session: AsyncSession, bind: AsyncEngine, item: T) -> R:
+        """Where writes do not take turns: at once, unless a write of its lane is in flight."""
+        lane = self._lane(item)
+        if lane is None:
+            return await self._write_now(session, item)
+        lanes = self._lanes.get(bind.sync_engine)
+        if lanes is None:
+            lanes = self._lanes[bind.sync_engine] = {}
+        if lane in lanes and session.in_transaction():
+            await session.commit()  # nothing written: this returns the connection while waiting
+        # No await from here to the append or the claim of the lane: the lane cannot be freed
+        # between the check and either.
+        queue = lanes.get(lane)
+        if queue is None:  # the lane is free: this write goes at once, later ones wait for it
+            queue = lanes[lane] = _Queue(bind, lane)
+            try:
+                return await self._write_now(session, item)
+            finally:
+                self._hand_over(queue, lanes)
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        queue.waiting.append(_Waiting(item, future))
         return await future
 
     async def _write_now(self, session: AsyncSession, item: T) -> R:
