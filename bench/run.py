@@ -3,6 +3,7 @@ same load generator (a third process), and write bench/RESULTS.md.
 
     python -m bench.run            # C = 1,000 and 10,000
     python -m bench.run --quick    # C = 1,000 only
+    python -m bench.run --sizes 200 --database-url postgresql+asyncpg://…/wakedock_bench_x   # a small check
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from bench import compat
+from bench import broadcast, compat, scaleout
 
 ROOT = Path(__file__).resolve().parent
 LATENCY_RUNS = 3
@@ -165,8 +166,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="only C = 1,000")
     parser.add_argument("--database-url", help="a PostgreSQL URL (its database is wiped); default SQLite")
+    parser.add_argument("--sizes", help="the values of C, comma-separated (e.g. 200 for a check in seconds)")
     args = parser.parse_args()
     sizes = [1000] if args.quick else [1000, 10000]
+    if args.sizes:
+        sizes = [int(c) for c in args.sizes.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
@@ -233,8 +237,9 @@ def main() -> None:
         raw.terminate()
         server.wait(30)
         raw.wait(30)
-    from bench import broadcast  # its own servers and database per size (see its docstring)
+    # bench/broadcast.py: its own servers and database per size (see its docstring)
     rows["broadcast"] = broadcast.run_all(args.database_url)
+    rows["scaleout"] = scaleout.run_from_env(sizes)  # PostgreSQL + Redis, when given
     write_results(rows, sizes)
 
 
@@ -344,10 +349,10 @@ def write_results(rows: dict[str, Any], sizes: list[int]) -> None:
         wd, raw = rows[f"idle_wd_{c}"], rows[f"idle_raw_{c}"]
         lines.append(f"| {c:,} | {wd['kb_per_connection']} KB | {raw['kb_per_connection']} KB | "
                      f"{verdict(wd['kb_per_connection'] <= 30)} |")
-    from bench import broadcast
     lines += broadcast.results_section(rows.get("broadcast", {}))
     if "compat" in rows:
         lines += ["", *compat.markdown(rows["compat"])]
+    lines += scaleout.section(rows.get("scaleout"))
     lines += ["", "Raw figures (JSON):", "", "```json", json.dumps(rows, indent=1), "```", ""]
     (ROOT / "RESULTS.md").write_text("\n".join(lines))
     print(f"wrote {ROOT / 'RESULTS.md'}")

@@ -198,3 +198,53 @@ async def test_postgresql_writes_at_once_on_the_callers_session() -> None:
         async with engine.begin() as conn:
             await conn.execute(text("DROP TABLE IF EXISTS group_commit_t"))
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_postgresql_writes_of_one_lane_in_flight_together_are_batched() -> None:
+    url = require_pg()
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TABLE IF EXISTS group_commit_t"))
+            await conn.execute(text("CREATE TABLE group_commit_t (id SERIAL PRIMARY KEY)"))
+        batches: list[list[str]] = []
+        first_in_flight, release = asyncio.Event(), asyncio.Event()
+
+        async def write(session: AsyncSession, items: Sequence[str]) -> list[int]:
+            batches.append(list(items))
+            if items == ["a0"]:  # the lane's first write stays in flight until released
+                first_in_flight.set()
+                await release.wait()
+            ids = []
+            for _ in items:
+                result = await session.execute(
+                    text("INSERT INTO group_commit_t DEFAULT VALUES RETURNING id")
+                )
+                ids.append(int(result.scalar_one()))
+            await session.commit()
+            return ids
+
+        group: GroupCommit[str, int] = GroupCommit(write, lane=lambda item: item[0])
+        sessionmaker = create_sessionmaker(engine)
+
+        async def one(item: str) -> int:
+            async with sessionmaker() as session:
+                return await group.submit(session, item)
+
+        first = asyncio.create_task(one("a0"))
+        await first_in_flight.wait()
+        lane_a = [asyncio.create_task(one(f"a{i}")) for i in range(1, 6)]
+        await until(lambda: group.waiting(engine) == 5, what="5 writes waiting for a0")
+        assert await one("b0") == 1  # another lane does not wait
+        release.set()
+        results = [await first, *[await task for task in lane_a]]
+        assert results == [2, 3, 4, 5, 6, 7]
+        assert batches == [["a0"], ["b0"], ["a1", "a2", "a3", "a4", "a5"]]
+        assert group.waiting(engine) == 0
+        assert await one("a6") == 8  # the lane is free again: written at once, alone
+        assert batches[-1] == ["a6"]
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TABLE IF EXISTS group_commit_t"))
+        await engine.dispose()

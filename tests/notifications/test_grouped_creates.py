@@ -1,6 +1,7 @@
 """Creates that wait for SQLite's write gate together are stored together (db.group_commit) with
 the same answers, rows, audit entries and live events as one after the other. On PostgreSQL
-each is written at once; the same tests check the same outcomes there."""
+nothing holds a gate (creates to one user that overlap are batched there: see
+test_grouped_creates_postgresql.py); the same tests check the same outcomes there."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def gate(app: Any) -> Gate:
 
 async def reached_the_gate(app: Any, tasks: list[asyncio.Task[httpx.Response]]) -> None:
     """Wait until every create has reached the write gate: on SQLite it waits in the group
-    commit's queue (or was answered without a write); on PostgreSQL it is answered."""
+    commit's queue (or was answered without a write); on PostgreSQL it is answered or waits
+    for its lane's write in flight."""
     engine = app.state.engine
     await until(
         lambda: sending._CREATES.waiting(engine) + sum(t.done() for t in tasks) >= len(tasks),
@@ -176,7 +178,9 @@ async def test_a_recipient_deleted_before_the_write_fails_its_create_alone_with_
     app: Any, client: httpx.AsyncClient, make_user: UserFactory, gate: Gate, backend: str
 ) -> None:
     if backend != "sqlite":
-        pytest.skip("PostgreSQL writes each create at once: nothing waits to be grouped")
+        pytest.skip(
+            "PostgreSQL: no gate to hold; test_grouped_creates_postgresql.py holds a ledger row"
+        )
     alice, doomed = await make_user(), await make_user()
     operator = await make_user(role="operator")
     bodies = [
@@ -203,7 +207,9 @@ async def test_a_topic_create_whose_subscriber_is_deleted_before_the_write_reach
     app: Any, client: httpx.AsyncClient, make_user: UserFactory, gate: Gate, backend: str
 ) -> None:
     if backend != "sqlite":
-        pytest.skip("PostgreSQL writes each create at once: nothing waits to be grouped")
+        pytest.skip(
+            "PostgreSQL: no gate to hold; test_grouped_creates_postgresql.py holds a ledger row"
+        )
     fan, doomed = await make_user(), await make_user()
     ci = await make_user(role="operator")
     for user in (fan, doomed):

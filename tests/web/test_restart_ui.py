@@ -29,18 +29,21 @@ def test_a_restart_shows_reconnecting_then_the_missed_notifications(
     tmp = tmp_path_factory.mktemp("restart-ui")
     env = server_env(tmp, WAKEDOCK_HEARTBEAT_INTERVAL_SECONDS="10")
     served = Server(port=free_port(), env=env, log=tmp / "served.log").start()
+    # Another process on the same database, to create notifications while the first is away:
+    # started only once the first has stopped (without Redis a second process is refused).
     other = Server(port=free_port(), env=env, log=tmp / "other.log")
     pages = Pages(browser, served.http)
     try:
         person = Person(new_user(served.http))
-        other.start()  # after the first: it found the database migrated
         page = pages.open(person, "/notifications")
         wait_live(page)
 
         served.stop()  # SIGTERM: sockets closed with 1012, then the process exits
         expect(page.locator("#bell-connection")).to_have_text("Reconnecting…")
+        other.start()
         through_other = replace(person.api, base=other.http)
         missed = [through_other.notify(unique("While restarting"))["title"] for _ in range(2)]
+        other.stop()
 
         served.start()
         expect(page.locator("#bell-connection")).to_have_text("Live", timeout=60_000)

@@ -12,8 +12,9 @@ import typer
 
 from wakedock import __version__
 from wakedock.cli.accounts import token_app, user_app
-from wakedock.cli.common import console, err_console, fail, load_settings
+from wakedock.cli.common import claim_database, console, err_console, fail, load_settings
 from wakedock.cli.keys import secrets_app, vapid_app
+from wakedock.settings import Settings
 
 app = typer.Typer(help="WakeDock: self-hosted notifications and dashboards.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
@@ -124,8 +125,6 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes", min=1, max=64)] = 1,
 ) -> None:
     """Apply migrations, then serve the API, the WebSocket and the web UI."""
-    import uvicorn
-
     from wakedock.db import migrate as migrations
     from wakedock.log import configure_logging
     from wakedock.vault.keys import KeyringError
@@ -145,8 +144,20 @@ def serve(
         settings.keyring.keys()  # create the keys once, before workers race for them
     except KeyringError as exc:
         raise fail(str(exc), 2) from None
+    # One process without a shared broker: a second one on this database is refused (exit 2).
+    claim = claim_database(settings, "wakedock serve")
     migrations.upgrade(settings.resolved_database_url, keyring=settings.keyring)
     _ = settings.resolved_secret_key  # create the key once, before workers race for it
+    try:
+        _serve(settings, host=host, port=port, workers=workers)
+    finally:
+        if claim is not None:
+            claim.release()
+
+
+def _serve(settings: Settings, *, host: str | None, port: int | None, workers: int) -> None:
+    import uvicorn
+
     uvicorn.run(
         "wakedock.main:serve_app",
         factory=True,
@@ -185,6 +196,9 @@ def worker(
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    # It publishes live events (a notification quiet hours released): without a shared broker
+    # a server beside it would never see them, so the same claim as `serve`.
+    claim = claim_database(settings, "wakedock worker")
     migrations.upgrade(settings.resolved_database_url, keyring=settings.keyring)
 
     async def run() -> int:
@@ -207,7 +221,11 @@ def worker(
         finally:
             await engine.dispose()
 
-    done = asyncio.run(run())
+    try:
+        done = asyncio.run(run())
+    finally:
+        if claim is not None:
+            claim.release()
     if burst:
         console.print(f"processed {done} deliveries")
 

@@ -455,9 +455,15 @@ async def _publish(create: _Create, created: Created) -> None:
     await publish(create.broker, created)
 
 
+def _lane(create: _Create) -> tuple[int, ...]:
+    """The ledger rows a create locks (its recipients): on PostgreSQL, creates to the same
+    recipients that arrive while one is being written are written together after it."""
+    return tuple(sorted(set(create.send.user_ids)))
+
+
 # Two creates with the same group_key are not written together: the second replaces the first.
 _CREATES: GroupCommit[_Create, Created] = GroupCommit(
-    _store, after=_publish, separate=lambda c: c.send.content.group_key
+    _store, after=_publish, separate=lambda c: c.send.content.group_key, lane=_lane
 )
 
 
