@@ -139,6 +139,14 @@ async def test_a_widget_placed_on_another_pushes_it_down(
         second["id"]: {"x": 3, "y": 3, "w": 4, "h": 2},
         first["id"]: {"x": 0, "y": 5, "w": 4, "h": 2},
     }
+    # Removing the top one: the others float up into its space.
+    removed = await client.delete(f"/api/dashboards/widgets/{low['id']}", headers=user.headers)
+    assert removed.status_code == 204
+    got = (await client.get(f"/api/dashboards/{lid}", headers=user.headers)).json()
+    assert {w["id"]: w["position"] for w in got["widgets"]} == {
+        second["id"]: {"x": 3, "y": 0, "w": 4, "h": 2},
+        first["id"]: {"x": 0, "y": 2, "w": 4, "h": 2},
+    }
 
 
 async def test_layout_rules_against_hostile_input(

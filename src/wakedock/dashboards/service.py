@@ -492,6 +492,8 @@ async def delete_widget(
         details={"layout_id": layout.id, "type": widget.type, "title": widget.title},
     )
     layout.widgets.remove(widget)
+    # The others float up into the space it leaves, as in the editor.
+    _apply(layout, grid.compact(_items(layout.widgets)), field="widget_id")
     _touch(layout)
     await session.commit()
 
