@@ -55,14 +55,18 @@ export function DashboardGrid<W extends GridWidget>({
   );
   // Narrow screens: one column in reading order instead of a squeezed grid (view mode only).
   const stacked = !editing && mounted && width < 640;
+  // Reading order for view mode (and the one-column stack). While editing, a fixed order: the
+  // grid re-syncs its layout from its children when their order changes, and a reorder in the
+  // middle of a move made it flip between the old and the new arrangement.
   const ordered = useMemo(
     () =>
       [...widgets].sort((a, b) => {
+        if (editing) return a.id - b.id;
         const pa = arrangement?.get(a.id) ?? a.position;
         const pb = arrangement?.get(b.id) ?? b.position;
         return pa.y - pb.y || pa.x - pb.x;
       }),
-    [widgets, arrangement],
+    [widgets, arrangement, editing],
   );
 
   return (
@@ -107,7 +111,12 @@ export function DashboardGrid<W extends GridWidget>({
             dragConfig={{ enabled: editing, handle: ".wd-drag-handle", bounded: false }}
             resizeConfig={{ enabled: editing, handles: ["se"] }}
             compactor={verticalCompactor}
-            onLayoutChange={(next: RglLayout) => {
+            // Only a person's drag or resize becomes the arrangement: the grid's own re-syncs
+            // (new props, children) never feed back into it, so the two cannot see-saw.
+            onDragStop={(next: RglLayout) => {
+              if (editing && onArrange) onArrange(positions(next));
+            }}
+            onResizeStop={(next: RglLayout) => {
               if (editing && onArrange) onArrange(positions(next));
             }}
           >

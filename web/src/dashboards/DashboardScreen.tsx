@@ -115,6 +115,12 @@ export function DashboardScreen({
       return;
     }
     arrange(next);
+    // The grid lists widgets in reading order: a move that reorders them re-inserts this one's
+    // cell, which can drop the focus; keep it on the handle so the next arrow key still works.
+    const handle = event.currentTarget;
+    window.requestAnimationFrame(() => {
+      if (document.activeElement !== handle && document.contains(handle)) handle.focus();
+    });
     const box = next.get(widget.id)!;
     setAnnouncement(
       event.shiftKey
