@@ -114,3 +114,22 @@ def test_save_as_template_then_start_a_dashboard_from_it(pages: Pages, person: P
     page.get_by_role("button", name="Use template Team start").click()
     expect(page.get_by_role("heading", name="From my template", level=1)).to_be_visible()
     expect(page.get_by_role("article", name="Runbook")).to_be_visible()
+
+
+def test_the_old_templates_three_row_host_widget_shows_network_out(
+    pages: Pages, person: Person
+) -> None:
+    """Dashboards made from the old Operations overview kept a 3-row Host widget: all four
+    metrics fit it without scrolling (no data migration of people's layouts)."""
+    layout = _layout(
+        person,
+        "Old ops",
+        [{"type": "system_metrics", "title": "Host", "position": {"x": 0, "y": 0, "w": 6, "h": 3},
+          "config": {"metrics": ["cpu", "memory", "disk", "network"]}}],
+    )  # fmt: skip
+    page = pages.open(person, f"/dashboards/{layout['id']}")
+    host = page.get_by_role("article", name="Host")
+    expect(host.get_by_text("Network out")).to_be_visible()
+    body = host.locator(".wd-widget-body")
+    sizes = body.evaluate("b => [b.scrollHeight, b.clientHeight]")
+    assert sizes[0] <= sizes[1] + 1, sizes
