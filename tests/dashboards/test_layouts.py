@@ -131,7 +131,7 @@ async def test_duplicate_copies_widgets(client: httpx.AsyncClient, make_user: Us
     assert copy["id"] != layout["id"]
     assert copy["name"] == "Source (copy)"
     assert [(w["title"], w["position"], w["config"]) for w in copy["widgets"]] == [
-        ("Note", {"x": 2, "y": 1, "w": 4, "h": 2}, {"markdown": "hello"})
+        ("Note", {"x": 2, "y": 0, "w": 4, "h": 2}, {"markdown": "hello"})  # asked y=1: floats up
     ]
     named = await client.post(
         f"/api/dashboards/{layout['id']}/duplicate", json={"name": "Named"}, headers=user.headers

@@ -21,9 +21,13 @@ async def test_share_open_without_login_and_revoke(
     )  # fmt: skip
     layout = await create_layout(client, user.headers, "Status page", description="Public")
     lid = layout["id"]
+    # A personal widget across the top: the shared ones sit below it on the owner's page.
+    await add_widget(client, user.headers, lid, "notification_feed",
+                     position={"x": 0, "y": 0, "w": 12, "h": 4})  # fmt: skip
     host = await add_widget(
         client, user.headers, lid, "system_metrics", config={"metrics": ["cpu"]}
     )
+    assert host["position"]["y"] >= 4
     note = await add_widget(client, user.headers, lid, "text", config={"markdown": "**All good**"})
     for personal in ("notification_feed", "unread_counter", "notification_stats", "quick_actions"):
         await add_widget(client, user.headers, lid, personal)
@@ -47,6 +51,15 @@ async def test_share_open_without_login_and_revoke(
     assert by_id[host["id"]]["data"]["status"] == "ok"
     assert 0 <= by_id[host["id"]]["data"]["data"]["cpu"]["percent"] <= 100
     assert by_id[note["id"]]["data"]["data"]["html"] == "<p><strong>All good</strong></p>\n"
+    # The personal widgets left out leave no hole: the shared ones float up.
+    for widget in view["widgets"]:
+        box = widget["position"]
+        if box["y"] > 0:
+            above = [o["position"] for o in view["widgets"] if o is not widget]
+            assert any(
+                o["x"] < box["x"] + box["w"] and box["x"] < o["x"] + o["w"]
+                and o["y"] + o["h"] == box["y"] for o in above
+            ), view["widgets"]  # fmt: skip
     assert "Private thing" not in opened.text
     assert "secret" not in opened.text
     assert user.username not in opened.text

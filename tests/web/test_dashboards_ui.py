@@ -164,20 +164,38 @@ def test_a_widget_is_added_from_the_catalogue_with_a_generated_form(
     expect(page.get_by_text("This dashboard has no widgets yet.")).to_be_visible()
 
 
-def test_dragging_a_widget_saves_its_place(pages: Pages, person: Person) -> None:
-    layout = _layout(
-        person,
-        "Drag",
-        [
-            {
-                "type": "text",
-                "title": "Note",
-                "position": {"x": 0, "y": 0, "w": 3, "h": 2},
-                "config": {"markdown": "x"},
-            },
-        ],
-    )
-    widget_id = layout["widgets"][0]["id"]
+def _note(title: str, x: int, y: int, w: int, h: int) -> dict[str, Any]:
+    return {"type": "text", "title": title, "position": {"x": x, "y": y, "w": w, "h": h},
+            "config": {"markdown": title}}  # fmt: skip
+
+
+def editor_boxes(page: Page, row_height: int = 80, gap: int = 8) -> dict[int, dict[str, int]]:
+    """Every widget's grid box as the page shows it (from the cells' pixels)."""
+    grid = page.locator(".react-grid-layout").bounding_box()
+    assert grid
+    step = _grid_step(page, gap=gap)
+    row = row_height + gap
+    boxes: dict[int, dict[str, int]] = {}
+    for cell in page.locator("[data-widget-id]").all():
+        box = cell.bounding_box()
+        assert box
+        boxes[int(cell.get_attribute("data-widget-id") or 0)] = {
+            "x": round((box["x"] - grid["x"]) / step),
+            "y": round((box["y"] - grid["y"]) / row),
+            "w": round((box["width"] + gap) / step),
+            "h": round((box["height"] + gap) / row),
+        }
+    return boxes
+
+
+def server_boxes(person: Person, layout_id: int) -> dict[int, dict[str, int]]:
+    layout = person.api.get(f"/api/dashboards/{layout_id}").json()
+    return {w["id"]: w["position"] for w in layout["widgets"]}
+
+
+def test_dragging_a_widget_onto_its_neighbour_pushes_it_down(pages: Pages, person: Person) -> None:
+    layout = _layout(person, "Drag", [_note("Note", 0, 0, 3, 2), _note("Other", 4, 0, 3, 2)])
+    note, other = (w["id"] for w in layout["widgets"])
     page = pages.open(person, f"/dashboards/{layout['id']}")
     page.get_by_role("button", name="Edit layout").click()
     handle = page.get_by_role("button", name="Move Note", exact=True)
@@ -185,39 +203,20 @@ def test_dragging_a_widget_saves_its_place(pages: Pages, person: Person) -> None
     assert box
     step = _grid_step(page)
     start = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
-    _drag(page, start, dx=4 * step, dy=2 * (80 + 8))
+    # Onto Other: Other moves down out of its way, nothing overlaps.
+    _drag(page, start, dx=4 * step, dy=0)
     expect(page.get_by_text("All changes saved")).to_be_visible()
-    assert _position(person, layout["id"], widget_id) == {"x": 4, "y": 2, "w": 3, "h": 2}
+    expect(page.get_by_role("alert")).to_have_count(0)
+    stored = server_boxes(person, layout["id"])
+    assert stored[note] == {"x": 4, "y": 0, "w": 3, "h": 2}
+    assert stored[other] == {"x": 4, "y": 2, "w": 3, "h": 2}
+    assert editor_boxes(page) == stored  # what the editor shows is what the server stored
     page.reload()
-    cell = page.locator(f"[data-widget-id='{widget_id}']")
-    grid = page.locator(".react-grid-layout").bounding_box()
-    cell_box = cell.bounding_box()
-    assert grid
-    assert cell_box
-    # Snapped to column 4, row 2 (within half a cell).
-    assert abs(cell_box["x"] - grid["x"] - 4 * _grid_step(page)) < _grid_step(page) / 2
-    assert abs(cell_box["y"] - grid["y"] - 2 * 88) < 44
+    assert editor_boxes(page) == stored
 
 
-def test_resizing_and_keyboard_moves_save(pages: Pages, person: Person) -> None:
-    layout = _layout(
-        person,
-        "Resize",
-        [
-            {
-                "type": "text",
-                "title": "Note",
-                "position": {"x": 0, "y": 0, "w": 3, "h": 2},
-                "config": {"markdown": "x"},
-            },
-            {
-                "type": "text",
-                "title": "Other",
-                "position": {"x": 6, "y": 0, "w": 2, "h": 2},
-                "config": {"markdown": "y"},
-            },
-        ],
-    )
+def test_resizing_into_a_neighbour_and_keyboard_moves_push_it(pages: Pages, person: Person) -> None:
+    layout = _layout(person, "Resize", [_note("Note", 0, 0, 3, 2), _note("Other", 6, 0, 2, 2)])
     note, other = (w["id"] for w in layout["widgets"])
     page = pages.open(person, f"/dashboards/{layout['id']}")
     page.get_by_role("button", name="Edit layout").click()
@@ -227,20 +226,70 @@ def test_resizing_and_keyboard_moves_save(pages: Pages, person: Person) -> None:
     assert corner
     step = _grid_step(page)
     start = {"x": corner["x"] + corner["width"] / 2, "y": corner["y"] + corner["height"] / 2}
-    _drag(page, start, dx=2 * step, dy=88)
+    _drag(page, start, dx=4 * step, dy=88)  # 7 columns wide: over Other's columns
     expect(page.get_by_text("All changes saved")).to_be_visible()
-    assert _position(person, layout["id"], note) == {"x": 0, "y": 0, "w": 5, "h": 3}
-    # Keyboard: arrows move the focused widget, Shift+arrows resize; blocked moves are refused.
+    stored = server_boxes(person, layout["id"])
+    assert stored == {
+        note: {"x": 0, "y": 0, "w": 7, "h": 3},
+        other: {"x": 6, "y": 3, "w": 2, "h": 2},  # pushed below, not overlapped
+    }
+    assert editor_boxes(page) == stored
+    # Keyboard: Shift+arrows resize, arrows move (and float up); moving onto Note pushes it.
     handle = page.get_by_role("button", name="Move Other", exact=True)
     handle.focus()
-    page.keyboard.press("ArrowLeft")
-    expect(page.get_by_text("Other moved to column 6, row 1")).to_be_attached()
-    page.keyboard.press("ArrowLeft")  # would overlap Note (columns 0-4)
-    expect(page.get_by_text("Other cannot move there")).to_be_attached()
     page.keyboard.press("Shift+ArrowDown")
     expect(page.get_by_text("Other is now 2 columns wide and 3 rows tall")).to_be_attached()
+    page.keyboard.press("ArrowRight")  # past Note's columns: floats to the top
+    expect(page.get_by_text("Other moved to column 8, row 1")).to_be_attached()
+    page.keyboard.press("ArrowLeft")  # onto Note: Note goes below
+    expect(page.get_by_text("Other moved to column 7, row 1")).to_be_attached()
     expect(page.get_by_text("All changes saved")).to_be_visible()
-    assert _position(person, layout["id"], other) == {"x": 5, "y": 0, "w": 2, "h": 3}
+    stored = server_boxes(person, layout["id"])
+    assert stored == {
+        note: {"x": 0, "y": 3, "w": 7, "h": 3},
+        other: {"x": 6, "y": 0, "w": 2, "h": 3},
+    }
+    assert editor_boxes(page) == stored
+
+
+def test_removing_a_widget_floats_the_others_up_here_and_shared(
+    pages: Pages, person: Person
+) -> None:
+    layout = _layout(
+        person,
+        "Holes",
+        [
+            {"type": "unread_counter", "title": "Mine", "position": {"x": 0, "y": 0, "w": 6,
+                                                                     "h": 2}},
+            _note("Below", 0, 2, 4, 2),
+            _note("Further", 4, 2, 4, 3),
+        ],
+    )  # fmt: skip
+    mine, below, further = (w["id"] for w in layout["widgets"])
+    # Shared: the personal counter is left out and leaves no hole.
+    token = person.api.post(f"/api/dashboards/{layout['id']}/share").json()["token"]
+    stranger = pages.context().new_page()
+    stranger.goto(f"/shared/{token}")
+    expect(stranger.get_by_role("article", name="Below")).to_be_visible()
+    shared = editor_boxes(stranger)
+    assert (shared[below]["y"], shared[further]["y"]) == (0, 0), shared
+    # The owner removes it in the editor: the others float up there too, and on the server.
+    page = pages.open(person, f"/dashboards/{layout['id']}")
+    page.get_by_role("button", name="Edit layout").click()
+    page.get_by_role("button", name="Remove Mine").click()
+    page.get_by_role("dialog").get_by_role("button", name="Remove widget").click()
+    expect(page.locator(f"[data-widget-id='{mine}']")).to_have_count(0)
+    stored = server_boxes(person, layout["id"])
+    assert stored == {
+        below: {"x": 0, "y": 0, "w": 4, "h": 2},
+        further: {"x": 4, "y": 0, "w": 4, "h": 3},
+    }
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-widget-id]')].every("
+        "c => Math.abs(c.getBoundingClientRect().top - "
+        "document.querySelector('.react-grid-layout').getBoundingClientRect().top) < 2)"
+    )
+    assert editor_boxes(page) == stored
 
 
 def test_the_default_dashboard_is_the_home_page(pages: Pages, person: Person) -> None:

@@ -318,6 +318,8 @@ def test_dialogs_fit_and_tie_labels_to_fields(view: tuple[str, Page], sweep: Fix
         ("/admin/topics", "Add rule"),
         ("/preferences", "Add subscription"),
         ("/dashboards", "New dashboard"),
+        (f"/dashboards/{sweep.dashboard_id}", "Save as template"),
+        (f"/dashboards/{sweep.dashboard_id}", "Display"),
     ]:
         page.goto(path)
         settle(page)

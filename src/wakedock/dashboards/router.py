@@ -380,6 +380,7 @@ async def shared_dashboard(
     items = await data.many(
         runtime, db, widgets=visible, viewer_id=None, now=get_clock(request).now()
     )
+    boxes = sharing.visible_boxes(visible)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"
@@ -388,7 +389,11 @@ async def shared_dashboard(
         description=layout.description,
         grid=Grid(columns=layout.columns, row_height=layout.row_height, gap=layout.gap),
         widgets=[
-            SharedWidget(**widget_out(w).model_dump(exclude={"layout_id"}), data=item)
+            SharedWidget(
+                **widget_out(w).model_dump(exclude={"layout_id", "position"}),
+                position=Position(**dict(zip("xywh", boxes[w.id], strict=True))),
+                data=item,
+            )
             for w, item in zip(visible, items, strict=True)
         ],
     )

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from wakedock.audit import service as audit
 from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
+from wakedock.dashboards import layout as grid
 from wakedock.dashboards import preferences
 from wakedock.dashboards.models import DashboardLayout, DashboardWidget, WidgetDataSource
 from wakedock.dashboards.sources.http_json import compile_selector
@@ -326,23 +327,26 @@ async def _check_source(
     return source.id
 
 
-def _check_overlap(target: Rect, others: Sequence[DashboardWidget], *, field: str) -> None:
-    for other in others:
-        if target.overlaps(rect(other)):
-            raise ValidationFailed(
-                f"There is no room there: it would cover “{other.title}”. Pick a free spot or "
-                "make room first.",
-                field=field,
-                code="widget_overlap",
-                details=[
-                    {
-                        "loc": field.split("."),
-                        "msg": "overlaps",
-                        "type": "value_error",
-                        "widget_id": other.id,
-                    }
-                ],
-            )
+def _items(widgets: Sequence[DashboardWidget]) -> list[grid.Item]:
+    return [grid.Item(w.id, w.x, w.y, w.w, w.h) for w in widgets]
+
+
+def _apply(layout: DashboardLayout, arranged: Sequence[grid.Item], *, field: str) -> list[int]:
+    """Store the arranged boxes (ids of the widgets that moved); a dashboard taller than the
+    grid allows is a 422 and changes nothing."""
+    if grid.bottom(arranged) > MAX_ROWS:
+        raise ValidationFailed(
+            f"That would make the dashboard taller than {MAX_ROWS} rows", field=field
+        )
+    boxes = {item.i: item for item in arranged}
+    moved: list[int] = []
+    for widget in layout.widgets:
+        item = boxes.get(widget.id)
+        if item is not None and item.box() != (widget.x, widget.y, widget.w, widget.h):
+            widget.x, widget.y, widget.w, widget.h = item.box()
+            widget.updated_at = utcnow()
+            moved.append(widget.id)
+    return sorted(moved)
 
 
 def first_free_spot(occupied: Sequence[Rect], *, w: int, h: int, columns: int) -> Rect:
@@ -389,17 +393,27 @@ async def create_widget(
     else:
         spot = Rect(**position)
         validate_position(widget_type, **position, columns=layout.columns, field="body.position")
-        _check_overlap(spot, layout.widgets, field="body.position")
+    # Dropped below everything, then moved to its spot the way the editor moves a widget:
+    # what it lands on is pushed down, then everything floats up.
+    items = _items(layout.widgets)
+    dropped = grid.Item(0, spot.x, grid.bottom(items), spot.w, spot.h)
+    arranged = grid.arrange([*items, dropped], [grid.Item(0, spot.x, spot.y, spot.w, spot.h)])
+    final = next(item for item in arranged if item.i == 0)
+    if grid.bottom(arranged) > MAX_ROWS:
+        raise ValidationFailed(
+            f"That would make the dashboard taller than {MAX_ROWS} rows", field="body.position"
+        )
     widget = DashboardWidget(
         type=widget_type.name,
         title=title or widget_type.title,
-        x=spot.x,
-        y=spot.y,
-        w=spot.w,
-        h=spot.h,
+        x=final.x,
+        y=final.y,
+        w=final.w,
+        h=final.h,
         config=full_config,
         data_source_id=source_id,
     )
+    _apply(layout, arranged, field="body.position")
     layout.widgets.append(widget)
     _touch(layout)
     await session.flush()
@@ -412,7 +426,7 @@ async def create_widget(
         details={
             "layout_id": layout.id,
             "type": widget.type,
-            "position": {"x": spot.x, "y": spot.y, "w": spot.w, "h": spot.h},
+            "position": {"x": final.x, "y": final.y, "w": final.w, "h": final.h},
         },
     )
     await session.commit()
@@ -440,11 +454,13 @@ async def update_widget(
         widget.config, widget.data_source_id = full_config, source_id
     if position is not None:
         validate_position(widget_type, **position, columns=layout.columns, field="body.position")
-        others = [w for w in layout.widgets if w.id != widget.id]
-        _check_overlap(Rect(**position), others, field="body.position")
-        if Rect(**position) != rect(widget):
+        # A drag in the editor: what it lands on moves down, then everything floats up.
+        arranged = grid.arrange(
+            _items(layout.widgets),
+            [grid.Item(widget.id, position["x"], position["y"], position["w"], position["h"])],
+        )
+        if _apply(layout, arranged, field="body.position"):
             changed.append("position")
-        widget.x, widget.y, widget.w, widget.h = (position[k] for k in ("x", "y", "w", "h"))
     if title is not None and title != widget.title:
         widget.title = title or widget_type.title
         changed.append("title")
@@ -476,6 +492,8 @@ async def delete_widget(
         details={"layout_id": layout.id, "type": widget.type, "title": widget.title},
     )
     layout.widgets.remove(widget)
+    # The others float up into the space it leaves, as in the editor.
+    _apply(layout, grid.compact(_items(layout.widgets)), field="widget_id")
     _touch(layout)
     await session.commit()
 
@@ -487,15 +505,17 @@ async def save_positions(
     layout: DashboardLayout,
     items: Sequence[dict[str, int]],
 ) -> DashboardLayout:
-    """Move and resize many widgets at once (what an editor sends after a drag).
+    """Move and resize many widgets at once (what the editor sends after a drag).
 
     Every listed id must be a widget of this layout (404 otherwise); widgets left out keep
-    their place. The final arrangement is checked as a whole: on the grid, within each type's
-    size limits, no two widgets overlapping. Nothing changes unless everything is valid.
+    their place. Each box must be on the grid and within its type's size limits (422, nothing
+    changes). The whole arrangement is then compacted as the editor compacts it
+    (``dashboards.layout``): overlaps pushed down in reading order, every widget floated up. An
+    arrangement the editor made is already compact, so it is stored as sent.
     """
     by_id = {w.id: w for w in layout.widgets}
     seen: set[int] = set()
-    final: dict[int, Rect] = {w.id: rect(w) for w in layout.widgets}
+    final = {w.id: grid.Item(w.id, w.x, w.y, w.w, w.h) for w in layout.widgets}
     for index, item in enumerate(items):
         field = f"body.widgets.{index}"
         widget = by_id.get(item["id"])
@@ -507,31 +527,10 @@ async def save_positions(
         position = {k: item[k] for k in ("x", "y", "w", "h")}
         widget_type = _type_or_raise(widget.type, field=f"{field}.id")
         validate_position(widget_type, **position, columns=layout.columns, field=field)
-        final[widget.id] = Rect(**position)
-    ordered = sorted(final.items())
-    for i, (first_id, first) in enumerate(ordered):
-        for second_id, second in ordered[i + 1 :]:
-            if first.overlaps(second):
-                # In words a person knows: the titles, not the ids (those stay in details).
-                raise ValidationFailed(
-                    f"“{by_id[first_id].title}” and “{by_id[second_id].title}” would overlap: "
-                    "move or shrink one of them.",
-                    code="widget_overlap",
-                    details=[
-                        {
-                            "loc": ["body", "widgets"],
-                            "msg": "overlap",
-                            "type": "value_error",
-                            "widget_ids": [first_id, second_id],
-                        }
-                    ],
-                )
-    moved = [wid for wid in seen if final[wid] != rect(by_id[wid])]
-    for wid in moved:
-        target = final[wid]
-        widget = by_id[wid]
-        widget.x, widget.y, widget.w, widget.h = target.x, target.y, target.w, target.h
-        widget.updated_at = utcnow()
+        final[widget.id] = grid.Item(
+            widget.id, position["x"], position["y"], position["w"], position["h"]
+        )
+    moved = _apply(layout, grid.arrange(list(final.values())), field="body.widgets")
     if moved:
         _touch(layout)
     audit.record(
@@ -540,7 +539,7 @@ async def save_positions(
         action=AuditAction.DASHBOARD_LAYOUT_SAVE,
         resource_type="dashboard",
         resource_id=layout.id,
-        details={"moved": sorted(moved), "listed": len(seen)},
+        details={"moved": moved, "listed": len(seen)},
     )
     await session.commit()
     return layout

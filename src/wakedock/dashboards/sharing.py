@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wakedock.audit import service as audit
 from wakedock.audit.actions import AuditAction
 from wakedock.audit.context import AuditActor
-from wakedock.dashboards.models import DashboardLayout
+from wakedock.dashboards import layout as grid
+from wakedock.dashboards.models import DashboardLayout, DashboardWidget
 from wakedock.db.base import utcnow
 from wakedock.errors import NotFound
 
@@ -69,3 +70,9 @@ async def get_by_token(session: AsyncSession, *, token: str) -> DashboardLayout:
     if layout is None:
         raise NotFound("Shared dashboard not found")
     return layout
+
+
+def visible_boxes(widgets: list[DashboardWidget]) -> dict[int, tuple[int, int, int, int]]:
+    """The shared widgets' boxes, compacted: no hole where a personal widget was left out."""
+    items = [grid.Item(w.id, w.x, w.y, w.w, w.h) for w in widgets]
+    return {item.i: item.box() for item in grid.compact(items)}

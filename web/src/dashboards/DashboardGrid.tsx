@@ -1,10 +1,10 @@
 // The grid of widgets: react-grid-layout v2, read-only in view mode; in edit mode widgets are
 // dragged by their handle, resized from the corner, or moved/resized with the arrow keys.
 import { useMemo } from "react";
-import type { ReactNode } from "react";
+import type { CSSProperties, ReactNode } from "react";
 import ReactGridLayout, {
-  noCompactor,
   useContainerWidth,
+  verticalCompactor,
   type Layout as RglLayout,
 } from "react-grid-layout";
 import "react-grid-layout/css/styles.css";
@@ -24,6 +24,8 @@ interface Props<W extends GridWidget> {
   /** Current positions by widget id (falls back to each widget's stored position). */
   arrangement?: Map<number, Box>;
   editing?: boolean;
+  /** Draw the columns and rows in the editor (the "show grid" preference). */
+  showGrid?: boolean;
   limits?: (type: string) => Limits | undefined;
   onArrange?: (next: Map<number, Box>) => void;
   renderWidget: (widget: W) => ReactNode;
@@ -35,6 +37,7 @@ export function DashboardGrid<W extends GridWidget>({
   widgets,
   arrangement,
   editing = false,
+  showGrid = false,
   limits = () => undefined,
   onArrange,
   renderWidget,
@@ -52,22 +55,32 @@ export function DashboardGrid<W extends GridWidget>({
   );
   // Narrow screens: one column in reading order instead of a squeezed grid (view mode only).
   const stacked = !editing && mounted && width < 640;
+  // Reading order for view mode (and the one-column stack). While editing, a fixed order: the
+  // grid re-syncs its layout from its children when their order changes, and a reorder in the
+  // middle of a move made it flip between the old and the new arrangement.
   const ordered = useMemo(
     () =>
       [...widgets].sort((a, b) => {
+        if (editing) return a.id - b.id;
         const pa = arrangement?.get(a.id) ?? a.position;
         const pb = arrangement?.get(b.id) ?? b.position;
         return pa.y - pb.y || pa.x - pb.x;
       }),
-    [widgets, arrangement],
+    [widgets, arrangement, editing],
   );
 
   return (
     <div
       ref={containerRef}
-      className={`wd-grid${editing ? " editing" : ""}`}
+      className={`wd-grid${editing ? " editing" : ""}${showGrid ? " show-grid" : ""}`}
       role="region"
       aria-label={label}
+      style={
+        {
+          "--wd-col-step": `${(width + grid.gap) / grid.columns}px`,
+          "--wd-row-step": `${grid.row_height + grid.gap}px`,
+        } as CSSProperties
+      }
     >
       {stacked ? (
         <div className="wd-stack">
@@ -97,8 +110,13 @@ export function DashboardGrid<W extends GridWidget>({
             }}
             dragConfig={{ enabled: editing, handle: ".wd-drag-handle", bounded: false }}
             resizeConfig={{ enabled: editing, handles: ["se"] }}
-            compactor={noCompactor}
-            onLayoutChange={(next: RglLayout) => {
+            compactor={verticalCompactor}
+            // Only a person's drag or resize becomes the arrangement: the grid's own re-syncs
+            // (new props, children) never feed back into it, so the two cannot see-saw.
+            onDragStop={(next: RglLayout) => {
+              if (editing && onArrange) onArrange(positions(next));
+            }}
+            onResizeStop={(next: RglLayout) => {
               if (editing && onArrange) onArrange(positions(next));
             }}
           >

@@ -6,12 +6,20 @@ import type { KeyboardEvent } from "react";
 import { Link } from "react-router-dom";
 
 import { api, errorMessage, unwrap } from "../api/client";
-import { useWidgetTypes, type Layout, type Widget } from "./api";
+import {
+  effectiveGrid,
+  useDashboardPreferences,
+  useWidgetTypes,
+  type Layout,
+  type Widget,
+} from "./api";
 import { dashboardKeys } from "./keys";
 import { DashboardGrid } from "./DashboardGrid";
+import { DisplayDialog } from "./DisplayDialog";
 import { ConfirmDialog } from "../components/Dialog";
 import { nudge, type Limits } from "./layout";
 import { ShareDialog } from "./ShareDialog";
+import { TemplateDialog } from "./TemplateDialog";
 import { useArrangement } from "./useArrangement";
 import { LiveWidgetCard } from "./WidgetCard";
 import { WidgetDialog } from "./WidgetDialog";
@@ -29,6 +37,8 @@ type Dialogs =
   | { kind: "edit"; widget: Widget }
   | { kind: "remove"; widget: Widget }
   | { kind: "share" }
+  | { kind: "display" }
+  | { kind: "template" }
   | null;
 
 export function DashboardScreen({
@@ -44,9 +54,13 @@ export function DashboardScreen({
 }) {
   const queryClient = useQueryClient();
   const types = useWidgetTypes();
+  const preferences = useDashboardPreferences();
+  const grid = effectiveGrid(layout.grid, preferences.data);
+  const theme = preferences.data?.theme;
   const [editing, setEditing] = useState(initiallyEditing && editable);
   const [dialog, setDialog] = useState<Dialogs>(null);
   const [announcement, setAnnouncement] = useState("");
+  const [savedTemplate, setSavedTemplate] = useState<string | null>(null);
   const { arrangement, arrange, flush, state, error, dismissError } = useArrangement(layout);
 
   const limitsByType = useMemo(() => {
@@ -101,6 +115,12 @@ export function DashboardScreen({
       return;
     }
     arrange(next);
+    // The grid lists widgets in reading order: a move that reorders them re-inserts this one's
+    // cell, which can drop the focus; keep it on the handle so the next arrow key still works.
+    const handle = event.currentTarget;
+    window.requestAnimationFrame(() => {
+      if (document.activeElement !== handle && document.contains(handle)) handle.focus();
+    });
     const box = next.get(widget.id)!;
     setAnnouncement(
       event.shiftKey
@@ -119,7 +139,12 @@ export function DashboardScreen({
   }[state];
 
   return (
-    <section className="wd-dashboard" aria-labelledby="dashboard-title">
+    <section
+      className={`wd-dashboard${theme && theme !== "auto" ? ` wd-theme-${theme}` : ""}${
+        preferences.data?.compact_mode ? " compact" : ""
+      }`}
+      aria-labelledby="dashboard-title"
+    >
       <div className="page-header">
         <div>
           <Heading id="dashboard-title">{layout.name}</Heading>
@@ -151,6 +176,14 @@ export function DashboardScreen({
               <button type="button" onClick={() => setDialog({ kind: "share" })}>
                 {layout.shared ? "Shared · manage link" : "Share"}
               </button>
+              <button type="button" onClick={() => setDialog({ kind: "template" })}>
+                Save as template
+              </button>
+              {preferences.data && (
+                <button type="button" onClick={() => setDialog({ kind: "display" })}>
+                  Display
+                </button>
+              )}
               {editing && (
                 <button type="button" onClick={() => setDialog({ kind: "add" })}>
                   + Add widget
@@ -174,6 +207,17 @@ export function DashboardScreen({
       <p className="wd-save-state muted" role="status" aria-live="polite">
         {busyLabel}
       </p>
+      {savedTemplate && (
+        <div className="notice success wd-template-saved" role="status">
+          <span>
+            Saved as template “{savedTemplate}”: choose it under{" "}
+            <Link to="/dashboards">New dashboard</Link>.
+          </span>
+          <button type="button" className="ghost small" onClick={() => setSavedTemplate(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
       {setDefault.isError && (
         <p className="notice error" role="alert">
           {errorMessage(setDefault.error)}
@@ -215,10 +259,11 @@ export function DashboardScreen({
       ) : (
         <DashboardGrid
           label={`${layout.name} widgets`}
-          grid={layout.grid}
+          grid={grid}
           widgets={layout.widgets}
           arrangement={arrangement}
           editing={editing}
+          showGrid={editing && !!preferences.data?.show_grid}
           limits={limits}
           onArrange={arrange}
           renderWidget={(widget) => (
@@ -273,6 +318,20 @@ export function DashboardScreen({
         />
       )}
       {dialog?.kind === "share" && <ShareDialog layout={layout} onClose={() => setDialog(null)} />}
+      {dialog?.kind === "display" && preferences.data && (
+        <DisplayDialog preferences={preferences.data} onClose={() => setDialog(null)} />
+      )}
+      {dialog?.kind === "template" && (
+        <TemplateDialog
+          layout={layout}
+          onClose={() => setDialog(null)}
+          onSaved={(name) => {
+            setDialog(null);
+            setAnnouncement(`Saved as template “${name}”`);
+            setSavedTemplate(name);
+          }}
+        />
+      )}
     </section>
   );
 }

@@ -12,6 +12,40 @@ export type WidgetData = Schemas["WidgetData"];
 export type Template = Schemas["TemplateSummary"];
 export type DataSource = Schemas["DataSourceOut"];
 export type SharedLayout = Schemas["SharedLayout"];
+export type DashboardPreferences = Schemas["wakedock__dashboards__schemas__PreferencesOut"];
+
+/** The user's dashboard preferences (theme, auto-refresh, grid lines, compact mode). */
+export function useDashboardPreferences(enabled = true) {
+  return useQuery({
+    queryKey: dashboardKeys.preferences,
+    queryFn: () => unwrap(api.GET("/api/dashboards/preferences")),
+    enabled,
+    staleTime: 60_000,
+  });
+}
+
+/** How often a widget's data is fetched again: the user's auto-refresh interval (0 = never);
+ *  until the preferences are known, the widget's own source interval. */
+export function refreshMs(
+  preferences: DashboardPreferences | undefined,
+  sourceSeconds: number | null | undefined,
+): number | false {
+  const seconds = preferences ? preferences.auto_refresh_interval : sourceSeconds;
+  return seconds ? Math.max(seconds, 2) * 1000 : false;
+}
+
+/** Row height and gap with the preferences applied: compact mode tightens both. */
+export function effectiveGrid(
+  grid: { columns: number; row_height: number; gap: number },
+  preferences: DashboardPreferences | undefined,
+) {
+  if (!preferences?.compact_mode) return grid;
+  return {
+    columns: grid.columns,
+    row_height: Math.max(20, Math.round(grid.row_height * 0.75)),
+    gap: Math.max(2, Math.floor(grid.gap / 2)),
+  };
+}
 
 export function useLayouts() {
   return useQuery({
@@ -54,8 +88,10 @@ export function useDataSources(enabled = true) {
   });
 }
 
-/** A widget's live data, refreshed on its source's interval (paused while the tab is hidden). */
+/** A widget's live data, refreshed on the user's auto-refresh interval (paused while the tab is
+ *  hidden). */
 export function useWidgetData(widgetId: number, enabled = true) {
+  const preferences = useDashboardPreferences(enabled);
   return useQuery({
     queryKey: dashboardKeys.data(widgetId),
     queryFn: () =>
@@ -66,10 +102,7 @@ export function useWidgetData(widgetId: number, enabled = true) {
       ),
     enabled,
     staleTime: 0,
-    refetchInterval: (query) => {
-      const seconds = query.state.data?.refresh_interval;
-      return seconds ? Math.max(seconds, 2) * 1000 : false;
-    },
+    refetchInterval: (query) => refreshMs(preferences.data, query.state.data?.refresh_interval),
     refetchIntervalInBackground: false,
   });
 }

@@ -7,6 +7,7 @@ export const dashboardKeys = {
   layout: (id: number) => ["dashboards", "layout", id] as const,
   default: ["dashboards", "default"] as const,
   types: ["dashboards", "widget-types"] as const,
+  preferences: ["dashboards", "preferences"] as const,
   templates: ["dashboards", "templates"] as const,
   sources: ["dashboards", "data-sources"] as const,
   data: (widgetId: number) => ["dashboards", "widget-data", widgetId] as const,

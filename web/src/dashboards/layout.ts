@@ -1,5 +1,10 @@
 // Grid arithmetic for the editor: widgets ↔ react-grid-layout items, what changed, and moving or
 // resizing one widget from the keyboard. Pure: unit-tested.
+//
+// The grid's rules are react-grid-layout's vertical compaction (no overlap, widgets float up),
+// and the server applies the same ones (src/wakedock/dashboards/layout.py, a port pinned by
+// tests/dashboards/test_layout_parity.py): what the editor shows is what the server stores.
+import { moveElement, verticalCompactor, type LayoutItem } from "react-grid-layout";
 
 export interface Box {
   x: number;
@@ -80,9 +85,19 @@ export function overlaps(a: Box, b: Box): boolean {
   return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 }
 
+/** The editor's compaction (react-grid-layout's verticalCompactor) of a whole arrangement. */
+export function compactArrangement(
+  arrangement: Map<number, Box>,
+  columns: number,
+): Map<number, Box> {
+  const items: LayoutItem[] = [...arrangement].map(([id, box]) => ({ i: String(id), ...box }));
+  return positions(verticalCompactor.compact(items, columns));
+}
+
 /**
- * Move (dx, dy) or resize (dw, dh) one widget by keyboard. Returns the new arrangement, or null
- * when the step would leave the grid, break the type's size limits or cover another widget.
+ * Move (dx, dy) or resize (dw, dh) one widget by keyboard, as a drag would: what it lands on is
+ * pushed down, then everything floats up. Returns the new arrangement, or null when the step
+ * would leave the grid, break the type's size limits or change nothing.
  */
 export function nudge(
   arrangement: Map<number, Box>,
@@ -106,10 +121,11 @@ export function nudge(
     if (next.w < limits.min.w || next.h < limits.min.h) return null;
     if (next.w > limits.max.w || next.h > limits.max.h) return null;
   }
-  for (const [other, otherBox] of arrangement) {
-    if (other !== id && overlaps(next, otherBox)) return null;
-  }
-  const result = new Map(arrangement);
-  result.set(id, next);
-  return result;
+  let items: LayoutItem[] = [...arrangement].map(([key, b]) => ({ i: String(key), ...b }));
+  const item = items.find((candidate) => candidate.i === String(id))!;
+  item.w = next.w;
+  item.h = next.h;
+  items = moveElement(items, item, next.x, next.y, true, false, "vertical", columns, false);
+  const result = positions(verticalCompactor.compact(items, columns));
+  return changedIds(arrangement, result).length === 0 ? null : result;
 }

@@ -188,19 +188,25 @@ function SystemMetrics({ data }: RenderProps) {
         ),
       )}
       {data.network && (
-        <dl className="wd-pairs">
-          <dt>Network in</dt>
-          <dd>
-            {data.network.recv_per_second == null
-              ? "–"
-              : `${formatBytes(data.network.recv_per_second)}/s`}
-          </dd>
-          <dt>Network out</dt>
-          <dd>
-            {data.network.sent_per_second == null
-              ? "–"
-              : `${formatBytes(data.network.sent_per_second)}/s`}
-          </dd>
+        // In and out share one line when the widget is wide enough: the built-in Host widget
+        // (4 metrics) then fits 3 rows, the height dashboards made from the old template have.
+        <dl className="wd-net">
+          <div>
+            <dt>Network in</dt>
+            <dd>
+              {data.network.recv_per_second == null
+                ? "–"
+                : `${formatBytes(data.network.recv_per_second)}/s`}
+            </dd>
+          </div>
+          <div>
+            <dt>Network out</dt>
+            <dd>
+              {data.network.sent_per_second == null
+                ? "–"
+                : `${formatBytes(data.network.sent_per_second)}/s`}
+            </dd>
+          </div>
         </dl>
       )}
       {data.load && (
