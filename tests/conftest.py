@@ -109,8 +109,9 @@ def cheap_password_hashing() -> Iterator[None]:
     At the production cost a hash takes about 140 ms and most tests make several (the admin at
     start-up, each user created, each login). A hash records its parameters, so a hash made at
     the production cost still verifies. The servers the tests start as processes
-    (``tests/realtime/conftest.py``) hash at the production cost, and
-    ``tests/auth/test_passwords.py`` checks those parameters.
+    (``tests/realtime/conftest.py``) make the same swap (``tests/cheap_hash_wakedock.py``), and
+    ``tests/auth/test_passwords.py`` checks in a fresh interpreter the parameters a real server
+    uses.
     """
     cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
     with pytest.MonkeyPatch.context() as patch:

@@ -18,8 +18,10 @@ from tests.realtime.conftest import Api, Server, new_user, server_env
 WAKEDOCK = [sys.executable, "-m", "wakedock"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the modules here (each test makes its own users; a start costs seconds);
+    ``test_client_postgres.py`` has its own."""
     tmp = tmp_path_factory.mktemp("client")
     srv = Server(port=free_port(), env=server_env(tmp), log=tmp / "server.log").start()
     try:

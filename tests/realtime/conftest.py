@@ -22,6 +22,9 @@ from websockets.asyncio.client import ClientConnection
 from tests.conftest import ADMIN_PASSWORD, free_port
 
 WS_TIMEOUT = 5.0
+ROOT = Path(__file__).resolve().parents[2]
+# ``wakedock serve``, hashing at the cheapest Argon2id cost (tests/cheap_hash_wakedock.py).
+SERVE = [sys.executable, "-m", "tests.cheap_hash_wakedock", "serve"]
 
 
 @dataclass
@@ -43,7 +46,8 @@ class Server:
         assert self.log is not None
         with self.log.open("ab") as handle:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "wakedock", "serve", "--port", str(self.port)],
+                [*SERVE, "--port", str(self.port)],
+                cwd=ROOT,  # where ``-m tests.…`` is found
                 env=self.env,
                 stdout=handle,
                 stderr=handle,
@@ -85,8 +89,11 @@ def server_env(tmp: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the modules here that only need one: each test makes its own users and
+    checks its own before/after, and a start costs seconds (imports, migrations, traced under
+    coverage). Tests that need a setting, a restart or a kill start their own."""
     tmp = tmp_path_factory.mktemp("rt")
     srv = Server(port=free_port(), env=server_env(tmp), log=tmp / "server.log").start()
     try:
