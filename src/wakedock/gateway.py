@@ -12,6 +12,10 @@ under the framework rather than through it.
   does what the app's other middleware does (``MIRRORED``: metrics, security headers). When the
   app has a middleware not in that list (CORS when configured, or one added later), the path
   is off: every create goes through the app, and a warning says which middleware caused it.
+- Gotify's ``POST /message`` and ntfy's publishes (``PUT``/``POST /{topic}`` and ``/``): the
+  same, for the same reason (``compat.direct``), inside a ``RequestGuard`` with the app's own
+  settings (its protocol errors: 413 and NUL in Gotify's and ntfy's shapes), and off whenever
+  the create path is.
 
 Every other request, and any path this does not match, goes to the app unchanged. Every
 request, direct or not, first gets its request id (``wakedock.request_id``) here; the app's own
@@ -22,11 +26,13 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import Receive, Scope, Send
 
+from wakedock.compat import direct as compat_direct
 from wakedock.notifications import create_direct
 from wakedock.realtime.websocket import serve_socket, socket_user_id
 from wakedock.request_id import RequestIdMiddleware
@@ -49,8 +55,15 @@ MIRRORED: tuple[type, ...] = (
 )
 
 
+_PUBLISH_KEY = "wakedock.publish"  # the scope's note of which publish (compat.direct.which)
+
+
+def _is(cls: object, known: type) -> bool:
+    return cls is known
+
+
 def _mirrored(cls: object) -> bool:
-    return any(cls is known for known in MIRRORED)
+    return any(_is(cls, known) for known in MIRRORED)
 
 
 class Gateway:
@@ -71,7 +84,17 @@ class Gateway:
         self.create = RequestGuard(
             partial(create_direct.serve, app), limits=app.state.settings.limits
         )
+        # The app's own guard settings: its limits and its protocols' error shapes.
+        guard: dict[str, Any] = next(
+            dict(m.kwargs) for m in app.user_middleware if _is(m.cls, RequestGuard)
+        )
+        self.publish = RequestGuard(partial(self._publish, app), **guard)
         self.dispatch = RequestIdMiddleware(self._route)
+
+    @staticmethod
+    async def _publish(app: FastAPI, scope: Scope, receive: Receive, send: Send) -> None:
+        kind, topic = scope[_PUBLISH_KEY]
+        await compat_direct.serve(app, kind, topic, scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -91,4 +114,10 @@ class Gateway:
         ):
             await self.create(scope, receive, send)
             return
+        if self.direct_create and scope["type"] == "http":
+            publish = compat_direct.which(scope["method"], scope["path"])
+            if publish is not None:
+                scope[_PUBLISH_KEY] = publish
+                await self.publish(scope, receive, send)
+                return
         await self.app(scope, receive, send)

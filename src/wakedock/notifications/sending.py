@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,6 +82,30 @@ class _Unread:
 _UNREAD = _Unread()
 
 
+def _subscribers_query(
+    *, with_resource: bool
+) -> Select[int, list[str] | None, str, list[str] | None]:
+    """A topic's active subscriptions of active users: the columns the checks read (built
+    once: a publish to a topic runs it every time)."""
+    sub, accounts = NotificationSubscription, directory.ACCOUNTS
+    query = (
+        select(sub.user_id, sub.notification_types, sub.priority_threshold, sub.channels)
+        .join(accounts, accounts.c.id == sub.user_id)
+        .where(
+            sub.topic == bindparam("topic"),
+            sub.is_active.is_(True),
+            accounts.c.is_active.is_(True),
+        )
+    )
+    if not with_resource:
+        return query.where(sub.resource_id.is_(None))
+    return query.where(or_(sub.resource_id.is_(None), sub.resource_id == bindparam("resource_id")))
+
+
+_TOPIC_SUBSCRIBERS = _subscribers_query(with_resource=False)
+_RESOURCE_SUBSCRIBERS = _subscribers_query(with_resource=True)
+
+
 async def topic_subscribers(
     session: AsyncSession,
     *,
@@ -95,41 +119,26 @@ async def topic_subscribers(
     the topic's access rule lets receive (``rule``, read here unless given); plus, per
     subscriber, the channel names their matching subscriptions ask for (for their own copy
     only: see ``subscriptions.channels``)."""
-    from sqlalchemy import or_
-
     if isinstance(rule, _Unread):
         rule = await topic_access.rule_for(session, topic)
 
-    accounts = directory.ACCOUNTS
-    query = (
-        select(NotificationSubscription)
-        .join(accounts, accounts.c.id == NotificationSubscription.user_id)
-        .where(
-            NotificationSubscription.topic == topic,
-            NotificationSubscription.is_active.is_(True),
-            accounts.c.is_active.is_(True),
-        )
-    )
     if resource_id is None:
-        query = query.where(NotificationSubscription.resource_id.is_(None))
+        rows = await session.execute(_TOPIC_SUBSCRIBERS, {"topic": topic})
     else:
-        query = query.where(
-            or_(
-                NotificationSubscription.resource_id.is_(None),
-                NotificationSubscription.resource_id == resource_id,
-            )
+        rows = await session.execute(
+            _RESOURCE_SUBSCRIBERS, {"topic": topic, "resource_id": resource_id}
         )
     users: set[int] = set()
     channels: dict[int, set[str]] = {}
     rank = Priority(priority).rank
-    for sub in (await session.scalars(query)).all():
-        if sub.notification_types is not None and type not in sub.notification_types:
+    for user_id, types, threshold, sub_channels in rows.all():
+        if types is not None and type not in types:
             continue
-        if rank < Priority(sub.priority_threshold).rank:
+        if rank < Priority(threshold).rank:
             continue
-        users.add(sub.user_id)
-        if sub.channels:
-            channels.setdefault(sub.user_id, set()).update(sub.channels)
+        users.add(user_id)
+        if sub_channels:
+            channels.setdefault(user_id, set()).update(sub_channels)
     allowed = await topic_access.allowed_subscribers(session, rule, sorted(users))
     return allowed, {uid: channels[uid] for uid in allowed if uid in channels}
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
@@ -58,9 +58,14 @@ async def _check_topic(session: AsyncSession, principal: Principal, topic: str |
     await topic_access.check_publish_to(session, principal, topic)
 
 
+# Built once: every Gotify publish runs it.
+_BY_TOKEN = select(GotifyApplication).where(
+    GotifyApplication.api_token_id == bindparam("api_token_id")
+)
+
+
 async def by_token(session: AsyncSession, *, api_token_id: int) -> GotifyApplication | None:
-    query = select(GotifyApplication).where(GotifyApplication.api_token_id == api_token_id)
-    return (await session.scalars(query)).first()
+    return (await session.scalars(_BY_TOKEN, {"api_token_id": api_token_id})).first()
 
 
 async def create(

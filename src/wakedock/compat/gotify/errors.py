@@ -73,6 +73,23 @@ def _validation_text(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def route_error(exc: Exception) -> Response | None:
+    """A Gotify route's failure in Gotify's shape; None for one it does not answer (the
+    app's handlers do: a 500). ``GotifyRoute`` and the gateway's direct publish use it."""
+    if isinstance(exc, WakeDockError):
+        headers = dict(exc.headers or {})
+        if exc.status_code == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="Authorization Required"'
+        # Gotify answers a request it cannot accept with 400, never 422.
+        status = 400 if exc.status_code == 422 else exc.status_code
+        return response(status, exc.message, headers)
+    if isinstance(exc, RequestValidationError):
+        return response(400, _validation_text(exc))
+    if isinstance(exc, StarletteHTTPException):
+        return response(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+    return None
+
+
 class GotifyRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -80,16 +97,9 @@ class GotifyRoute(APIRoute):
         async def gotify_handler(request: Request) -> Response:
             try:
                 return await handler(request)
-            except WakeDockError as exc:
-                headers = dict(exc.headers or {})
-                if exc.status_code == 401:
-                    headers["WWW-Authenticate"] = 'Basic realm="Authorization Required"'
-                # Gotify answers a request it cannot accept with 400, never 422.
-                status = 400 if exc.status_code == 422 else exc.status_code
-                return response(status, exc.message, headers)
-            except RequestValidationError as exc:
-                return response(400, _validation_text(exc))
-            except StarletteHTTPException as exc:
-                return response(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+            except (WakeDockError, RequestValidationError, StarletteHTTPException) as exc:
+                answer = route_error(exc)
+                assert answer is not None
+                return answer
 
         return gotify_handler

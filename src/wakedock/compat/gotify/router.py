@@ -39,6 +39,7 @@ router = APIRouter(route_class=GotifyRoute, tags=["gotify"], include_in_schema=F
 # The Gotify version whose API this answers (docs/compat.md lists what is supported).
 GOTIFY_API_VERSION = "2.6.1"
 _MAX_ID = 2**63 - 1
+MESSAGE_PATH = "/message"  # publishing: also served by the gateway (compat.direct)
 
 
 def _id(value: int) -> int:
@@ -71,7 +72,7 @@ def _settings(body: ApplicationIn) -> applications.Settings:
 
 
 @router.post(
-    "/message",
+    MESSAGE_PATH,
     response_model=MessageOut,
     response_model_exclude_none=True,
     summary="Gotify: publish a message",

@@ -46,6 +46,9 @@ register_url_convertor("ntfytopic", _Topic())
 register_url_convertor("ntfytopics", _Topics())
 
 router = APIRouter(include_in_schema=False)
+# The publish routes' templates (the gateway's direct publish labels its metrics with them).
+PUBLISH_PATH = "/{topic:ntfytopic}"
+PUBLISH_JSON_PATH = "/"
 
 
 def _settings(request: Request | WebSocket) -> Any:
@@ -108,8 +111,8 @@ for _path in ("/", "/{topic:ntfytopic}"):
     router.routes.append(Route(_path, _WebUI(), methods=["GET", "HEAD"]))
 
 
-@router.put("/{topic:ntfytopic}")
-@router.post("/{topic:ntfytopic}")
+@router.put(PUBLISH_PATH)
+@router.post(PUBLISH_PATH)
 async def publish(topic: str, request: Request) -> Response:
     limit = _settings(request).ntfy_message_limit
     return await _publish(
@@ -125,8 +128,8 @@ for _verb in ("publish", "send", "trigger"):
     router.add_api_route(f"/{{topic:ntfytopic}}/{_verb}", publish, methods=["GET", "PUT", "POST"])
 
 
-@router.put("/")
-@router.post("/")
+@router.put(PUBLISH_JSON_PATH)
+@router.post(PUBLISH_JSON_PATH)
 async def publish_json(request: Request) -> Response:
     limit = _settings(request).ntfy_message_limit
     return await _publish(
