@@ -12,7 +12,6 @@ from wakedock.bounds import INT64_MAX, IdParam
 from wakedock.clock import get_clock
 from wakedock.dashboards import actions, data, preferences, service, sharing
 from wakedock.dashboards.dependencies import DataRuntime, Reader, Writer
-from wakedock.dashboards.models import DashboardLayout, DashboardWidget
 from wakedock.dashboards.schemas import (
     ActionResult,
     DuplicateRequest,
@@ -24,7 +23,6 @@ from wakedock.dashboards.schemas import (
     LayoutSave,
     LayoutSummary,
     LayoutUpdate,
-    Position,
     PreferencesOut,
     PreferencesUpdate,
     SharedLayout,
@@ -37,6 +35,7 @@ from wakedock.dashboards.schemas import (
     WidgetTypeOut,
     WidgetUpdate,
 )
+from wakedock.dashboards.shapes import layout_out, summary_fields, widget_out
 from wakedock.dashboards.widgets import WIDGET_TYPES
 from wakedock.dependencies import DbSession
 from wakedock.errors import ERROR_RESPONSES, NotFound
@@ -45,40 +44,6 @@ from wakedock.notifications.dependencies import AppBroker
 router = APIRouter(prefix="/api/dashboards", tags=["dashboards"], responses=ERROR_RESPONSES)
 
 LayoutId = Annotated[int, Path(ge=1, le=INT64_MAX)]
-
-
-def widget_out(widget: DashboardWidget) -> WidgetOut:
-    return WidgetOut(
-        id=widget.id,
-        layout_id=widget.layout_id,
-        type=widget.type,
-        title=widget.title,
-        position=Position(x=widget.x, y=widget.y, w=widget.w, h=widget.h),
-        config=widget.config,
-    )
-
-
-def _summary_fields(layout: DashboardLayout, default_id: int | None) -> dict[str, object]:
-    return {
-        "id": layout.id,
-        "name": layout.name,
-        "description": layout.description,
-        "grid": Grid(columns=layout.columns, row_height=layout.row_height, gap=layout.gap),
-        "is_default": layout.id == default_id,
-        "shared": layout.share_token_hash is not None,
-        "shared_at": layout.shared_at,
-        "widget_count": len(layout.widgets),
-        "created_at": layout.created_at,
-        "updated_at": layout.updated_at,
-    }
-
-
-async def layout_out(db: DbSession, layout: DashboardLayout) -> LayoutOut:
-    default_id = await preferences.default_layout_id(db, user_id=layout.user_id)
-    return LayoutOut(
-        **_summary_fields(layout, default_id),
-        widgets=[widget_out(w) for w in layout.widgets],
-    )
 
 
 # ---------------------------------------------------------------- catalogue and preferences
@@ -119,7 +84,7 @@ async def put_preferences(
 async def list_layouts(principal: Reader, db: DbSession) -> LayoutList:
     rows = await service.list_layouts(db, user_id=principal.user_id)
     default_id = await preferences.default_layout_id(db, user_id=principal.user_id)
-    return LayoutList(items=[LayoutSummary(**_summary_fields(r, default_id)) for r in rows])
+    return LayoutList(items=[LayoutSummary(**summary_fields(r, default_id)) for r in rows])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create an empty dashboard")

@@ -14,7 +14,7 @@ import orjson
 
 from wakedock.broker import Broker
 from wakedock.notifications.models import Notification
-from wakedock.notifications.schemas import NotificationOut
+from wakedock.notifications.schemas import NotificationOut, StoredNotification
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def encode(message: dict[str, Any]) -> bytes:
     return orjson.dumps(message)
 
 
-def notification_payload(notification: Notification) -> dict[str, Any]:
+def notification_payload(notification: StoredNotification) -> dict[str, Any]:
     return NotificationOut.model_validate(notification).model_dump(mode="json")
 
 

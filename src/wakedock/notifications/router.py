@@ -11,7 +11,7 @@ from wakedock.auth.dependencies import RequestMeta
 from wakedock.bounds import DateTime, IdParam
 from wakedock.dependencies import DbSession
 from wakedock.errors import ERROR_RESPONSES
-from wakedock.notifications import events, sending, service
+from wakedock.notifications import changes, events, sending, service
 from wakedock.notifications.dependencies import AppBroker, AppClock, Reader
 from wakedock.notifications.schemas import (
     CountOut,
@@ -157,7 +157,7 @@ async def update_notification(
     broker: AppBroker,
     meta: RequestMeta,
 ) -> NotificationOut:
-    row = await service.update_own(
+    row = await changes.update_own(
         db,
         actor=principal.acting(meta),
         user_id=principal.user_id,
@@ -182,7 +182,7 @@ async def delete_notification(
     broker: AppBroker,
     meta: RequestMeta,
 ) -> Response:
-    await service.delete_own(
+    await changes.delete_own(
         db,
         actor=principal.acting(meta),
         user_id=principal.user_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import (
     BaseModel,
@@ -53,6 +53,50 @@ Key = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 ChannelName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # Deeper than pydantic can serialise (255 levels, with the envelope's own) is never shown.
 OUTPUT_MAX_DEPTH = 200
+
+
+class StoredNotification(Protocol):
+    """A stored notification as the domain hands it out (``service``'s reads, ``stream``'s
+    replay, ``sending``'s creates): read-only. Other domains name this type, never the table's
+    class, so the table stays the notifications domain's own (an import-linter contract)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+    @property
+    def action_url(self) -> str | None: ...
+    @property
+    def action_label(self) -> str | None: ...
+    @property
+    def topic(self) -> str | None: ...
+    @property
+    def resource_id(self) -> str | None: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def group_key(self) -> str | None: ...
+    @property
+    def read(self) -> bool: ...
+    @property
+    def read_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+    # Its position in the user's live stream; None while quiet hours hold it.
+    @property
+    def seq(self) -> int | None: ...
 
 
 class NotificationOut(BaseModel):

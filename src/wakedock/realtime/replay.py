@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wakedock.clock import Clock
 from wakedock.notifications import events, stream
-from wakedock.notifications.models import Notification
+from wakedock.notifications.schemas import StoredNotification
 from wakedock.realtime.connection import Connection, Message
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class Replay:
             conn.shut(SERVICE_RESTART, "missed events: resume with since")
 
 
-def stream_message(row: Notification) -> Message:
+def stream_message(row: StoredNotification) -> Message:
     """A stored notification as the live event its push made (for replays and gaps)."""
     payload = orjson.dumps(
         {"type": "notification", "seq": row.seq, "notification": events.notification_payload(row)}

@@ -8,7 +8,13 @@ import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
-import { TableWrap } from "../components/TableWrap";
+import {
+  AdminTable,
+  DeleteButton,
+  EditButton,
+  EnabledBadge,
+  ToggleButton,
+} from "../components/AdminTable";
 import { adminKeys } from "./keys";
 
 type Channel = Schemas["ChannelOut"];
@@ -225,91 +231,56 @@ export function ChannelsAdmin() {
       )}
       {list.data?.length === 0 && <p className="empty">No channels configured yet.</p>}
       {list.data && list.data.length > 0 && (
-        <TableWrap>
-          <table aria-label="Channels" className="cards">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Kind</th>
-                <th>Settings</th>
-                <th>State</th>
-                <th>Updated</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((c) => (
-                <tr key={c.id}>
-                  <td>
-                    <strong>{c.name}</strong>
-                  </td>
-                  <td data-label="Kind">{kindInfo(c.type).label}</td>
-                  <td data-label="Settings">
-                    <small>
-                      {Object.entries(c.config)
-                        .filter(([, v]) => typeof v !== "object")
-                        .map(([k, v]) => `${k}: ${String(v)}`)
-                        .join(" · ")}
-                    </small>
-                    {c.secrets_set.map((s) => (
-                      <div key={s} className="secret-set">
-                        <span className="badge">{s}: set</span>
-                      </div>
-                    ))}
-                    {results[c.id] && (
-                      <div data-testid={`test-result-${c.name}`}>
-                        <TestOutcome result={results[c.id]} />
-                      </div>
-                    )}
-                  </td>
-                  <td data-label="State">
-                    <span className={`badge ${c.is_active ? "success" : ""}`}>
-                      {c.is_active ? "enabled" : "disabled"}
-                    </span>
-                  </td>
-                  <td data-label="Updated">{formatDate(c.updated_at)}</td>
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      className="small"
-                      aria-label={`Send test with ${c.name}`}
-                      disabled={test.isPending && test.variables === c.id}
-                      onClick={() => test.mutate(c.id)}
-                    >
-                      {test.isPending && test.variables === c.id ? "Sending…" : "Send test"}
-                    </button>
-                    <button
-                      type="button"
-                      className="small"
-                      aria-label={`Edit ${c.name}`}
-                      onClick={() => setEditing(c)}
-                    >
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="small"
-                      aria-label={`${c.is_active ? "Disable" : "Enable"} ${c.name}`}
-                      onClick={() => toggle.mutate(c)}
-                    >
-                      {c.is_active ? "Disable" : "Enable"}
-                    </button>
-                    <button
-                      type="button"
-                      className="small danger"
-                      aria-label={`Delete ${c.name}`}
-                      onClick={() => setDeleting(c)}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <AdminTable
+          label="Channels"
+          rows={list.data}
+          rowKey={(c) => c.id}
+          name={{ header: "Name", cell: (c) => <strong>{c.name}</strong> }}
+          columns={[
+            { header: "Kind", cell: (c) => kindInfo(c.type).label },
+            {
+              header: "Settings",
+              cell: (c) => (
+                <>
+                  <small>
+                    {Object.entries(c.config)
+                      .filter(([, v]) => typeof v !== "object")
+                      .map(([k, v]) => `${k}: ${String(v)}`)
+                      .join(" · ")}
+                  </small>
+                  {c.secrets_set.map((s) => (
+                    <div key={s} className="secret-set">
+                      <span className="badge">{s}: set</span>
+                    </div>
+                  ))}
+                  {results[c.id] && (
+                    <div data-testid={`test-result-${c.name}`}>
+                      <TestOutcome result={results[c.id]} />
+                    </div>
+                  )}
+                </>
+              ),
+            },
+            { header: "State", cell: (c) => <EnabledBadge active={c.is_active} /> },
+            { header: "Updated", cell: (c) => formatDate(c.updated_at) },
+          ]}
+          actions={(c) => (
+            <>
+              <button
+                type="button"
+                className="small"
+                aria-label={`Send test with ${c.name}`}
+                disabled={test.isPending && test.variables === c.id}
+                onClick={() => test.mutate(c.id)}
+              >
+                {test.isPending && test.variables === c.id ? "Sending…" : "Send test"}
+              </button>
+              <EditButton name={c.name} onClick={() => setEditing(c)} />
+              <ToggleButton name={c.name} active={c.is_active} onClick={() => toggle.mutate(c)} />
+              <DeleteButton name={c.name} onClick={() => setDeleting(c)} />
+            </>
+          )}
+        />
       )}
       {deleting && (
         <ConfirmDialog

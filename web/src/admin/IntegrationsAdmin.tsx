@@ -3,11 +3,17 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
+import {
+  AdminTable,
+  DeleteButton,
+  EditButton,
+  EnabledBadge,
+  ToggleButton,
+} from "../components/AdminTable";
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
-import { TableWrap } from "../components/TableWrap";
 import {
   KINDS,
   describeTarget,
@@ -368,77 +374,44 @@ export function IntegrationsAdmin() {
       )}
       {list.data?.length === 0 && <p className="empty">No integrations yet.</p>}
       {list.data && list.data.length > 0 && (
-        <TableWrap>
-          <table aria-label="Integrations" className="cards">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Kind</th>
-                <th>Target</th>
-                <th>State</th>
-                <th>Created</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((i) => (
-                <tr key={i.id}>
-                  <td>
-                    <strong>{i.name}</strong>
-                    <div>
-                      <small className="integration-url">{i.url}</small>
-                    </div>
-                  </td>
-                  <td data-label="Kind">{kindLabel(i.kind)}</td>
-                  <td data-label="Target">{describeTarget(i.target)}</td>
-                  <td data-label="State">
-                    <span className={`badge ${i.is_active ? "success" : ""}`}>
-                      {i.is_active ? "enabled" : "disabled"}
-                    </span>
-                  </td>
-                  <td data-label="Created">{formatDate(i.created_at)}</td>
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      className="small"
-                      aria-label={`Deliveries of ${i.name}`}
-                      aria-pressed={shown?.id === i.id}
-                      onClick={() => setShown(shown?.id === i.id ? null : i)}
-                    >
-                      Deliveries
-                    </button>
-                    <button
-                      type="button"
-                      className="small"
-                      aria-label={`Edit ${i.name}`}
-                      onClick={() => setEditing(i)}
-                    >
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="small"
-                      aria-label={`${i.is_active ? "Disable" : "Enable"} ${i.name}`}
-                      onClick={() => toggle.mutate(i)}
-                    >
-                      {i.is_active ? "Disable" : "Enable"}
-                    </button>
-                    <button
-                      type="button"
-                      className="small danger"
-                      aria-label={`Delete ${i.name}`}
-                      onClick={() => setDeleting(i)}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <AdminTable
+          label="Integrations"
+          rows={list.data}
+          rowKey={(i) => i.id}
+          name={{
+            header: "Name",
+            cell: (i) => (
+              <>
+                <strong>{i.name}</strong>
+                <div>
+                  <small className="integration-url">{i.url}</small>
+                </div>
+              </>
+            ),
+          }}
+          columns={[
+            { header: "Kind", cell: (i) => kindLabel(i.kind) },
+            { header: "Target", cell: (i) => describeTarget(i.target) },
+            { header: "State", cell: (i) => <EnabledBadge active={i.is_active} /> },
+            { header: "Created", cell: (i) => formatDate(i.created_at) },
+          ]}
+          actions={(i) => (
+            <>
+              <button
+                type="button"
+                className="small"
+                aria-label={`Deliveries of ${i.name}`}
+                aria-pressed={shown?.id === i.id}
+                onClick={() => setShown(shown?.id === i.id ? null : i)}
+              >
+                Deliveries
+              </button>
+              <EditButton name={i.name} onClick={() => setEditing(i)} />
+              <ToggleButton name={i.name} active={i.is_active} onClick={() => toggle.mutate(i)} />
+              <DeleteButton name={i.name} onClick={() => setDeleting(i)} />
+            </>
+          )}
+        />
       )}
       {shown && (
         <>

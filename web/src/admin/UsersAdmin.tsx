@@ -12,7 +12,7 @@ import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
 import { toggled } from "../components/lists";
-import { TableWrap } from "../components/TableWrap";
+import { AdminTable } from "../components/AdminTable";
 import { adminKeys } from "./keys";
 
 type User = Schemas["UserOut"];
@@ -286,70 +286,67 @@ export function UsersAdmin() {
       )}
       {users.data && shown.length === 0 && <p className="empty">No user matches.</p>}
       {shown.length > 0 && (
-        <TableWrap>
-          <table aria-label="Users" className="cards">
-            <thead>
-              <tr>
-                <th>User</th>
-                <th>Roles</th>
-                <th>Time zone</th>
-                <th>State</th>
-                <th>Last sign-in</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((user) => (
-                <tr key={user.id}>
-                  <td>
-                    <strong>{user.username}</strong>
-                    <br />
-                    <small>{user.email}</small>
-                  </td>
-                  <td data-label="Roles">
-                    {user.roles.map((role) => (
-                      <span
-                        key={role}
-                        className={`badge ${role === "admin" ? "urgent" : role === "operator" ? "warning" : "info"}`}
-                      >
-                        {role}
-                      </span>
-                    ))}
-                  </td>
-                  <td data-label="Time zone">{user.timezone}</td>
-                  <td data-label="State">
-                    <span className={`badge ${user.is_active ? "success" : "error"}`}>
-                      {user.is_active ? "active" : "disabled"}
-                    </span>
-                  </td>
-                  <td data-label="Last sign-in">{formatDate(user.last_login_at)}</td>
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      className="small"
-                      aria-label={`Edit / reset password for ${user.username}`}
-                      onClick={() => setEditing(user)}
-                    >
-                      Edit / reset password
-                    </button>
-                    <button
-                      type="button"
-                      className={`small ${user.is_active ? "danger" : ""}`}
-                      disabled={toggleActive.isPending || user.id === me?.id}
-                      title={user.id === me?.id ? "You cannot disable yourself" : undefined}
-                      aria-label={`${user.is_active ? "Disable" : "Enable"} ${user.username}`}
-                      onClick={() => toggleActive.mutate(user)}
-                    >
-                      {user.is_active ? "Disable" : "Enable"}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <AdminTable
+          label="Users"
+          rows={shown}
+          rowKey={(user) => user.id}
+          name={{
+            header: "User",
+            cell: (user) => (
+              <>
+                <strong>{user.username}</strong>
+                <br />
+                <small>{user.email}</small>
+              </>
+            ),
+          }}
+          columns={[
+            {
+              header: "Roles",
+              cell: (user) =>
+                user.roles.map((role) => (
+                  <span
+                    key={role}
+                    className={`badge ${role === "admin" ? "urgent" : role === "operator" ? "warning" : "info"}`}
+                  >
+                    {role}
+                  </span>
+                )),
+            },
+            { header: "Time zone", cell: (user) => user.timezone },
+            {
+              header: "State",
+              cell: (user) => (
+                <span className={`badge ${user.is_active ? "success" : "error"}`}>
+                  {user.is_active ? "active" : "disabled"}
+                </span>
+              ),
+            },
+            { header: "Last sign-in", cell: (user) => formatDate(user.last_login_at) },
+          ]}
+          actions={(user) => (
+            <>
+              <button
+                type="button"
+                className="small"
+                aria-label={`Edit / reset password for ${user.username}`}
+                onClick={() => setEditing(user)}
+              >
+                Edit / reset password
+              </button>
+              <button
+                type="button"
+                className={`small ${user.is_active ? "danger" : ""}`}
+                disabled={toggleActive.isPending || user.id === me?.id}
+                title={user.id === me?.id ? "You cannot disable yourself" : undefined}
+                aria-label={`${user.is_active ? "Disable" : "Enable"} ${user.username}`}
+                onClick={() => toggleActive.mutate(user)}
+              >
+                {user.is_active ? "Disable" : "Enable"}
+              </button>
+            </>
+          )}
+        />
       )}
       {users.hasNextPage && (
         <div className="pager">

@@ -26,10 +26,9 @@ from wakedock.compat.gotify import priorities
 from wakedock.compat.gotify.models import GotifyApplication
 from wakedock.compat.gotify.schemas import MessageIn, MessageOut, PagedMessages, Paging
 from wakedock.errors import ValidationFailed
-from wakedock.notifications import sending
+from wakedock.notifications import changes, sending
 from wakedock.notifications import service as notifications
-from wakedock.notifications.models import Notification
-from wakedock.notifications.schemas import NotificationCreate
+from wakedock.notifications.schemas import NotificationCreate, StoredNotification
 from wakedock.notifications.templates.pool import TemplateRenderer
 
 DATA_KEY = "gotify"
@@ -137,7 +136,7 @@ def shape(
     return out
 
 
-def from_notification(row: Notification) -> dict[str, Any]:
+def from_notification(row: StoredNotification) -> dict[str, Any]:
     return shape(
         id=row.id,
         title=row.title,
@@ -209,7 +208,7 @@ async def delete_one(
     now: datetime,
     broker: Broker | None,
 ) -> None:
-    await notifications.delete_own(
+    await changes.delete_own(
         session, actor=actor, user_id=user_id, notification_id=message_id, now=now, broker=broker
     )
 
@@ -223,7 +222,7 @@ async def delete_all(
     app_id: int | None = None,
 ) -> int:
     """Every message of the user, or of one application (``app_id``)."""
-    return await notifications.delete_all_own(
+    return await changes.delete_all_own(
         session,
         actor=actor,
         user_id=user_id,

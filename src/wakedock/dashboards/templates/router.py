@@ -10,8 +10,8 @@ from wakedock.bounds import IdParam
 from wakedock.dashboards import service
 from wakedock.dashboards.dependencies import Reader, Writer
 from wakedock.dashboards.models import DashboardTemplate
-from wakedock.dashboards.router import layout_out
 from wakedock.dashboards.schemas import Grid, LayoutOut
+from wakedock.dashboards.shapes import layout_out
 from wakedock.dashboards.templates import service as templates
 from wakedock.dashboards.templates.schemas import (
     ApplyTemplate,
