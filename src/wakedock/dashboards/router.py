@@ -23,6 +23,7 @@ from wakedock.dashboards.schemas import (
     LayoutSave,
     LayoutSummary,
     LayoutUpdate,
+    Position,
     PreferencesOut,
     PreferencesUpdate,
     SharedLayout,
