@@ -178,7 +178,9 @@ export function TopicsAdmin() {
           {errorMessage(remove.error)}
         </p>
       )}
-      {list.data?.length === 0 && <p className="empty">No topic has a rule: the default applies.</p>}
+      {list.data?.length === 0 && (
+        <p className="empty">No topic has a rule: the default applies.</p>
+      )}
       {list.data && list.data.length > 0 && (
         <TableWrap>
           <table aria-label="Topic rules" className="cards">
