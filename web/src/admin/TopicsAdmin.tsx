@@ -3,11 +3,11 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
+import { AdminTable, EditButton } from "../components/AdminTable";
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
-import { TableWrap } from "../components/TableWrap";
 import { adminKeys } from "./keys";
 
 type Rule = Schemas["TopicAccessOut"];
@@ -182,57 +182,39 @@ export function TopicsAdmin() {
         <p className="empty">No topic has a rule: the default applies.</p>
       )}
       {list.data && list.data.length > 0 && (
-        <TableWrap>
-          <table aria-label="Topic rules" className="cards">
-            <thead>
-              <tr>
-                <th>Topic</th>
-                <th>Publish</th>
-                <th>Subscribe</th>
-                <th>Anonymous</th>
-                <th>Updated</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((r) => (
-                <tr key={r.topic}>
-                  <td>
-                    <strong>{r.topic}</strong>
-                  </td>
-                  <td data-label="Publish">{describe(r.publish_roles, "default")}</td>
-                  <td data-label="Subscribe">{describe(r.subscribe_roles, "default")}</td>
-                  <td data-label="Anonymous">
-                    <span className={`badge ${r.anonymous_publish ? "warning" : ""}`}>
-                      {r.anonymous_publish ? "may publish" : "off"}
-                    </span>
-                  </td>
-                  <td data-label="Updated">{formatDate(r.updated_at)}</td>
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      className="small"
-                      aria-label={`Edit ${r.topic}`}
-                      onClick={() => setEditing(r)}
-                    >
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="small danger"
-                      aria-label={`Remove the rule of ${r.topic}`}
-                      onClick={() => setDeleting(r)}
-                    >
-                      Remove
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <AdminTable
+          label="Topic rules"
+          rows={list.data}
+          rowKey={(r) => r.topic}
+          name={{ header: "Topic", cell: (r) => <strong>{r.topic}</strong> }}
+          columns={[
+            { header: "Publish", cell: (r) => describe(r.publish_roles, "default") },
+            { header: "Subscribe", cell: (r) => describe(r.subscribe_roles, "default") },
+            {
+              header: "Anonymous",
+              cell: (r) => (
+                <span className={`badge ${r.anonymous_publish ? "warning" : ""}`}>
+                  {r.anonymous_publish ? "may publish" : "off"}
+                </span>
+              ),
+            },
+            { header: "Updated", cell: (r) => formatDate(r.updated_at) },
+          ]}
+          actions={(r) => (
+            <>
+              <EditButton name={r.topic} onClick={() => setEditing(r)} />
+              {/* "Remove", not "Delete": the topic stays, only its rule goes. */}
+              <button
+                type="button"
+                className="small danger"
+                aria-label={`Remove the rule of ${r.topic}`}
+                onClick={() => setDeleting(r)}
+              >
+                Remove
+              </button>
+            </>
+          )}
+        />
       )}
       {deleting && (
         <ConfirmDialog
