@@ -9,12 +9,12 @@ import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
 import {
-  AdminTable,
+  ListTable,
   DeleteButton,
   EditButton,
   EnabledBadge,
   ToggleButton,
-} from "../components/AdminTable";
+} from "../components/ListTable";
 import { adminKeys } from "./keys";
 
 type Channel = Schemas["ChannelOut"];
@@ -231,7 +231,7 @@ export function ChannelsAdmin() {
       )}
       {list.data?.length === 0 && <p className="empty">No channels configured yet.</p>}
       {list.data && list.data.length > 0 && (
-        <AdminTable
+        <ListTable
           label="Channels"
           rows={list.data}
           rowKey={(c) => c.id}

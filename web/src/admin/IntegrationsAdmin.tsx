@@ -4,12 +4,12 @@ import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import {
-  AdminTable,
+  ListTable,
   DeleteButton,
   EditButton,
   EnabledBadge,
   ToggleButton,
-} from "../components/AdminTable";
+} from "../components/ListTable";
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
@@ -374,7 +374,7 @@ export function IntegrationsAdmin() {
       )}
       {list.data?.length === 0 && <p className="empty">No integrations yet.</p>}
       {list.data && list.data.length > 0 && (
-        <AdminTable
+        <ListTable
           label="Integrations"
           rows={list.data}
           rowKey={(i) => i.id}

@@ -3,7 +3,7 @@ import { useState } from "react";
 import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
-import { AdminTable, EditButton } from "../components/AdminTable";
+import { ListTable, EditButton } from "../components/ListTable";
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
@@ -182,7 +182,7 @@ export function TopicsAdmin() {
         <p className="empty">No topic has a rule: the default applies.</p>
       )}
       {list.data && list.data.length > 0 && (
-        <AdminTable
+        <ListTable
           label="Topic rules"
           rows={list.data}
           rowKey={(r) => r.topic}

@@ -12,7 +12,7 @@ import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
 import { toggled } from "../components/lists";
-import { AdminTable } from "../components/AdminTable";
+import { ListTable } from "../components/ListTable";
 import { adminKeys } from "./keys";
 
 type User = Schemas["UserOut"];
@@ -286,7 +286,7 @@ export function UsersAdmin() {
       )}
       {users.data && shown.length === 0 && <p className="empty">No user matches.</p>}
       {shown.length > 0 && (
-        <AdminTable
+        <ListTable
           label="Users"
           rows={shown}
           rowKey={(user) => user.id}

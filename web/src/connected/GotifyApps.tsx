@@ -4,10 +4,10 @@ import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
+import { DeleteButton, ListTable } from "../components/ListTable";
 import { formatDate } from "../components/dates";
 import { ConfirmDialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
-import { TableWrap } from "../components/TableWrap";
 import { CreatedSecret } from "./CreatedSecret";
 import { connectedKeys } from "./keys";
 import { gotifySnippets, type Server } from "./snippets";
@@ -57,52 +57,31 @@ export function GotifyApps({ server, apps }: { server: Server; apps: App[] }) {
       {apps.length === 0 ? (
         <p className="muted">No Gotify applications yet.</p>
       ) : (
-        <TableWrap>
-          <table className="cards" aria-label="Gotify applications">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Sends to</th>
-                <th>Default priority</th>
-                <th>Token</th>
-                <th>Last used</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {apps.map((app) => (
-                <tr key={app.id}>
-                  <td>
-                    <strong>{app.name}</strong>
-                    {app.description && (
-                      <div>
-                        <small className="muted">{app.description}</small>
-                      </div>
-                    )}
-                  </td>
-                  <td data-label="Sends to">{app.topic ? `topic ${app.topic}` : "you"}</td>
-                  <td data-label="Default priority">{app.default_priority}</td>
-                  <td data-label="Token">
-                    <code>{app.token_prefix}…</code>
-                  </td>
-                  <td data-label="Last used">{formatDate(app.last_used_at)}</td>
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      className="small danger"
-                      aria-label={`Delete ${app.name}`}
-                      onClick={() => setDeleting(app)}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <ListTable
+          label="Gotify applications"
+          rows={apps}
+          rowKey={(app) => app.id}
+          name={{
+            header: "Name",
+            cell: (app) => (
+              <>
+                <strong>{app.name}</strong>
+                {app.description && (
+                  <div>
+                    <small className="muted">{app.description}</small>
+                  </div>
+                )}
+              </>
+            ),
+          }}
+          columns={[
+            { header: "Sends to", cell: (app) => (app.topic ? `topic ${app.topic}` : "you") },
+            { header: "Default priority", cell: (app) => app.default_priority },
+            { header: "Token", cell: (app) => <code>{app.token_prefix}…</code> },
+            { header: "Last used", cell: (app) => formatDate(app.last_used_at) },
+          ]}
+          actions={(app) => <DeleteButton name={app.name} onClick={() => setDeleting(app)} />}
+        />
       )}
       {deleting && (
         <ConfirmDialog

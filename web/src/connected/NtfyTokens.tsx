@@ -4,10 +4,10 @@ import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
+import { ListTable } from "../components/ListTable";
 import { formatDate } from "../components/dates";
 import { ConfirmDialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
-import { TableWrap } from "../components/TableWrap";
 import { CreatedSecret } from "./CreatedSecret";
 import { connectedKeys } from "./keys";
 import { isNtfyTopic, ntfySnippets, type Server } from "./snippets";
@@ -62,45 +62,27 @@ export function NtfyTokens({ server, tokens }: { server: Server; tokens: Token[]
       {tokens.length === 0 ? (
         <p className="muted">No ntfy access tokens yet.</p>
       ) : (
-        <TableWrap>
-          <table className="cards" aria-label="ntfy access tokens">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Allows</th>
-                <th>Token</th>
-                <th>Last used</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.map((t) => (
-                <tr key={t.id}>
-                  <td>
-                    <strong>{t.name}</strong>
-                  </td>
-                  <td data-label="Allows">{allows(t.scopes)}</td>
-                  <td data-label="Token">
-                    <code>{t.prefix}…</code>
-                  </td>
-                  <td data-label="Last used">{formatDate(t.last_used_at)}</td>
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      className="small danger"
-                      aria-label={`Revoke ${t.name}`}
-                      onClick={() => setRevoking(t)}
-                    >
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <ListTable
+          label="ntfy access tokens"
+          rows={tokens}
+          rowKey={(t) => t.id}
+          name={{ header: "Name", cell: (t) => <strong>{t.name}</strong> }}
+          columns={[
+            { header: "Allows", cell: (t) => allows(t.scopes) },
+            { header: "Token", cell: (t) => <code>{t.prefix}…</code> },
+            { header: "Last used", cell: (t) => formatDate(t.last_used_at) },
+          ]}
+          actions={(t) => (
+            <button
+              type="button"
+              className="small danger"
+              aria-label={`Revoke ${t.name}`}
+              onClick={() => setRevoking(t)}
+            >
+              Revoke
+            </button>
+          )}
+        />
       )}
       {revoking && (
         <ConfirmDialog

@@ -4,7 +4,7 @@ import { TableWrap } from "./TableWrap";
 
 /** One column of an admin list: its header, which is also the cell's label when the table
  *  becomes cards on a phone (`data-label`), and what a row shows in it. */
-export interface AdminColumn<T> {
+export interface ListColumn<T> {
   header: string;
   cell: (row: T) => ReactNode;
 }
@@ -15,15 +15,16 @@ interface Props<T> {
   rows: readonly T[];
   rowKey: (row: T) => string | number;
   /** The first column: the row's name, shown as the card's heading (no label). */
-  name: AdminColumn<T>;
-  columns: readonly AdminColumn<T>[];
+  name: ListColumn<T>;
+  columns: readonly ListColumn<T>[];
   /** The row's buttons, in the last column (its header is for screen readers only). */
   actions: (row: T) => ReactNode;
 }
 
-/** The admin screens' list: a table that scrolls sideways when too wide and turns into cards
- *  on a phone (`className="cards"`), one row an item, its actions last. */
-export function AdminTable<T>({ label, rows, rowKey, name, columns, actions }: Props<T>) {
+/** A list of items (the admin screens, Connected apps): a table that scrolls sideways when
+ *  too wide and turns into cards on a phone (`className="cards"`), one row an item, its
+ *  actions last. */
+export function ListTable<T>({ label, rows, rowKey, name, columns, actions }: Props<T>) {
   return (
     <TableWrap>
       <table aria-label={label} className="cards">
