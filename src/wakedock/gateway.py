@@ -84,9 +84,11 @@ class Gateway:
         self.create = RequestGuard(
             partial(create_direct.serve, app), limits=app.state.settings.limits
         )
-        # The app's own guard settings: its limits and its protocols' error shapes.
+        # The app's own guard settings: its limits and its protocols' error shapes (an app
+        # built without the guard, as some tests build one: the limits alone).
         guard: dict[str, Any] = next(
-            dict(m.kwargs) for m in app.user_middleware if _is(m.cls, RequestGuard)
+            (dict(m.kwargs) for m in app.user_middleware if _is(m.cls, RequestGuard)),
+            {"limits": app.state.settings.limits},
         )
         self.publish = RequestGuard(partial(self._publish, app), **guard)
         self.dispatch = RequestIdMiddleware(self._route)
