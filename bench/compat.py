@@ -216,7 +216,7 @@ async def scenario(http: str, ws_base: str, username: str, password: str, pid: i
 def markdown(result: dict[str, Any]) -> list[str]:
     """The section of bench/RESULTS.md."""
     lines = [
-        "## Gotify and ntfy publishes against the native create",
+        "## (f) Gotify and ntfy publishes against the native create",
         "",
         f"One `wakedock serve`; one user with one socket open; {result['rounds']} rounds, each path "
         f"in turn ({result['requests_per_turn']:,} creates by {result['concurrency']} concurrent "

@@ -173,7 +173,7 @@ def run_from_env(sizes: list[int]) -> dict[str, Any] | None:
 
 def section(results: dict[str, Any] | None) -> list[str]:
     """The RESULTS.md section."""
-    lines = ["", "## (e) Scale-out: `--workers 1` vs `--workers 2` (PostgreSQL + Redis)", ""]
+    lines = ["", "## (g) Scale-out: `--workers 1` vs `--workers 2` (PostgreSQL + Redis)", ""]
     if results is None:
         return [*lines, "Skipped: set WAKEDOCK_BENCH_SCALEOUT_DATABASE_URL (a PostgreSQL database whose",
                 "name contains `bench`; it is wiped) and WAKEDOCK_BENCH_REDIS_URL to run it.", ""]
