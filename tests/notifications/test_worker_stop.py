@@ -63,15 +63,15 @@ async def test_a_broadcast_stops_between_batches_and_the_next_worker_goes_on(
         )
     ).json()
     stopping = make_worker(app, Clock(), "stopping")
-    publish = fanout.publish  # a batch's events, after its commit
+    publish = fanout.publish_all  # a batch's events, after its commit
 
     async def publish_then_signal(broker: Any, created: Any) -> None:
         await publish(broker, created)
         stopping.stopping = True  # SIGTERM arrives after the first batch's commit
 
-    monkeypatch.setattr(fanout, "publish", publish_then_signal)
+    monkeypatch.setattr(fanout, "publish_all", publish_then_signal)
     assert await stopping.run_once() == 1
-    monkeypatch.setattr(fanout, "publish", publish)
+    monkeypatch.setattr(fanout, "publish_all", publish)
     assert await stopping.stop(grace=5) == 1
     assert await stopping.run_once() == 0  # a stopped worker claims nothing
 

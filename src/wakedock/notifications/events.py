@@ -65,14 +65,35 @@ async def created(
         )
 
 
-def payloads_alike(notifications: Sequence[Notification]) -> dict[int, dict[str, Any]]:
-    """REST shapes, by id, of copies of one content for different users (a broadcast's batch:
-    the rows differ only by id and user): the shape is built once and copied with those two
-    fields, 2 µs a copy instead of 20 for validating each row."""
+def frames_alike(notifications: Sequence[Notification]) -> list[tuple[int, str, bytes]]:
+    """The ``created`` events of copies of one content for different users (a broadcast's
+    batch), as (notification id, channel, encoded event): the content is encoded once and each
+    event is spliced around it with the three fields that differ (position, id, user), a
+    microsecond a copy instead of building and encoding its whole shape."""
     if not notifications:
-        return {}
+        return []
     shape = notification_payload(notifications[0])
-    return {n.id: {**shape, "id": n.id, "user_id": n.user_id} for n in notifications}
+    rest = encode({k: v for k, v in shape.items() if k not in ("id", "user_id")})
+    tail = b"," + rest[1:] + b"}" if len(rest) > 2 else b"}}"
+    events = []
+    for n in notifications:
+        head = b'{"type":"notification","seq":%s,"notification":{"id":%d,"user_id":%d' % (
+            b"null" if n.seq is None else str(n.seq).encode(),
+            n.id,
+            n.user_id,
+        )
+        events.append((n.id, user_channel(n.user_id), head + tail))
+    return events
+
+
+async def publish_frames(broker: Broker | None, messages: list[tuple[str, bytes]]) -> None:
+    """Events already encoded, to the broker in one call."""
+    if broker is None or not messages:
+        return
+    try:
+        await broker.publish_many(messages)
+    except Exception:  # stored; the hub asks every socket to resume when the broker is lost
+        logger.exception("could not publish %d notification events", len(messages))
 
 
 async def created_many(

@@ -27,7 +27,7 @@ from wakedock.notifications.content import render_named, resolve_content
 from wakedock.notifications.delivery import queue
 from wakedock.notifications.models import NotificationChannel, NotificationSubscription
 from wakedock.notifications.preferences import service as preferences
-from wakedock.notifications.preferences.policy import Decisions, Preferences
+from wakedock.notifications.preferences.policy import Decision, Decisions, Preferences
 from wakedock.notifications.schemas import NotificationCreate, Priority
 from wakedock.notifications.states import DeliveryChannel
 from wakedock.notifications.store import Content, Created
@@ -189,13 +189,17 @@ async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Cre
         pushed: set[int] = set()
         held: set[int] = set()
         decide, unset = Decisions(send.now), Preferences()  # once per distinct preferences
+        sockets: dict[int, Decision] = {}  # by preferences object: recipients share them
         for uid in send.user_ids:
-            socket = decide(
-                send.known.prefs.get(uid, unset),
-                channel=DeliveryChannel.WEBSOCKET,
-                type=send.content.type,
-                priority=send.content.priority,
-            )
+            prefs = send.known.prefs.get(uid, unset)
+            socket = sockets.get(id(prefs))
+            if socket is None:
+                socket = sockets[id(prefs)] = decide(
+                    prefs,
+                    channel=DeliveryChannel.WEBSOCKET,
+                    type=send.content.type,
+                    priority=send.content.priority,
+                )
             if socket.now:
                 pushed.add(uid)
             elif socket.allowed:

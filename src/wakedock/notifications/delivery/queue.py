@@ -18,7 +18,7 @@ from wakedock.notifications.models import (
     NotificationChannel,
     PushSubscription,
 )
-from wakedock.notifications.preferences.policy import Decisions, Preferences
+from wakedock.notifications.preferences.policy import Decision, Decisions, Preferences
 from wakedock.notifications.states import ChannelKind, DeliveryChannel
 
 if TYPE_CHECKING:
@@ -96,11 +96,22 @@ async def plan(
     named_ids = {channel.id for channel in named_channels}
     decide = Decisions(now)  # once per distinct preferences, not per recipient
     unset = Preferences()
+    # The three decisions by preferences object (recipients without preferences share one):
+    # a broadcast's batch of thousands asks ``decide`` a few times, not three times a row.
+    decided: dict[tuple[int, str, str], tuple[Decision, Decision, Decision]] = {}
     for notification in notifications:
         prefs = preferences.get(notification.user_id, unset)
-        kind = {"type": notification.type, "priority": notification.priority}
+        key = (id(prefs), notification.type, notification.priority)
+        decisions = decided.get(key)
+        if decisions is None:
+            kind = {"type": notification.type, "priority": notification.priority}
+            decisions = decided[key] = (
+                decide(prefs, channel=DeliveryChannel.WEBSOCKET, **kind),
+                decide(prefs, channel=DeliveryChannel.EMAIL, **kind),
+                decide(prefs, channel=DeliveryChannel.WEBPUSH, **kind),
+            )
+        live, email, push = decisions
 
-        live = decide(prefs, channel=DeliveryChannel.WEBSOCKET, **kind)
         if live.now:
             result.live.append(notification)
         elif live.allowed:
@@ -108,7 +119,6 @@ async def plan(
                 _job(notification, DeliveryChannel.WEBSOCKET, run_at=live.hold_until, now=now)
             )
 
-        email = decide(prefs, channel=DeliveryChannel.EMAIL, **kind)
         if email.allowed and email_channel_id is not None:
             digest_key = None
             run_at = email.hold_until
@@ -129,7 +139,6 @@ async def plan(
                 )
             )
 
-        push = decide(prefs, channel=DeliveryChannel.WEBPUSH, **kind)
         if push.allowed:
             for subscription in pushes.get(notification.user_id, ()):
                 result.jobs.append(

@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -158,9 +158,15 @@ class DeliveryWorker:
         # Held live pushes are released by one task in id order, so a user's sockets get them in
         # the order they were created (each is one read and one publish: cheap).
         releases: list[int] = []
+        # Broadcasts claimed together fan out together (``fanout.run``), by one task.
+        broadcasts: list[int] = []
         for job_id, digest_key, channel_type in claimed:
             if channel_type == DeliveryChannel.WEBSOCKET:
                 releases.append(job_id)
+            elif channel_type == DeliveryChannel.BROADCAST:
+                if not broadcasts:
+                    units.append(broadcasts)
+                broadcasts.append(job_id)
             elif digest_key is None:
                 units.append([job_id])
             elif digest_key in groups:
@@ -230,7 +236,8 @@ class DeliveryWorker:
     # ------------------------------------------------------------------ one job
 
     async def process(self, job_id: int, with_ids: Sequence[int] = ()) -> None:
-        """Run one job (and the digest siblings claimed with it), then record the outcome."""
+        """Run one job (and the digest siblings or the broadcasts claimed with it), then record
+        the outcome."""
         async with self.sessionmaker() as session:
             job = await session.get(Delivery, job_id)
             if (
@@ -242,10 +249,17 @@ class DeliveryWorker:
             started = time.perf_counter()
             error: DeliveryError | None = None
             skipped = False
+            skipped_ids: set[int] = set()  # of the siblings: nothing left to do
             siblings: list[Delivery] = []
             try:
                 if job.channel_type == DeliveryChannel.BROADCAST:
-                    await fanout.run(self, session, job)
+                    siblings = [
+                        sibling
+                        for sid in with_ids
+                        if (sibling := await session.get(Delivery, sid)) is not None
+                        and sibling.locked_by == self.worker_id
+                    ]
+                    skipped_ids = await fanout.run(self, session, [job, *siblings])
                 elif job.channel_type == DeliveryChannel.WEBSOCKET:
                     await self._release_live(session, job)
                 else:
@@ -265,7 +279,7 @@ class DeliveryWorker:
                 logger.exception("delivery %s failed unexpectedly", job_id)
                 error = DeliveryError(f"internal error: {type(exc).__name__}")
             duration = time.perf_counter() - started
-            await self._finish(session, [job, *siblings], error, skipped, duration)
+            await self._finish(session, [job, *siblings], error, skipped, duration, skipped_ids)
 
     async def _finish(
         self,
@@ -274,10 +288,12 @@ class DeliveryWorker:
         error: DeliveryError | None,
         skipped: bool,
         duration: float,
+        skipped_ids: Collection[int] = (),
     ) -> None:
         now = self.clock.now()
         for job in jobs:
-            outcome = "cancelled" if skipped else ("succeeded" if error is None else "failed")
+            skipped_job = skipped or job.id in skipped_ids
+            outcome = "cancelled" if skipped_job else ("succeeded" if error is None else "failed")
             entry: dict[str, Any] = {
                 "attempt": job.attempts,
                 "at": now.isoformat(),
@@ -289,7 +305,7 @@ class DeliveryWorker:
             job.attempt_log = [*job.attempt_log, entry]
             job.lease_until = None
             job.locked_by = None
-            if skipped:
+            if skipped_job:
                 job.status, job.completed_at = DeliveryStatus.CANCELLED, now
             elif error is None:
                 job.status, job.completed_at, job.last_error = DeliveryStatus.SUCCEEDED, now, None

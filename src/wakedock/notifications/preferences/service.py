@@ -147,6 +147,9 @@ async def recipients(session: AsyncSession, *, user_ids: Sequence[int]) -> Recip
         rows = (await session.execute(_RECIPIENT, {"id": user_ids[0]})).all()
     else:
         rows = (await session.execute(_RECIPIENTS, {"ids": list(user_ids)})).all()
+    # Recipients with the same preferences share one object (most have none set: the
+    # defaults in their time zone): a broadcast's decisions are then made once per object.
+    alike: dict[Any, Preferences] = {}
     for row in rows:
         uid, is_active, zone, pushes, channel_id, saved = row[:6]
         result.email_channel_id = channel_id
@@ -155,7 +158,10 @@ async def recipients(session: AsyncSession, *, user_ids: Sequence[int]) -> Recip
         if pushes:
             result.with_push.add(uid)
         if saved is None:
-            result.prefs[uid] = Preferences(timezone=zone)
+            prefs = alike.get(zone)
+            if prefs is None:
+                prefs = alike[zone] = Preferences(timezone=zone)
+            result.prefs[uid] = prefs
             continue
         values = dict(zip(_FIELDS, row[6:], strict=True))
         values["timezone"] = values["timezone"] or zone
@@ -164,7 +170,8 @@ async def recipients(session: AsyncSession, *, user_ids: Sequence[int]) -> Recip
             del values["notification_types"]
         else:
             values["notification_types"] = tuple(types)
-        result.prefs[uid] = Preferences(**values)
+        prefs = Preferences(**values)
+        result.prefs[uid] = alike.setdefault(prefs, prefs)
     return result
 
 

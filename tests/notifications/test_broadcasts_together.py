@@ -1,0 +1,201 @@
+"""Broadcasts claimed together fan out together (``fanout.run``): every recipient still gets
+each one as a create to them alone would give it, in the order they were sent; a broadcast
+already under way goes on from its own cursor; the copies written in bulk on SQLite
+(``store._insert_copies``) carry the ids of their own rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from tests.conftest import UserFactory
+from tests.notifications.test_quiet_hours import Listener, at, replayed
+from wakedock.clock import FrozenClock
+from wakedock.notifications import store
+from wakedock.notifications.broadcast import fanout
+from wakedock.notifications.models import Broadcast, Delivery, Notification
+
+
+async def _send(client: httpx.AsyncClient, admin: dict[str, str], title: str) -> int:
+    accepted = await client.post(
+        "/api/notifications/broadcast",
+        json={"title": title, "message": "m", "target": {"roles": ["user"]}},
+        headers=admin,
+    )
+    assert accepted.status_code == 202, accepted.text
+    broadcast_id: int = accepted.json()["broadcast_id"]
+    return broadcast_id
+
+
+@pytest.mark.parametrize("bulk_from", [1, 10_000], ids=["bulk-insert", "row-insert"])
+async def test_broadcasts_sent_together_reach_everyone_in_order_in_one_pass(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    make_user: UserFactory,
+    app: Any,
+    monkeypatch: Any,
+    bulk_from: int,
+) -> None:
+    monkeypatch.setattr(store, "_BULK_FROM", bulk_from)
+    monkeypatch.setattr(fanout, "ROWS_PER_BATCH", 12)  # 3 broadcasts: 4 users a batch
+    clock = FrozenClock(at("2026-03-10T23:30"))
+    app.state.clock = clock
+    app.state.worker.clock = clock
+    users = [await make_user() for _ in range(9)]
+    quiet, picky = users[3], users[6]
+    for user, body in (
+        (quiet, {"quiet_hours_start": "22:00", "quiet_hours_end": "07:00"}),
+        (picky, {"min_priority": "high"}),
+    ):
+        changed = await client.patch(
+            "/api/notifications/preferences",
+            json={**body, "timezone": "Europe/Paris"},
+            headers=user.headers,
+        )
+        assert changed.status_code == 200, changed.text
+    earlier = {}
+    for user in users:  # each stream already has a position
+        made = await client.post(
+            "/api/notifications", json={"title": "earlier"}, headers=user.headers
+        )
+        earlier[user.id] = made.json()["id"]
+    groups: list[int] = []
+    run_group = fanout._run_group
+
+    async def counted(worker: Any, session: Any, group: Any) -> None:
+        groups.append(len(group))
+        await run_group(worker, session, group)
+
+    monkeypatch.setattr(fanout, "_run_group", counted)
+    listeners = [Listener(app, user.id) for user in users]
+    for listener in listeners:
+        await listener.__aenter__()
+    try:
+        titles = ["first", "second", "third"]
+        sent = [await _send(client, admin_headers, title) for title in titles]
+        await app.state.worker.drain()
+        assert groups == [3]  # claimed together, written together
+        for user, listener in zip(users, listeners, strict=True):
+            items = (await client.get("/api/notifications", headers=user.headers)).json()["items"]
+            copies = sorted(
+                (n for n in items if n["title"] in titles), key=lambda n: n["id"]
+            )  # fmt: skip
+            assert [n["title"] for n in copies] == titles
+            assert all(n["user_id"] == user.id and n["message"] == "m" for n in copies)
+            events = [e for e in await listener.settle() if e["type"] == "notification"]
+            ids = [n["id"] for n in copies]
+            if user is quiet or user is picky:
+                assert events == []  # held until 07:00 / below their minimum priority
+                assert await replayed(app, user.id, earlier[user.id]) == []
+                continue
+            # Each at the next position of their own stream, in the order sent, with the
+            # listed shape.
+            assert [(e["notification"]["id"], e["seq"]) for e in events] == list(
+                zip(ids, [2, 3, 4], strict=True)
+            )
+            assert [e["notification"] for e in events] == copies
+            assert await replayed(app, user.id, earlier[user.id]) == ids
+    finally:
+        for listener in listeners:
+            await listener.__aexit__(None, None, None)
+
+    async with app.state.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(Notification.broadcast_id, Notification.user_id, Notification.title)
+                .where(Notification.broadcast_id.in_(sent))
+                .order_by(Notification.id)
+            )
+        ).all()
+        broadcasts = (await session.scalars(select(Broadcast).where(Broadcast.id.in_(sent)))).all()
+        jobs = (
+            await session.scalars(
+                select(Delivery.status).where(Delivery.channel_type == "broadcast")
+            )
+        ).all()
+        held = (
+            await session.scalars(
+                select(Delivery.user_id).where(
+                    Delivery.channel_type == "websocket", Delivery.status == "pending"
+                )
+            )
+        ).all()
+    expected = {(b, u.id, t) for b, t in zip(sent, titles, strict=True) for u in users}
+    assert len(rows) == len(expected)  # once each
+    assert set(rows) == expected  # and nobody else
+    assert {(b.status, b.delivered) for b in broadcasts} == {("completed", len(users))}
+    assert list(jobs) == ["succeeded"] * 3
+    # The quiet one's three and their own earlier one: pushed when quiet hours end.
+    assert list(held) == [quiet.id] * 4
+
+
+async def test_a_broadcast_under_way_goes_on_from_its_cursor_beside_a_new_one(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    make_user: UserFactory,
+    app: Any,
+) -> None:
+    users = sorted([await make_user() for _ in range(6)], key=lambda u: u.id)
+    resumed = await _send(client, admin_headers, "resumed")
+    # As a worker that stopped after the batch of the first three would have left it.
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == resumed)
+            .values(status="sending", cursor_user_id=users[2].id, delivered=3)
+        )
+        await session.commit()
+    fresh = await _send(client, admin_headers, "fresh")
+    await app.state.worker.drain()
+    async with app.state.sessionmaker() as session:
+        reached = {
+            b: sorted(
+                (
+                    await session.scalars(
+                        select(Notification.user_id).where(Notification.broadcast_id == b)
+                    )
+                ).all()
+            )
+            for b in (resumed, fresh)
+        }
+        counts = {
+            b.id: (b.status, b.delivered)
+            for b in (
+                await session.scalars(select(Broadcast).where(Broadcast.id.in_([resumed, fresh])))
+            ).all()
+        }
+    assert reached[resumed] == [u.id for u in users[3:]]
+    assert reached[fresh] == [u.id for u in users]
+    assert counts == {resumed: ("completed", 6), fresh: ("completed", 6)}
+
+
+async def test_a_broadcast_removed_before_its_turn_is_cancelled_not_failed(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    make_user: UserFactory,
+    app: Any,
+) -> None:
+    user = await make_user()
+    gone_id = await _send(client, admin_headers, "gone")
+    kept_id = await _send(client, admin_headers, "kept")
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            update(Broadcast).where(Broadcast.id == gone_id).values(status="completed")
+        )
+        await session.commit()
+    await app.state.worker.drain()
+    items = (await client.get("/api/notifications", headers=user.headers)).json()["items"]
+    assert [n["title"] for n in items] == ["kept"]
+    async with app.state.sessionmaker() as session:
+        jobs = (
+            await session.execute(
+                select(Delivery.target, Delivery.status).where(Delivery.channel_type == "broadcast")
+            )
+        ).all()
+    assert {target["broadcast_id"]: status for target, status in jobs} == {
+        gone_id: "cancelled",
+        kept_id: "succeeded",
+    }
