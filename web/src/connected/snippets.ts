@@ -68,6 +68,45 @@ export function gotifySnippets(server: Server, token: string): Snippet[] {
   ];
 }
 
+/** A Gotify client token's set-ups: what reads and receives (never sends). The Gotify Android
+ *  app signs in with a username and password and makes its own client (its login screen has
+ *  no token field), so its line names the URL and the sign-in. */
+export function gotifyClientSnippets(server: Server, token: string): Snippet[] {
+  const { origin, host, secure } = server;
+  return [
+    {
+      id: "gotify-android",
+      label: "Gotify Android app",
+      text: [
+        `Gotify URL: ${origin} → Check URL`,
+        "Username and Password: your WakeDock ones → Login",
+        "(the app makes its own client: it shows up in this list)",
+      ].join("\n"),
+    },
+    {
+      id: "client",
+      label: "Clients that take a token (desktop, scripts)",
+      text: [`Server URL: ${origin}`, `Client token: ${token}`].join("\n"),
+    },
+    {
+      id: "stream",
+      label: "Live stream (WebSocket)",
+      text: `${secure ? "wss" : "ws"}://${host}/stream?token=${token}`,
+    },
+    {
+      id: "curl",
+      label: "curl (read)",
+      text: `curl -s "${origin}/message?limit=10" -H "X-Gotify-Key: ${token}"`,
+    },
+  ];
+}
+
+/** Gotify's 0-10 priority from a form's text; a non-number is sent as it is, so the server's
+ *  message names the field. */
+export function priorityOf(text: string): number {
+  return (/^\d+$/.test(text.trim()) ? Number(text.trim()) : text) as number;
+}
+
 export function ntfySnippets(server: Server, token: string, topic: string): Snippet[] {
   const { origin, host, secure } = server;
   return [
