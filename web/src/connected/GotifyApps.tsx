@@ -6,7 +6,7 @@ import { useAuth } from "../auth/AuthProvider";
 import { DeleteButton, EditButton, ListTable } from "../components/ListTable";
 import { formatDate } from "../components/dates";
 import { EditDialog } from "../components/Dialog";
-import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { Field, FormSubmit, fieldErrorsOf, unplacedError } from "../components/Field";
 import { ConfirmRemoval, useConnectedChange } from "./changes";
 import { CreatedSecret } from "./CreatedSecret";
 import { gotifySnippets, priorityOf, type Server } from "./snippets";
@@ -152,33 +152,6 @@ function AppFields({
   );
 }
 
-function FormEnd({
-  error,
-  busy,
-  label,
-  busyLabel,
-}: {
-  error: string | null;
-  busy: boolean;
-  label: string;
-  busyLabel: string;
-}) {
-  return (
-    <>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? busyLabel : label}
-        </button>
-      </div>
-    </>
-  );
-}
-
 function NewApp({ onCreated }: { onCreated: (app: Created) => void }) {
   const { can } = useAuth();
   const [values, setValues] = useState(NEW_APP);
@@ -225,7 +198,7 @@ function NewApp({ onCreated }: { onCreated: (app: Created) => void }) {
           )}
         </Field>
       )}
-      <FormEnd
+      <FormSubmit
         error={unplacedError(create.error, [...APP_FIELDS, "topic"])}
         busy={create.isPending}
         label="Create application"
@@ -267,7 +240,7 @@ function EditApp({ app, onDone }: { app: App; onDone: () => void }) {
         {app.topic ? `It sends to the topic ${app.topic}` : "It sends to you"}; its token stays the
         same.
       </p>
-      <FormEnd
+      <FormSubmit
         error={unplacedError(save.error, APP_FIELDS)}
         busy={save.isPending}
         label="Save application"

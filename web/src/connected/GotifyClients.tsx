@@ -4,7 +4,7 @@ import type { FormEvent } from "react";
 import { api, unwrap, type Schemas } from "../api/client";
 import { DeleteButton, ListTable } from "../components/ListTable";
 import { formatDate } from "../components/dates";
-import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { Field, FormSubmit, fieldErrorsOf, unplacedError } from "../components/Field";
 import { ConfirmRemoval, useConnectedChange } from "./changes";
 import { CopyBlock } from "./CopyBlock";
 import { CreatedSecret } from "./CreatedSecret";
@@ -84,7 +84,6 @@ function NewClient({ onCreated }: { onCreated: (client: Created) => void }) {
     },
   );
   const errors = fieldErrorsOf(create.error);
-  const other = unplacedError(create.error, ["name"]);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     create.mutate(undefined);
@@ -96,16 +95,12 @@ function NewClient({ onCreated }: { onCreated: (client: Created) => void }) {
           <input {...p} maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
         )}
       </Field>
-      {other && (
-        <p className="form-error" role="alert">
-          {other}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {create.isPending ? "Creating…" : "Create client token"}
-        </button>
-      </div>
+      <FormSubmit
+        error={unplacedError(create.error, ["name"])}
+        busy={create.isPending}
+        label="Create client token"
+        busyLabel="Creating…"
+      />
     </form>
   );
 }

@@ -5,7 +5,7 @@ import { api, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
 import { ListTable } from "../components/ListTable";
 import { formatDate } from "../components/dates";
-import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { Field, FormSubmit, fieldErrorsOf, unplacedError } from "../components/Field";
 import { ConfirmRemoval, useConnectedChange } from "./changes";
 import { CreatedSecret } from "./CreatedSecret";
 import { isNtfyTopic, ntfySnippets, type Server } from "./snippets";
@@ -101,7 +101,6 @@ function NewToken({ onCreated }: { onCreated: (token: Created) => void }) {
     },
   );
   const errors = fieldErrorsOf(create.error);
-  const other = unplacedError(create.error, ["name", "publish"]);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!isNtfyTopic(topic)) {
@@ -155,16 +154,12 @@ function NewToken({ onCreated }: { onCreated: (token: Created) => void }) {
           <input {...p} maxLength={64} value={topic} onChange={(e) => setTopic(e.target.value)} />
         )}
       </Field>
-      {other && (
-        <p className="form-error" role="alert">
-          {other}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {create.isPending ? "Creating…" : "Create access token"}
-        </button>
-      </div>
+      <FormSubmit
+        error={unplacedError(create.error, ["name", "publish"])}
+        busy={create.isPending}
+        label="Create access token"
+        busyLabel="Creating…"
+      />
     </form>
   );
 }

@@ -86,3 +86,24 @@ describe("priorityOf", () => {
     expect(priorityOf("")).toBe("");
   });
 });
+
+describe("ntfy snippets as the apps word them", () => {
+  const list = ntfySnippets(serverOf("https://h"), "wdk_t", "backups");
+  it("names Uptime Kuma's fields", () => {
+    expect(byId(list, "uptime-kuma")).toBe(
+      [
+        "Notification Type: Ntfy",
+        "ntfy Topic: backups",
+        "Server URL: https://h",
+        "Authentication Method: Access Token",
+        "Access Token: wdk_t",
+      ].join("\n"),
+    );
+  });
+  it("signs the ntfy Android app in with a username and password, never a bare token", () => {
+    const android = byId(list, "ntfy-android") ?? "";
+    expect(android).toContain("Manage users → Add users → Add new user");
+    expect(android).toContain("Use another server → https://h → Subscribe");
+    expect(android).not.toContain("wdk_t");
+  });
+});

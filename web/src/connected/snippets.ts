@@ -1,7 +1,8 @@
 // Ready-made set-ups for the tools that speak Gotify or ntfy, built from the page's own origin
 // and a token shown once. URL syntaxes: Apprise's gotify and ntfy plugins (templates in their
-// source), shoutrrr's ntfy service, Gotify's POST /message and ntfy's publish docs
-// (docs/compat.md has the same set-ups).
+// source), shoutrrr's ntfy service, Gotify's POST /message and ntfy's publish docs. Field and
+// menu names as the apps word them in English (Uptime Kuma's en.json and notification forms,
+// the ntfy and Gotify Android apps' strings.xml; docs/compat.md has the same set-ups).
 
 export interface Server {
   origin: string; // https://wakedock.example (no trailing slash)
@@ -135,8 +136,8 @@ export function ntfySnippets(server: Server, token: string, topic: string): Snip
       label: "Uptime Kuma",
       text: [
         "Notification Type: Ntfy",
+        `ntfy Topic: ${topic}`,
         `Server URL: ${origin}`,
-        `Topic: ${topic}`,
         "Authentication Method: Access Token",
         `Access Token: ${token}`,
       ].join("\n"),
@@ -144,11 +145,12 @@ export function ntfySnippets(server: Server, token: string, topic: string): Snip
     {
       id: "ntfy-android",
       label: "ntfy Android app",
+      // The app's Add user needs a username and a password (it cannot send a token alone).
       text: [
-        `Settings → Manage users → Add user: Service URL ${origin},`,
-        `username empty, password ${token}`,
-        `(or your WakeDock username and password).`,
-        `Then + → Topic name ${topic} → Use another server → ${origin}`,
+        "Settings → Manage users → Add users → Add new user:",
+        `Service URL ${origin}, Username and Password: your WakeDock ones → Add user.`,
+        `Then + (Add subscription) → Topic name ${topic}`,
+        `→ Use another server → ${origin} → Subscribe`,
       ].join("\n"),
     },
   ];

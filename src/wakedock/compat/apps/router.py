@@ -46,6 +46,17 @@ def _application(app: GotifyApplication, token: service.Token) -> GotifyApplicat
     )
 
 
+def _settings(
+    body: GotifyApplicationCreate | GotifyApplicationUpdate, *, topic: str | None
+) -> applications.Settings:
+    return applications.Settings(
+        name=body.name,
+        description=body.description,
+        default_priority=body.default_priority,
+        topic=topic,
+    )
+
+
 def _client(client: GotifyClient, token: service.Token) -> GotifyClientOut:
     return GotifyClientOut(
         id=client.id,
@@ -89,12 +100,7 @@ async def create_gotify_application(
         db,
         principal=principal,
         actor=principal.acting(meta),
-        settings=applications.Settings(
-            name=body.name,
-            description=body.description,
-            default_priority=body.default_priority,
-            topic=body.topic,
-        ),
+        settings=_settings(body, topic=body.topic),
     )
     token = await service.token_of(db, user_id=principal.user_id, token_id=app.api_token_id)
     return GotifyApplicationCreated(**_application(app, token).model_dump(), token=plain)
@@ -117,12 +123,7 @@ async def update_gotify_application(
         principal=principal,
         actor=principal.acting(meta),
         app_id=app_id,
-        settings=applications.Settings(
-            name=body.name,
-            description=body.description,
-            default_priority=body.default_priority,
-            topic=current.topic,
-        ),
+        settings=_settings(body, topic=current.topic),
     )
     token = await service.token_of(db, user_id=principal.user_id, token_id=app.api_token_id)
     return _application(app, token)
