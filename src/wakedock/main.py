@@ -193,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stop.finish()  # sockets 1012, SSE ended, leases released
         finally:
             await app.state.renderer.aclose()
+            await app.state.ntfy_visitors.aclose()
             await engine.dispose()
 
     app = FastAPI(

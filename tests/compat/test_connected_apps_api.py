@@ -214,3 +214,89 @@ async def test_needs_a_session_or_account_manage(
         await client.post("/api/compat/ntfy/tokens", json={"name": "x"}, headers=scriptable),
         403,
     )
+
+
+async def test_gotify_client_made_in_the_ui_receives(
+    client: httpx.AsyncClient, make_user: UserFactory, app: Any
+) -> None:
+    alice = await make_user()
+    made = await client.post(
+        "/api/compat/gotify/clients", json={"name": "Pixel"}, headers=alice.headers
+    )
+    assert made.status_code == 201, made.text
+    created = made.json()
+    assert created["name"] == "Pixel"
+    assert created["token"].startswith(created["token_prefix"])
+    # The token is a Gotify client's: it reads the user's messages with Gotify's own routes.
+    assert (await client.get("/message", headers=key(created["token"]))).status_code == 200
+    assert (await client.get("/current/user", headers=key(created["token"]))).status_code == 200
+    listed = (await _apps(client, alice.headers))["gotify_clients"]
+    assert [(c["id"], c["name"]) for c in listed] == [(created["id"], "Pixel")]
+    assert "token" not in listed[0]
+    assert "gotify.client.create" in await _actions(app)
+    for body in ({"name": ""}, {"name": "x" * 101}, {"name": "x", "extra": 1}, {}):
+        assert_error(
+            await client.post("/api/compat/gotify/clients", json=body, headers=alice.headers), 422
+        )
+    assert len((await _apps(client, alice.headers))["gotify_clients"]) == 1
+
+
+async def test_gotify_application_renamed_in_the_ui(
+    client: httpx.AsyncClient, make_user: UserFactory, app: Any
+) -> None:
+    alice, bob = await make_user("operator"), await make_user("operator")
+    made = await client.post(
+        "/api/compat/gotify/applications",
+        json={"name": "Sonarr", "topic": "media"},
+        headers=alice.headers,
+    )
+    assert made.status_code == 201, made.text
+    app_id = made.json()["id"]
+    path = f"/api/compat/gotify/applications/{app_id}"
+    edit = {"name": "Radarr", "description": "films", "default_priority": 2}
+    changed = await client.put(path, json=edit, headers=alice.headers)
+    assert changed.status_code == 200, changed.text
+    out = changed.json()
+    assert (out["name"], out["description"], out["default_priority"]) == ("Radarr", "films", 2)
+    assert out["topic"] == "media"  # the binding stays
+    assert out["token_prefix"] == made.json()["token_prefix"]
+    assert "gotify.application.update" in await _actions(app)
+    # The token keeps publishing, now with the new default priority.
+    sent = await client.post(
+        "/message", json={"message": "grabbed"}, headers=key(made.json()["token"])
+    )
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["priority"] == 2
+
+    # Bad input and another user's application change nothing.
+    for body in ({"name": ""}, {"name": "x", "default_priority": 11}, {"name": "x", "topic": "a"}):
+        assert_error(await client.put(path, json=body, headers=alice.headers), 422)
+    assert_error(await client.put(path, json={"name": "Bob's"}, headers=bob.headers), 404)
+    assert_error(
+        await client.put(
+            "/api/compat/gotify/applications/999999", json={"name": "x"}, headers=alice.headers
+        ),
+        404,
+    )
+    mine = (await _apps(client, alice.headers))["gotify_applications"]
+    assert [(a["name"], a["description"]) for a in mine] == [("Radarr", "films")]
+    assert (await _apps(client, bob.headers))["gotify_applications"] == []
+
+
+async def test_clients_are_per_user(client: httpx.AsyncClient, make_user: UserFactory) -> None:
+    alice, bob = await make_user(), await make_user()
+    made = await client.post(
+        "/api/compat/gotify/clients", json={"name": "Pixel"}, headers=alice.headers
+    )
+    assert made.status_code == 201, made.text
+    assert (await _apps(client, bob.headers))["gotify_clients"] == []
+    assert_error(
+        await client.delete(f"/api/compat/gotify/clients/{made.json()['id']}", headers=bob.headers),
+        404,
+    )
+    # Bob's token never reads Alice's messages: it is his own client.
+    bobs = await client.post("/api/compat/gotify/clients", json={"name": "b"}, headers=bob.headers)
+    assert (await client.get("/current/user", headers=key(bobs.json()["token"]))).json()[
+        "name"
+    ] != (await client.get("/current/user", headers=key(made.json()["token"]))).json()["name"]
+    assert len((await _apps(client, alice.headers))["gotify_clients"]) == 1

@@ -151,3 +151,70 @@ def test_ntfy_token_from_the_page_publishes_until_revoked(page: Page, ui_server:
     refused = httpx.post(f"{ui_server.http}/{topic}", content="again", headers=headers)
     assert refused.status_code == 401
     assert refused.json()["http"] == 401
+
+
+def test_gotify_client_token_and_application_rename(page: Page, ui_server: Server) -> None:
+    """A client token made in the page reads with Gotify's API (shown once, with the set-up
+    lines); an application renamed in its edit dialog keeps its token, with the new default
+    priority. axe-core finds nothing at either size, the edit dialog open too."""
+    suffix = uuid.uuid4().hex[:6]
+    page.goto("/connected-apps")
+    wait_live(page)
+    # A client token.
+    form = page.get_by_role("form", name="New Gotify client")
+    form.get_by_label("Client name").fill(f"laptop {suffix}")
+    form.get_by_role("button", name="Create client token").click()
+    scope = f"Client laptop {suffix} created"
+    token = copied(page, scope, "Client token")
+    assert token.startswith("wdk_")
+    setup = copied(page, scope, "Clients that take a token (desktop, scripts)")
+    assert setup == f"Server URL: {ui_server.http}\nClient token: {token}"
+    android = page.get_by_role("status", name=scope).get_by_role(
+        "region", name="Gotify Android app"
+    )
+    expect(android).to_contain_text(f"Gotify URL: {ui_server.http}")
+    me = httpx.get(f"{ui_server.http}/current/user", headers={"X-Gotify-Key": token})
+    assert me.status_code == 200, me.text
+    looked_at(page, "connected-apps-client")
+    page.get_by_role("status", name=scope).get_by_role("button", name="Done").click()
+    expect(page.get_by_role("status", name=scope)).to_have_count(0)  # shown once
+    clients = page.get_by_role("table", name="Gotify clients")
+    expect(clients.get_by_role("row").filter(has_text=f"laptop {suffix}")).to_have_count(1)
+    expect(clients).not_to_contain_text(token)
+
+    # An application, renamed.
+    name, renamed = f"Sonarr {suffix}", f"Radarr {suffix}"
+    form = page.get_by_role("form", name="New Gotify application")
+    form.get_by_label("Application name").fill(name)
+    form.get_by_role("button", name="Create application").click()
+    app_scope = f"Application {name} created"
+    app_token = copied(page, app_scope, "Application token")
+    page.get_by_role("status", name=app_scope).get_by_role("button", name="Done").click()
+    apps = page.get_by_role("table", name="Gotify applications")
+    apps.get_by_role("row").filter(has_text=name).get_by_role("button", name=f"Edit {name}").click()
+    dialog = page.get_by_role("dialog", name=f"Edit the application {name}")
+    expect(dialog.get_by_label("Application name")).to_have_value(name)
+    dialog.get_by_label("Default priority").fill("11")
+    dialog.get_by_role("button", name="Save application").click()
+    expect(dialog.get_by_role("alert")).to_be_visible()  # the server's message, nothing saved
+    dialog.get_by_label("Application name").fill(renamed)
+    dialog.get_by_label("Description").fill("films")
+    dialog.get_by_label("Default priority").fill("2")
+    for size, viewport in (("phone", VIEWPORTS["phone"]), ("desktop", VIEWPORTS["desktop"])):
+        page.set_viewport_size(viewport)  # type: ignore[arg-type]
+        check(page, f"edit dialog at {size}", overlay="dialog")
+        screenshot(
+            page, "connected-apps-edit" if size == "desktop" else "connected-apps-edit-phone"
+        )
+    dialog.get_by_role("button", name="Save application").click()
+    expect(dialog).to_have_count(0)
+    row = apps.get_by_role("row").filter(has_text=renamed)
+    expect(row).to_contain_text("films")
+    expect(row).to_contain_text("2")
+    expect(apps.get_by_role("row").filter(has_text=name)).to_have_count(0)
+    looked_at(page, "connected-apps-renamed")  # before a message's toast fades in
+    sent = httpx.post(
+        f"{ui_server.http}/message", json={"message": "x"}, headers={"X-Gotify-Key": app_token}
+    )
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["priority"] == 2

@@ -4,7 +4,7 @@ import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { KINDS, kindInfo, toConfig, toValues, type Kind } from "./channelKinds";
-import { ConfirmDialog, Dialog } from "../components/Dialog";
+import { ConfirmFor, EditDialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
@@ -282,31 +282,23 @@ export function ChannelsAdmin() {
           )}
         />
       )}
-      {deleting && (
-        <ConfirmDialog
-          title={`Delete the channel ${deleting.name}?`}
-          message="Notifications that name it will be refused; its delivery history stays."
-          confirmLabel="Delete channel"
-          onConfirm={() => {
-            remove.mutate(deleting.id);
-            setDeleting(null);
-          }}
-          onClose={() => setDeleting(null)}
-        />
-      )}
-      <Dialog
-        title={editing === "new" ? "Add a channel" : `Edit ${editing?.name ?? ""}`}
-        open={editing !== null}
+      <ConfirmFor
+        item={deleting}
+        title={(c) => `Delete the channel ${c.name}?`}
+        message="Notifications that name it will be refused; its delivery history stays."
+        confirmLabel="Delete channel"
+        onConfirm={(c) => remove.mutate(c.id)}
+        onClose={() => setDeleting(null)}
+      />
+      <EditDialog
+        editing={editing}
+        newTitle="Add a channel"
+        editTitle={(c) => `Edit ${c.name}`}
+        itemKey={(c) => c.id}
         onClose={() => setEditing(null)}
       >
-        {editing !== null && (
-          <ChannelForm
-            key={editing === "new" ? "new" : editing.id}
-            channel={editing === "new" ? null : editing}
-            onDone={() => setEditing(null)}
-          />
-        )}
-      </Dialog>
+        {(channel) => <ChannelForm channel={channel} onDone={() => setEditing(null)} />}
+      </EditDialog>
     </section>
   );
 }

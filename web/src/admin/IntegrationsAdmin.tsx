@@ -10,7 +10,7 @@ import {
   EnabledBadge,
   ToggleButton,
 } from "../components/ListTable";
-import { ConfirmDialog, Dialog } from "../components/Dialog";
+import { ConfirmFor, EditDialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
@@ -419,34 +419,31 @@ export function IntegrationsAdmin() {
           <Deliveries key={shown.id} integration={shown} />
         </>
       )}
-      {deleting && (
-        <ConfirmDialog
-          title={`Delete the integration ${deleting.name}?`}
-          message="Its senders will be refused from now on; its token or secret stops working."
-          confirmLabel="Delete integration"
-          onConfirm={() => {
-            remove.mutate(deleting.id);
-            setDeleting(null);
-          }}
-          onClose={() => setDeleting(null)}
-        />
-      )}
-      <Dialog
-        title={editing === "new" ? "Add an integration" : `Edit ${editing?.name ?? ""}`}
-        open={editing !== null}
+      <ConfirmFor
+        item={deleting}
+        title={(i) => `Delete the integration ${i.name}?`}
+        message="Its senders will be refused from now on; its token or secret stops working."
+        confirmLabel="Delete integration"
+        onConfirm={(i) => remove.mutate(i.id)}
+        onClose={() => setDeleting(null)}
+      />
+      <EditDialog
+        editing={editing}
+        newTitle="Add an integration"
+        editTitle={(i) => `Edit ${i.name}`}
+        itemKey={(i) => i.id}
         onClose={() => setEditing(null)}
       >
-        {editing !== null && (
+        {(integration) => (
           <IntegrationForm
-            key={editing === "new" ? "new" : editing.id}
-            integration={editing === "new" ? null : editing}
+            integration={integration}
             onDone={(made) => {
               setEditing(null);
               if (made) setCreated(made);
             }}
           />
         )}
-      </Dialog>
+      </EditDialog>
     </section>
   );
 }

@@ -4,7 +4,7 @@ import type { FormEvent } from "react";
 
 import { api, errorMessage, unwrap, type Schemas } from "../api/client";
 import { ListTable, EditButton } from "../components/ListTable";
-import { ConfirmDialog, Dialog } from "../components/Dialog";
+import { ConfirmFor, EditDialog } from "../components/Dialog";
 import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
 import { QueryStatus } from "../components/QueryStatus";
 import { formatDate } from "../components/dates";
@@ -216,31 +216,23 @@ export function TopicsAdmin() {
           )}
         />
       )}
-      {deleting && (
-        <ConfirmDialog
-          title={`Remove the rule of ${deleting.topic}?`}
-          message="The default rule applies to the topic again."
-          confirmLabel="Remove rule"
-          onConfirm={() => {
-            remove.mutate(deleting.topic);
-            setDeleting(null);
-          }}
-          onClose={() => setDeleting(null)}
-        />
-      )}
-      <Dialog
-        title={editing === "new" ? "Add a topic rule" : `Edit ${editing?.topic ?? ""}`}
-        open={editing !== null}
+      <ConfirmFor
+        item={deleting}
+        title={(r) => `Remove the rule of ${r.topic}?`}
+        message="The default rule applies to the topic again."
+        confirmLabel="Remove rule"
+        onConfirm={(r) => remove.mutate(r.topic)}
+        onClose={() => setDeleting(null)}
+      />
+      <EditDialog
+        editing={editing}
+        newTitle="Add a topic rule"
+        editTitle={(r) => `Edit ${r.topic}`}
+        itemKey={(r) => r.topic}
         onClose={() => setEditing(null)}
       >
-        {editing !== null && (
-          <RuleForm
-            key={editing === "new" ? "new" : editing.topic}
-            rule={editing === "new" ? null : editing}
-            onDone={() => setEditing(null)}
-          />
-        )}
-      </Dialog>
+        {(rule) => <RuleForm rule={rule} onDone={() => setEditing(null)} />}
+      </EditDialog>
     </section>
   );
 }

@@ -1,6 +1,6 @@
 // A modal dialog on the native <dialog>: focus moves inside and is trapped by the browser,
 // Escape closes it, and focus returns to whatever opened it.
-import { useEffect, useId, useRef } from "react";
+import { Fragment, useEffect, useId, useRef } from "react";
 import type { ReactNode } from "react";
 
 interface Props {
@@ -108,5 +108,66 @@ export function ConfirmDialog({
         </button>
       </div>
     </Dialog>
+  );
+}
+
+/** The add/edit modal of a list: open while `editing` is "new" or an item, its form remounted
+ *  for each (`itemKey`), so a form's state never carries from one item to the next. */
+export function EditDialog<T>({
+  editing,
+  newTitle,
+  editTitle,
+  itemKey,
+  onClose,
+  children,
+}: {
+  editing: T | "new" | null;
+  newTitle: string;
+  editTitle: (item: T) => string;
+  itemKey: (item: T) => string | number;
+  onClose: () => void;
+  children: (item: T | null) => ReactNode;
+}) {
+  const item = editing === "new" || editing === null ? null : editing;
+  return (
+    <Dialog
+      title={item === null ? newTitle : editTitle(item)}
+      open={editing !== null}
+      onClose={onClose}
+    >
+      {editing !== null && (
+        <Fragment key={item === null ? "new" : itemKey(item)}>{children(item)}</Fragment>
+      )}
+    </Dialog>
+  );
+}
+
+/** Confirm an action on `item` (mounted while it is set): confirming runs `onConfirm` and
+ *  closes at once; the list's own mutation shows any failure. */
+export function ConfirmFor<T>({
+  item,
+  onConfirm,
+  onClose,
+  ...props
+}: {
+  item: T | null;
+  title: (item: T) => string;
+  message: string;
+  confirmLabel: string;
+  onConfirm: (item: T) => void;
+  onClose: () => void;
+}) {
+  if (item === null) return null;
+  return (
+    <ConfirmDialog
+      title={props.title(item)}
+      message={props.message}
+      confirmLabel={props.confirmLabel}
+      onConfirm={() => {
+        onConfirm(item);
+        onClose();
+      }}
+      onClose={onClose}
+    />
   );
 }

@@ -67,3 +67,32 @@ export function Field({ label, error: given, hint, children, className }: FieldP
     </div>
   );
 }
+
+/** A form's end: the message no field shows (if any), then its submit button, which says
+ *  `busyLabel` and is disabled while the call runs. */
+export function FormSubmit({
+  error,
+  busy,
+  label,
+  busyLabel,
+}: {
+  error: string | null;
+  busy: boolean;
+  label: string;
+  busyLabel: string;
+}) {
+  return (
+    <>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="form-actions">
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? busyLabel : label}
+        </button>
+      </div>
+    </>
+  );
+}

@@ -1,37 +1,33 @@
-import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { FormEvent } from "react";
 
-import { api, errorMessage, unwrap, type Schemas } from "../api/client";
+import { api, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
-import { DeleteButton, ListTable } from "../components/ListTable";
+import { DeleteButton, EditButton, ListTable } from "../components/ListTable";
 import { formatDate } from "../components/dates";
-import { ConfirmDialog } from "../components/Dialog";
-import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { EditDialog } from "../components/Dialog";
+import { Field, FormSubmit, fieldErrorsOf, unplacedError } from "../components/Field";
+import { ConfirmRemoval, useConnectedChange } from "./changes";
 import { CreatedSecret } from "./CreatedSecret";
-import { connectedKeys } from "./keys";
-import { gotifySnippets, type Server } from "./snippets";
+import { gotifySnippets, priorityOf, type Server } from "./snippets";
 
 type App = Schemas["GotifyApplicationOut"];
 type Created = Schemas["GotifyApplicationCreated"];
 
 /** Gotify applications: senders (Sonarr, Uptime Kuma, scripts) each with its own token. */
 export function GotifyApps({ server, apps }: { server: Server; apps: App[] }) {
-  const queryClient = useQueryClient();
   const [created, setCreated] = useState<Created | null>(null);
+  const [editing, setEditing] = useState<App | null>(null);
   const [deleting, setDeleting] = useState<App | null>(null);
-  const remove = useMutation({
-    mutationFn: (id: number) =>
+  const remove = useConnectedChange(
+    (id: number) =>
       unwrap(
         api.DELETE("/api/compat/gotify/applications/{app_id}", {
           params: { path: { app_id: id } },
         }),
       ),
-    onSuccess: () => {
-      setDeleting(null);
-      void queryClient.invalidateQueries({ queryKey: connectedKeys.all });
-    },
-  });
+    () => setDeleting(null),
+  );
   return (
     <section className="card stack" aria-labelledby="gotify-apps-heading">
       <h2 id="gotify-apps-heading">Gotify applications</h2>
@@ -39,12 +35,7 @@ export function GotifyApps({ server, apps }: { server: Server; apps: App[] }) {
         For tools that send to Gotify (Apprise, Uptime Kuma, Sonarr, scripts): each application has
         its own token, which may only send.
       </p>
-      <NewApp
-        onCreated={(app) => {
-          setCreated(app);
-          void queryClient.invalidateQueries({ queryKey: connectedKeys.all });
-        }}
-      />
+      <NewApp onCreated={setCreated} />
       {created && (
         <CreatedSecret
           title={`Application ${created.name} created`}
@@ -80,75 +71,64 @@ export function GotifyApps({ server, apps }: { server: Server; apps: App[] }) {
             { header: "Token", cell: (app) => <code>{app.token_prefix}…</code> },
             { header: "Last used", cell: (app) => formatDate(app.last_used_at) },
           ]}
-          actions={(app) => <DeleteButton name={app.name} onClick={() => setDeleting(app)} />}
+          actions={(app) => (
+            <>
+              <EditButton name={app.name} onClick={() => setEditing(app)} />
+              <DeleteButton name={app.name} onClick={() => setDeleting(app)} />
+            </>
+          )}
         />
       )}
-      {deleting && (
-        <ConfirmDialog
-          title={`Delete the application ${deleting.name}?`}
-          message="Its token stops working at once; the messages it sent stay."
-          confirmLabel="Delete application"
-          busy={remove.isPending}
-          error={remove.error ? errorMessage(remove.error) : null}
-          onConfirm={() => remove.mutate(deleting.id)}
-          onClose={() => {
-            remove.reset();
-            setDeleting(null);
-          }}
-        />
-      )}
+      <EditDialog
+        editing={editing}
+        newTitle=""
+        editTitle={(app) => `Edit the application ${app.name}`}
+        itemKey={(app) => app.id}
+        onClose={() => setEditing(null)}
+      >
+        {(app) => app && <EditApp app={app} onDone={() => setEditing(null)} />}
+      </EditDialog>
+      <ConfirmRemoval
+        item={deleting}
+        remove={remove}
+        onClose={() => setDeleting(null)}
+        title={(app) => `Delete the application ${app.name}?`}
+        message="Its token stops working at once; the messages it sent stay."
+        confirmLabel="Delete application"
+      />
     </section>
   );
 }
 
-function NewApp({ onCreated }: { onCreated: (app: Created) => void }) {
-  const { can } = useAuth();
-  const [name, setName] = useState("");
-  const [description, setDescription] = useState("");
-  const [priority, setPriority] = useState("5");
-  const [topic, setTopic] = useState("");
-  const create = useMutation({
-    mutationFn: () =>
-      unwrap(
-        api.POST("/api/compat/gotify/applications", {
-          body: {
-            name,
-            description,
-            // A non-number is sent as it is, so the server's message names the field.
-            default_priority: (/^\d+$/.test(priority) ? Number(priority) : priority) as number,
-            topic: topic.trim() || null,
-          },
-        }),
-      ),
-    onSuccess: (app) => {
-      setName("");
-      setDescription("");
-      setPriority("5");
-      setTopic("");
-      onCreated(app);
-    },
-  });
-  const errors = fieldErrorsOf(create.error);
-  const other = unplacedError(create.error, ["name", "description", "default_priority", "topic"]);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    create.mutate();
-  };
+/** What an application's form edits besides its topic: name, description, default priority. */
+interface AppValues {
+  name: string;
+  description: string;
+  priority: string;
+}
+
+const NEW_APP: AppValues = { name: "", description: "", priority: "5" };
+const APP_FIELDS = ["name", "description", "default_priority"];
+
+function AppFields({
+  values,
+  onChange,
+  errors,
+}: {
+  values: AppValues;
+  onChange: (values: AppValues) => void;
+  errors: Record<string, string | undefined>;
+}) {
+  const set = (key: keyof AppValues) => (e: { target: { value: string } }) =>
+    onChange({ ...values, [key]: e.target.value });
   return (
-    <form className="stack" onSubmit={submit} noValidate aria-label="New Gotify application">
+    <>
       <Field label="Application name" error={errors.name} hint="e.g. Sonarr, Backups.">
-        {(p) => (
-          <input {...p} maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
-        )}
+        {(p) => <input {...p} maxLength={100} value={values.name} onChange={set("name")} />}
       </Field>
       <Field label="Description" error={errors.description}>
         {(p) => (
-          <input
-            {...p}
-            maxLength={1000}
-            value={description}
-            onChange={(e) => setDescription(e.target.value)}
-          />
+          <input {...p} maxLength={1000} value={values.description} onChange={set("description")} />
         )}
       </Field>
       <Field
@@ -163,11 +143,45 @@ function NewApp({ onCreated }: { onCreated: (app: Created) => void }) {
             min={0}
             max={10}
             inputMode="numeric"
-            value={priority}
-            onChange={(e) => setPriority(e.target.value)}
+            value={values.priority}
+            onChange={set("priority")}
           />
         )}
       </Field>
+    </>
+  );
+}
+
+function NewApp({ onCreated }: { onCreated: (app: Created) => void }) {
+  const { can } = useAuth();
+  const [values, setValues] = useState(NEW_APP);
+  const [topic, setTopic] = useState("");
+  const create = useConnectedChange(
+    () =>
+      unwrap(
+        api.POST("/api/compat/gotify/applications", {
+          body: {
+            name: values.name,
+            description: values.description,
+            default_priority: priorityOf(values.priority),
+            topic: topic.trim() || null,
+          },
+        }),
+      ),
+    (app: Created) => {
+      setValues(NEW_APP);
+      setTopic("");
+      onCreated(app);
+    },
+  );
+  const errors = fieldErrorsOf(create.error);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    create.mutate(undefined);
+  };
+  return (
+    <form className="stack" onSubmit={submit} noValidate aria-label="New Gotify application">
+      <AppFields values={values} onChange={setValues} errors={errors} />
       {can("notifications:send") && (
         <Field
           label="Send to topic (optional)"
@@ -184,16 +198,54 @@ function NewApp({ onCreated }: { onCreated: (app: Created) => void }) {
           )}
         </Field>
       )}
-      {other && (
-        <p className="form-error" role="alert">
-          {other}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {create.isPending ? "Creating…" : "Create application"}
-        </button>
-      </div>
+      <FormSubmit
+        error={unplacedError(create.error, [...APP_FIELDS, "topic"])}
+        busy={create.isPending}
+        label="Create application"
+        busyLabel="Creating…"
+      />
+    </form>
+  );
+}
+
+/** Rename or edit an application: its token and its topic binding stay. */
+function EditApp({ app, onDone }: { app: App; onDone: () => void }) {
+  const [values, setValues] = useState<AppValues>({
+    name: app.name,
+    description: app.description,
+    priority: String(app.default_priority),
+  });
+  const save = useConnectedChange(
+    () =>
+      unwrap(
+        api.PUT("/api/compat/gotify/applications/{app_id}", {
+          params: { path: { app_id: app.id } },
+          body: {
+            name: values.name,
+            description: values.description,
+            default_priority: priorityOf(values.priority),
+          },
+        }),
+      ),
+    onDone,
+  );
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    save.mutate(undefined);
+  };
+  return (
+    <form className="stack" onSubmit={submit} noValidate aria-label="Edit Gotify application">
+      <AppFields values={values} onChange={setValues} errors={fieldErrorsOf(save.error)} />
+      <p className="muted">
+        {app.topic ? `It sends to the topic ${app.topic}` : "It sends to you"}; its token stays the
+        same.
+      </p>
+      <FormSubmit
+        error={unplacedError(save.error, APP_FIELDS)}
+        busy={save.isPending}
+        label="Save application"
+        busyLabel="Saving…"
+      />
     </form>
   );
 }

@@ -1,15 +1,13 @@
-import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { FormEvent } from "react";
 
-import { api, errorMessage, unwrap, type Schemas } from "../api/client";
+import { api, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthProvider";
 import { ListTable } from "../components/ListTable";
 import { formatDate } from "../components/dates";
-import { ConfirmDialog } from "../components/Dialog";
-import { Field, fieldErrorsOf, unplacedError } from "../components/Field";
+import { Field, FormSubmit, fieldErrorsOf, unplacedError } from "../components/Field";
+import { ConfirmRemoval, useConnectedChange } from "./changes";
 import { CreatedSecret } from "./CreatedSecret";
-import { connectedKeys } from "./keys";
 import { isNtfyTopic, ntfySnippets, type Server } from "./snippets";
 
 type Token = Schemas["NtfyTokenOut"];
@@ -24,19 +22,15 @@ function allows(scopes: string[]): string {
 
 /** ntfy access tokens: for ntfy's apps and senders (curl, Apprise's ntfy://, Uptime Kuma). */
 export function NtfyTokens({ server, tokens }: { server: Server; tokens: Token[] }) {
-  const queryClient = useQueryClient();
   const [created, setCreated] = useState<Created | null>(null);
   const [revoking, setRevoking] = useState<Token | null>(null);
-  const revoke = useMutation({
-    mutationFn: (id: number) =>
+  const revoke = useConnectedChange(
+    (id: number) =>
       unwrap(
         api.DELETE("/api/compat/ntfy/tokens/{token_id}", { params: { path: { token_id: id } } }),
       ),
-    onSuccess: () => {
-      setRevoking(null);
-      void queryClient.invalidateQueries({ queryKey: connectedKeys.all });
-    },
-  });
+    () => setRevoking(null),
+  );
   return (
     <section className="card stack" aria-labelledby="ntfy-heading">
       <h2 id="ntfy-heading">ntfy access tokens</h2>
@@ -44,12 +38,7 @@ export function NtfyTokens({ server, tokens }: { server: Server; tokens: Token[]
         For ntfy&apos;s apps and the tools that publish to ntfy: a topic here is a WakeDock topic,
         and subscribing from an ntfy app subscribes you to it.
       </p>
-      <NewToken
-        onCreated={(token) => {
-          setCreated(token);
-          void queryClient.invalidateQueries({ queryKey: connectedKeys.all });
-        }}
-      />
+      <NewToken onCreated={setCreated} />
       {created && (
         <CreatedSecret
           title={`Access token ${created.name} created`}
@@ -84,20 +73,14 @@ export function NtfyTokens({ server, tokens }: { server: Server; tokens: Token[]
           )}
         />
       )}
-      {revoking && (
-        <ConfirmDialog
-          title={`Revoke the access token ${revoking.name}?`}
-          message="Every app or tool using it is refused from now on; its streams close."
-          confirmLabel="Revoke token"
-          busy={revoke.isPending}
-          error={revoke.error ? errorMessage(revoke.error) : null}
-          onConfirm={() => revoke.mutate(revoking.id)}
-          onClose={() => {
-            revoke.reset();
-            setRevoking(null);
-          }}
-        />
-      )}
+      <ConfirmRemoval
+        item={revoking}
+        remove={revoke}
+        onClose={() => setRevoking(null)}
+        title={(t) => `Revoke the access token ${t.name}?`}
+        message="Every app or tool using it is refused from now on; its streams close."
+        confirmLabel="Revoke token"
+      />
     </section>
   );
 }
@@ -110,16 +93,14 @@ function NewToken({ onCreated }: { onCreated: (token: Created) => void }) {
   const [subscribe, setSubscribe] = useState(true);
   const [topic, setTopic] = useState("alerts");
   const [topicError, setTopicError] = useState<string | null>(null);
-  const create = useMutation({
-    mutationFn: () =>
-      unwrap(api.POST("/api/compat/ntfy/tokens", { body: { name, publish, subscribe } })),
-    onSuccess: (token) => {
+  const create = useConnectedChange(
+    () => unwrap(api.POST("/api/compat/ntfy/tokens", { body: { name, publish, subscribe } })),
+    (token: Schemas["NtfyTokenCreated"]) => {
       setName("");
       onCreated({ ...token, topic });
     },
-  });
+  );
   const errors = fieldErrorsOf(create.error);
-  const other = unplacedError(create.error, ["name", "publish"]);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!isNtfyTopic(topic)) {
@@ -127,7 +108,7 @@ function NewToken({ onCreated }: { onCreated: (token: Created) => void }) {
       return;
     }
     setTopicError(null);
-    create.mutate();
+    create.mutate(undefined);
   };
   return (
     <form className="stack" onSubmit={submit} noValidate aria-label="New ntfy access token">
@@ -173,16 +154,12 @@ function NewToken({ onCreated }: { onCreated: (token: Created) => void }) {
           <input {...p} maxLength={64} value={topic} onChange={(e) => setTopic(e.target.value)} />
         )}
       </Field>
-      {other && (
-        <p className="form-error" role="alert">
-          {other}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          {create.isPending ? "Creating…" : "Create access token"}
-        </button>
-      </div>
+      <FormSubmit
+        error={unplacedError(create.error, ["name", "publish"])}
+        busy={create.isPending}
+        label="Create access token"
+        busyLabel="Creating…"
+      />
     </form>
   );
 }

@@ -17,13 +17,16 @@ from wakedock.compat.apps.schemas import (
     GotifyApplicationCreate,
     GotifyApplicationCreated,
     GotifyApplicationOut,
+    GotifyApplicationUpdate,
+    GotifyClientCreate,
+    GotifyClientCreated,
     GotifyClientOut,
     NtfyTokenCreate,
     NtfyTokenCreated,
     NtfyTokenOut,
 )
 from wakedock.compat.gotify import applications, clients
-from wakedock.compat.gotify.models import GotifyApplication
+from wakedock.compat.gotify.models import GotifyApplication, GotifyClient
 from wakedock.dependencies import AppBroker, DbSession
 from wakedock.errors import ERROR_RESPONSES
 
@@ -39,6 +42,27 @@ def _application(app: GotifyApplication, token: service.Token) -> GotifyApplicat
         topic=app.topic,
         token_prefix=token.prefix,
         created_at=app.created_at,
+        last_used_at=token.last_used_at,
+    )
+
+
+def _settings(
+    body: GotifyApplicationCreate | GotifyApplicationUpdate, *, topic: str | None
+) -> applications.Settings:
+    return applications.Settings(
+        name=body.name,
+        description=body.description,
+        default_priority=body.default_priority,
+        topic=topic,
+    )
+
+
+def _client(client: GotifyClient, token: service.Token) -> GotifyClientOut:
+    return GotifyClientOut(
+        id=client.id,
+        name=client.name,
+        token_prefix=token.prefix,
+        created_at=client.created_at,
         last_used_at=token.last_used_at,
     )
 
@@ -59,16 +83,7 @@ async def list_connected_apps(principal: AccountManager, db: DbSession) -> Conne
     found = await service.listing(db, user_id=principal.user_id)
     return ConnectedApps(
         gotify_applications=[_application(a, t) for a, t in found.applications],
-        gotify_clients=[
-            GotifyClientOut(
-                id=c.id,
-                name=c.name,
-                token_prefix=t.prefix,
-                created_at=c.created_at,
-                last_used_at=t.last_used_at,
-            )
-            for c, t in found.clients
-        ],
+        gotify_clients=[_client(c, t) for c, t in found.clients],
         ntfy_tokens=[_ntfy(t) for t in found.ntfy_tokens],
     )
 
@@ -85,15 +100,33 @@ async def create_gotify_application(
         db,
         principal=principal,
         actor=principal.acting(meta),
-        settings=applications.Settings(
-            name=body.name,
-            description=body.description,
-            default_priority=body.default_priority,
-            topic=body.topic,
-        ),
+        settings=_settings(body, topic=body.topic),
     )
     token = await service.token_of(db, user_id=principal.user_id, token_id=app.api_token_id)
     return GotifyApplicationCreated(**_application(app, token).model_dump(), token=plain)
+
+
+@router.put(
+    "/gotify/applications/{app_id}",
+    summary="Rename or edit a Gotify application (its topic binding stays)",
+)
+async def update_gotify_application(
+    app_id: IdParam,
+    body: GotifyApplicationUpdate,
+    principal: AccountManager,
+    db: DbSession,
+    meta: RequestMeta,
+) -> GotifyApplicationOut:
+    current = await applications.get_own(db, user_id=principal.user_id, app_id=app_id)
+    app = await applications.update(
+        db,
+        principal=principal,
+        actor=principal.acting(meta),
+        app_id=app_id,
+        settings=_settings(body, topic=current.topic),
+    )
+    token = await service.token_of(db, user_id=principal.user_id, token_id=app.api_token_id)
+    return _application(app, token)
 
 
 @router.delete(
@@ -108,6 +141,21 @@ async def delete_gotify_application(
         db, principal=principal, actor=principal.acting(meta), app_id=app_id, broker=broker
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/gotify/clients",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a Gotify client token (for the Gotify Android app or CLI); shown only once",
+)
+async def create_gotify_client(
+    body: GotifyClientCreate, principal: AccountManager, db: DbSession, meta: RequestMeta
+) -> GotifyClientCreated:
+    client, plain = await clients.create(
+        db, principal=principal, actor=principal.acting(meta), name=body.name
+    )
+    token = await service.token_of(db, user_id=principal.user_id, token_id=client.api_token_id)
+    return GotifyClientCreated(**_client(client, token).model_dump(), token=plain)
 
 
 @router.delete(

@@ -29,6 +29,18 @@ class GotifyApplicationCreate(BaseModel):
     )
 
 
+class GotifyApplicationUpdate(BaseModel):
+    """A rename or edit: the topic binding stays as it was created."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    description: Annotated[str, StringConstraints(max_length=1000)] = ""
+    default_priority: GotifyPriority = Field(
+        default=5, description="Gotify's 0-10, used when a message names none"
+    )
+
+
 class GotifyApplicationOut(BaseModel):
     id: int
     name: str
@@ -50,6 +62,16 @@ class GotifyClientOut(BaseModel):
     token_prefix: str
     created_at: datetime
     last_used_at: datetime | None
+
+
+class GotifyClientCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+
+
+class GotifyClientCreated(GotifyClientOut):
+    token: str = Field(description="The client's token, shown only in this answer.")
 
 
 class NtfyTokenCreate(BaseModel):

@@ -92,7 +92,7 @@ async def _anonymous(
         await service.check_anonymous(session, publish.topic)
     if publish.delay is not None:
         raise errors.unauthorized()
-    wait = request.app.state.ntfy_visitors.take(client_ip(request))
+    wait = await request.app.state.ntfy_visitors.take(client_ip(request))
     if wait is not None:
         raise errors.rate_limited(wait)
     return publish
@@ -270,7 +270,8 @@ def guard_answer(path: str, status: int, message: str) -> Response | None:
 
 
 def install(app: FastAPI) -> None:
-    """Mount the routes (call after every other router) and ntfy's error handler."""
+    """Mount the routes (call after every other router) and ntfy's error handler; the
+    anonymous publishers' rate limit is shared through Redis when one is configured."""
     app.add_exception_handler(errors.NtfyError, errors.handle)
-    app.state.ntfy_visitors = visitors.Visitors()
+    app.state.ntfy_visitors = visitors.create_visitors(app.state.settings.redis_url)
     app.include_router(router)
