@@ -283,6 +283,7 @@ def markdown(result: dict[str, Any]) -> list[str]:
         f"One `wakedock serve`; one user with one socket open; {result['rounds']} rounds, each path "
         f"in turn ({result['requests_per_turn']:,} creates by {result['concurrency']} concurrent "
         "sequential workers per turn, the order rotating). Native: `POST /api/notifications`; "
+        "native_topic: the same with `topic` (a reference: ntfy's like-for-like, a topic send); "
         "Gotify: `POST /message` (application token); ntfy: `POST /{topic}` (the user its one "
         f"subscriber). Rule: a protocol path is met when its throughput is ≥ {TARGET_RATIO:.2f}× "
         "the native path's (cost ≤ ~1.11×) and no request failed. "

@@ -76,7 +76,7 @@ _APPLICATION_FIELDS = tuple(column.key for column in _APPLICATIONS.c)
 
 async def application(
     session: AsyncSession, settings: Settings, conn: HTTPConnection
-) -> tuple[Principal, GotifyApplication]:
+) -> tuple[Principal, applications.Publisher]:
     """The application whose token this is, and its token's principal; else 401. The token
     and its application are read in one round trip (``api_tokens.with_row_of``)."""
     token = read(conn).token
@@ -90,10 +90,15 @@ async def application(
     principal, row = await api_tokens.authenticate_with(
         session, token=token, query=_WITH_APPLICATION
     )
-    if row[0] is None:  # another kind of API token (a client's, a script's)
+    found = dict(zip(_APPLICATION_FIELDS, row, strict=True))
+    if found["id"] is None:  # another kind of API token (a client's, a script's)
         raise Unauthorized(NO_CREDENTIALS)
-    # Not attached to the session: read-only values, as the route uses them.
-    return principal, GotifyApplication(**dict(zip(_APPLICATION_FIELDS, row, strict=True)))
+    return principal, applications.Publisher(
+        id=found["id"],
+        name=found["name"],
+        default_priority=found["default_priority"],
+        topic=found["topic"],
+    )
 
 
 async def client(
