@@ -77,6 +77,7 @@ async def test_gotify_publish_is_served_directly_with_gotify_errors(
     assert_gotify_error(huge, 413)
     assert fast_paths.USES[fast_paths.GATEWAY_GOTIFY_PUBLISH] == before + 5  # the guard's: not
     listed = await client.get("/message", headers=key(await new_client(client, user, "p2")))
+    assert listed.status_code == 200, listed.text
     assert [m["message"] for m in listed.json()["messages"]] == ["done"]  # nothing else stored
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, FromClause, Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -214,18 +215,37 @@ def _due_for_touch(token_hash: str, last_used_at: datetime | None, now: datetime
     return True
 
 
+def with_row_of(table: FromClause, token_id: ColumnElement[int]) -> Select[Any]:
+    """The token's query with the row of ``table`` that belongs to the token (``token_id``,
+    its column naming the token; outer joined: a row of nulls for a token without one), its
+    columns after the token's. For ``authenticate_with``: a protocol whose credential is a
+    token with a row of its own (a Gotify application) reads both in one round trip."""
+    return _BY_HASH.add_columns(*table.c).outerjoin(table, token_id == _tokens.c.id)
+
+
+_OWN_COLUMNS = len(_BY_HASH.selected_columns)  # the extra columns of ``with_row_of`` follow
+
+
 async def authenticate(session: AsyncSession, *, token: str) -> Principal:
+    return (await authenticate_with(session, token=token, query=_BY_HASH))[0]
+
+
+async def authenticate_with(
+    session: AsyncSession, *, token: str, query: Select[Any]
+) -> tuple[Principal, tuple[Any, ...]]:
+    """``authenticate`` through ``query`` (``_BY_HASH`` or one of ``with_row_of``): the
+    principal and the extra columns' values (all None without a row)."""
     token_hash = sha256(token)
-    rows = (await session.execute(_BY_HASH, {"token_hash": token_hash})).all()
+    rows = (await session.execute(query, {"token_hash": token_hash})).all()
     if not rows:
         raise Unauthorized("Invalid API token", code="invalid_token")
-    token_id, expires_at, last_used_at, scopes, user_id, username, is_active, _ = rows[0]
+    token_id, expires_at, last_used_at, scopes, user_id, username, is_active = rows[0][:7]
     now = utcnow()
     if expires_at is not None and expires_at <= now:
         raise Unauthorized("API token expired", code="token_expired")
     if not is_active:
         raise Unauthorized("User is disabled", code="user_disabled")
-    roles = tuple(sorted(row[-1] for row in rows if row[-1] is not None))
+    roles = tuple(sorted(row[7] for row in rows if row[7] is not None))
     # Scopes only ever narrow: a demoted owner's token loses what the owner lost.
     permissions = token_permissions(roles, scopes)
     if _due_for_touch(token_hash, last_used_at, now):
@@ -236,10 +256,11 @@ async def authenticate(session: AsyncSession, *, token: str) -> Principal:
                 update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
             )
             await session.commit()
-    return Principal(
+    principal = Principal(
         user_id=user_id,
         username=username,
         roles=roles,
         permissions=permissions,
         api_token_id=token_id,
     )
+    return principal, tuple(rows[0][_OWN_COLUMNS:])

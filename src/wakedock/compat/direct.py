@@ -26,7 +26,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from wakedock import fast_paths
@@ -81,8 +81,9 @@ async def _gotify(app: FastAPI, request: Request) -> Response:
             getattr(state, "broker", None),
             anonymous_actor(request),
         )
-    # As FastAPI answers the route: its response model, without the None fields.
-    return JSONResponse(out.model_dump(mode="json", exclude_none=True))
+    # As FastAPI answers the route: its response model, without the None fields (serialised
+    # by pydantic at once, rather than to a dict and then by ``json``).
+    return Response(out.model_dump_json(exclude_none=True), media_type="application/json")
 
 
 async def _ntfy(request: Request, topic: str | None) -> Response:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Select, and_, bindparam, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +26,11 @@ from wakedock.errors import Conflict, Forbidden, Unauthorized, ValidationFailed,
 from wakedock.notifications import events, metrics, store
 from wakedock.notifications.content import render_named, resolve_content
 from wakedock.notifications.delivery import queue
-from wakedock.notifications.models import NotificationChannel, NotificationSubscription
+from wakedock.notifications.models import (
+    NotificationChannel,
+    NotificationSubscription,
+    TopicAccessRule,
+)
 from wakedock.notifications.preferences import service as preferences
 from wakedock.notifications.preferences.policy import Decision, Decisions, Preferences
 from wakedock.notifications.schemas import NotificationCreate, Priority
@@ -104,6 +109,111 @@ def _subscribers_query(
 
 _TOPIC_SUBSCRIBERS = _subscribers_query(with_resource=False)
 _RESOURCE_SUBSCRIBERS = _subscribers_query(with_resource=True)
+
+
+_rules = TopicAccessRule.__table__
+_subscriptions = NotificationSubscription.__table__
+
+
+def _topic_query(*, with_resource: bool) -> Any:
+    """A topic's rule, and its active subscriptions of active users with each one's recipient
+    columns (``preferences.RECIPIENT_COLUMNS``): what a topic send reads, in one round trip
+    instead of three (rule, subscribers, recipients). Always one row at least: a one-row
+    anchor, outer joined to the rule (nulls: the default rule) and to the subscribers (nulls:
+    none). Built once per shape."""
+    sub, accounts = _subscriptions, directory.ACCOUNTS
+    anchor = select(literal_column("1").label("one")).subquery("anchor")
+    matching = [
+        sub.c.topic == bindparam("topic"),
+        sub.c.is_active.is_(True),
+        accounts.c.is_active.is_(True),
+        sub.c.resource_id.is_(None)
+        if not with_resource
+        else or_(sub.c.resource_id.is_(None), sub.c.resource_id == bindparam("resource_id")),
+    ]
+    subscribers = preferences.with_preferences(sub.join(accounts, accounts.c.id == sub.c.user_id))
+    return select(
+        _rules.c.topic,
+        _rules.c.publish_roles,
+        _rules.c.subscribe_roles,
+        _rules.c.anonymous_publish,
+        sub.c.notification_types,
+        sub.c.priority_threshold,
+        sub.c.channels,
+        *preferences.RECIPIENT_COLUMNS,
+    ).select_from(
+        anchor.outerjoin(_rules, _rules.c.topic == bindparam("topic")).outerjoin(
+            subscribers, and_(*matching)
+        )
+    )
+
+
+_TOPIC = _topic_query(with_resource=False)
+_TOPIC_RESOURCE = _topic_query(with_resource=True)
+_RECIPIENT_AT = 7  # where a row of ``_topic_query`` has its recipient columns
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSend:
+    """What a send to a topic reads before it is checked (``topic_send``)."""
+
+    rule: Rule | None
+    user_ids: list[int]  # the matching subscribers, before the rule's subscribe check
+    channels: dict[int, set[str]]
+    known: preferences.Recipients
+
+
+async def topic_send(
+    session: AsyncSession, *, topic: str, resource_id: str | None, type: str, priority: str
+) -> TopicSend:
+    """``topic_subscribers`` and their ``preferences.recipients``, with the topic's rule, in
+    one round trip (``_topic_query``). The rule's subscribe check is the caller's
+    (``topic_access.allowed_subscribers``, then ``TopicSend.keeping``)."""
+    if resource_id is None:
+        result = await session.execute(_TOPIC, {"topic": topic})
+    else:
+        result = await session.execute(
+            _TOPIC_RESOURCE, {"topic": topic, "resource_id": resource_id}
+        )
+    rows = result.all()
+    first = rows[0]
+    rule = None if first[0] is None else topic_access.rule_of(topic, *first[1:4])
+    users: set[int] = set()
+    channels: dict[int, set[str]] = {}
+    known = preferences.Recipients()
+    alike: dict[Any, Preferences] = {}
+    rank = Priority(priority).rank
+    for row in rows:
+        user_id = row[_RECIPIENT_AT]
+        if user_id is None:  # the anchor's row: no subscriber
+            continue
+        types, threshold, sub_channels = row[4:7]
+        if types is not None and type not in types:
+            continue
+        if rank < Priority(threshold).rank:
+            continue
+        users.add(user_id)
+        if sub_channels:
+            channels.setdefault(user_id, set()).update(sub_channels)
+        preferences.add_recipient(known, row[_RECIPIENT_AT:], alike)
+    return TopicSend(rule, sorted(users), channels, known)
+
+
+def _keeping(
+    found: TopicSend, allowed: list[int]
+) -> tuple[dict[int, set[str]], preferences.Recipients]:
+    """The subscribers' channels and recipients, for ``allowed`` of them only."""
+    channels = {uid: found.channels[uid] for uid in allowed if uid in found.channels}
+    if len(allowed) == len(found.user_ids):
+        return channels, found.known
+    keep = set(allowed)
+    known = found.known
+    return channels, preferences.Recipients(
+        prefs={uid: p for uid, p in known.prefs.items() if uid in keep},
+        active=known.active & keep,
+        with_push=known.with_push & keep,
+        email_channel_id=known.email_channel_id if keep else None,
+    )
 
 
 async def topic_subscribers(
@@ -366,11 +476,18 @@ async def _resolve(
         renderer=renderer,
         rendered=rendered,
     )
-    rule = None
+    found: TopicSend | None = None
     if body.topic is not None:
-        # The topic's rule decides (notifications:send, its roles, anonymous publishing).
-        rule = await topic_access.rule_for(session, body.topic)
-        topic_access.check_publish(rule, principal, body.topic)
+        # The topic's rule decides (notifications:send, its roles, anonymous publishing); read
+        # with its subscribers and their preferences, all of which a topic send needs.
+        found = await topic_send(
+            session,
+            topic=body.topic,
+            resource_id=body.resource_id,
+            type=content.type,
+            priority=content.priority,
+        )
+        topic_access.check_publish(found.rule, principal, body.topic)
     targets_others = body.user_ids is not None or (
         body.user_id is not None and body.user_id != sender_id
     )
@@ -387,17 +504,10 @@ async def _resolve(
             details={"missing": [Permission.NOTIFICATIONS_SEND.value]},
         )
     channels_for: dict[int, list[NotificationChannel]] | None = None
-    if body.topic is not None:
-        user_ids, sub_channels = await topic_subscribers(
-            session,
-            topic=body.topic,
-            resource_id=body.resource_id,
-            type=content.type,
-            priority=content.priority,
-            rule=rule,
-        )
+    if found is not None:
+        user_ids = await topic_access.allowed_subscribers(session, found.rule, found.user_ids)
+        sub_channels, known = _keeping(found, user_ids)
         channels_for = await subscription_channels.reached(session, sub_channels)
-        known = await preferences.recipients(session, user_ids=user_ids)
     else:
         if body.user_ids is not None:
             user_ids, field = sorted(set(body.user_ids)), "user_ids"

@@ -39,6 +39,17 @@ class Settings:
     topic: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    """An application as its publishes use it, read with its token (``credentials``): plain
+    values, as an ORM instance costs a publish ~0.1 ms to make."""
+
+    id: int
+    name: str
+    default_priority: int
+    topic: str | None
+
+
 def token_name(kind: str, name: str) -> str:
     """The API token's name among the account's tokens (unique: a random suffix)."""
     return f"Gotify {kind}: {name[:70]} #{secrets.token_hex(3)}"

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from wakedock.audit.context import anonymous_actor
-from wakedock.auth import basic, sessions
+from wakedock.auth import api_tokens, basic, sessions
 from wakedock.auth.bearer import bearer_token
 from wakedock.auth.dependencies import check_permissions
 from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
+from wakedock.auth.tokens import API_TOKEN_PREFIX
 from wakedock.compat.gotify import applications
 from wakedock.compat.gotify.models import GotifyApplication
 from wakedock.errors import Unauthorized
@@ -67,20 +68,37 @@ def read(conn: HTTPConnection) -> Credentials:
     return Credentials()
 
 
+# Built once (every Gotify publish runs it): the token, its owner, and its application.
+_APPLICATIONS = GotifyApplication.__table__
+_WITH_APPLICATION = api_tokens.with_row_of(_APPLICATIONS, _APPLICATIONS.c.api_token_id)
+_APPLICATION_FIELDS = tuple(column.key for column in _APPLICATIONS.c)
+
+
 async def application(
     session: AsyncSession, settings: Settings, conn: HTTPConnection
-) -> tuple[Principal, GotifyApplication]:
-    """The application whose token this is, and its token's principal; else 401."""
+) -> tuple[Principal, applications.Publisher]:
+    """The application whose token this is, and its token's principal; else 401. The token
+    and its application are read in one round trip (``api_tokens.with_row_of``)."""
     token = read(conn).token
     if not token:
         raise Unauthorized(NO_CREDENTIALS)
-    principal = await sessions.authenticate(session, settings, token=token)
-    app = None
-    if principal.api_token_id is not None:
-        app = await applications.by_token(session, api_token_id=principal.api_token_id)
-    if app is None:
+    if not token.startswith(API_TOKEN_PREFIX):
+        # An access token is never an application's: refused as it is elsewhere when it is
+        # not valid, else with Gotify's answer.
+        await sessions.authenticate(session, settings, token=token)
         raise Unauthorized(NO_CREDENTIALS)
-    return principal, app
+    principal, row = await api_tokens.authenticate_with(
+        session, token=token, query=_WITH_APPLICATION
+    )
+    found = dict(zip(_APPLICATION_FIELDS, row, strict=True))
+    if found["id"] is None:  # another kind of API token (a client's, a script's)
+        raise Unauthorized(NO_CREDENTIALS)
+    return principal, applications.Publisher(
+        id=found["id"],
+        name=found["name"],
+        default_priority=found["default_priority"],
+        topic=found["topic"],
+    )
 
 
 async def client(

@@ -23,7 +23,7 @@ from wakedock.audit.context import AuditActor
 from wakedock.auth.principal import Principal
 from wakedock.broker import Broker
 from wakedock.compat.gotify import priorities
-from wakedock.compat.gotify.models import GotifyApplication
+from wakedock.compat.gotify.applications import Publisher
 from wakedock.compat.gotify.schemas import MessageIn, MessageOut, PagedMessages, Paging
 from wakedock.errors import ValidationFailed
 from wakedock.notifications import changes, sending
@@ -52,7 +52,7 @@ def click_url(extras: dict[str, Any] | None) -> str | None:
     return url
 
 
-def to_create(app: GotifyApplication, body: MessageIn) -> NotificationCreate:
+def to_create(app: Publisher, body: MessageIn) -> NotificationCreate:
     priority = app.default_priority if body.priority is None else body.priority
     data: dict[str, Any] = {"appid": app.id, "priority": priority}
     if body.extras:
@@ -73,7 +73,7 @@ async def publish(
     *,
     principal: Principal,
     actor: AuditActor,
-    app: GotifyApplication,
+    app: Publisher,
     body: MessageIn,
     now: datetime,
     broker: Broker | None,

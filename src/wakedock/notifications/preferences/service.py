@@ -105,25 +105,37 @@ _pushes = PushSubscription.__table__
 _channels = NotificationChannel.__table__
 
 
+# A recipient's columns: its account's, whether it has a push subscription, the default e-mail
+# channel, then its saved preferences (``add_recipient`` reads them). Also selected by
+# ``sending``'s topic read, which joins a topic's subscribers to ``with_preferences``.
+RECIPIENT_COLUMNS: tuple[Any, ...] = (
+    _users.c.id,
+    _users.c.is_active,
+    _users.c.timezone,
+    select(_pushes.c.id).where(_pushes.c.user_id == _users.c.id).exists(),
+    select(_channels.c.id)
+    .where(_channels.c.type == ChannelKind.EMAIL, _channels.c.is_active.is_(True))
+    .order_by(_channels.c.id)
+    .limit(1)
+    .scalar_subquery(),
+    _prefs.c.user_id,
+    *(_prefs.c[name] for name in _FIELDS),
+)
+
+
+def with_preferences(accounts: Any) -> Any:
+    """``accounts`` (a from clause holding ``directory.ACCOUNTS``) with each one's saved
+    preferences, for ``RECIPIENT_COLUMNS``."""
+    return accounts.outerjoin(_prefs, _prefs.c.user_id == _users.c.id)
+
+
 def _recipients_query(one: bool) -> Any:
     """Built once per shape (every create runs one): plain table columns, not ORM attributes,
     so the session runs it as a Core statement; ``one``: the common single recipient, without
     an IN list expanded at each execution."""
     return (
-        select(
-            _users.c.id,
-            _users.c.is_active,
-            _users.c.timezone,
-            select(_pushes.c.id).where(_pushes.c.user_id == _users.c.id).exists(),
-            select(_channels.c.id)
-            .where(_channels.c.type == ChannelKind.EMAIL, _channels.c.is_active.is_(True))
-            .order_by(_channels.c.id)
-            .limit(1)
-            .scalar_subquery(),
-            _prefs.c.user_id,
-            *(_prefs.c[name] for name in _FIELDS),
-        )
-        .outerjoin(_prefs, _prefs.c.user_id == _users.c.id)
+        select(*RECIPIENT_COLUMNS)
+        .select_from(with_preferences(_users))
         .where(
             _users.c.id == bindparam("id")
             if one
@@ -147,32 +159,37 @@ async def recipients(session: AsyncSession, *, user_ids: Sequence[int]) -> Recip
         rows = (await session.execute(_RECIPIENT, {"id": user_ids[0]})).all()
     else:
         rows = (await session.execute(_RECIPIENTS, {"ids": list(user_ids)})).all()
-    # Recipients with the same preferences share one object (most have none set: the
-    # defaults in their time zone): a broadcast's decisions are then made once per object.
     alike: dict[Any, Preferences] = {}
     for row in rows:
-        uid, is_active, zone, pushes, channel_id, saved = row[:6]
-        result.email_channel_id = channel_id
-        if is_active:
-            result.active.add(uid)
-        if pushes:
-            result.with_push.add(uid)
-        if saved is None:
-            prefs = alike.get(zone)
-            if prefs is None:
-                prefs = alike[zone] = Preferences(timezone=zone)
-            result.prefs[uid] = prefs
-            continue
-        values = dict(zip(_FIELDS, row[6:], strict=True))
-        values["timezone"] = values["timezone"] or zone
-        types = values["notification_types"]
-        if types is None:
-            del values["notification_types"]
-        else:
-            values["notification_types"] = tuple(types)
-        prefs = Preferences(**values)
-        result.prefs[uid] = alike.setdefault(prefs, prefs)
+        add_recipient(result, row, alike)
     return result
+
+
+def add_recipient(result: Recipients, row: Sequence[Any], alike: dict[Any, Preferences]) -> None:
+    """Add to ``result`` the recipient of a row of ``RECIPIENT_COLUMNS``. Recipients with equal
+    preferences share one object, kept in ``alike`` (most have none set: the defaults in their
+    time zone), so that a broadcast's decisions are made once per object."""
+    uid, is_active, zone, pushes, channel_id, saved = row[:6]
+    result.email_channel_id = channel_id
+    if is_active:
+        result.active.add(uid)
+    if pushes:
+        result.with_push.add(uid)
+    if saved is None:
+        prefs = alike.get(zone)
+        if prefs is None:
+            prefs = alike[zone] = Preferences(timezone=zone)
+        result.prefs[uid] = prefs
+        return
+    values = dict(zip(_FIELDS, row[6:], strict=True))
+    values["timezone"] = values["timezone"] or zone
+    types = values["notification_types"]
+    if types is None:
+        del values["notification_types"]
+    else:
+        values["notification_types"] = tuple(types)
+    prefs = Preferences(**values)
+    result.prefs[uid] = alike.setdefault(prefs, prefs)
 
 
 def to_out(prefs: Preferences, row: NotificationPreferences | None = None) -> PreferencesOut:

@@ -32,14 +32,25 @@ RESOURCE = "topic_access_rule"
 
 
 def _rule(row: TopicAccessRule) -> Rule:
+    return rule_of(row.topic, row.publish_roles, row.subscribe_roles, row.anonymous_publish)
+
+
+def rule_of(
+    topic: str,
+    publish_roles: list[str] | None,
+    subscribe_roles: list[str] | None,
+    anonymous_publish: bool,
+) -> Rule:
+    """A rule from its row's columns (``sending`` reads them along with the subscribers)."""
+
     def roles(value: list[str] | None) -> frozenset[str] | None:
         return None if value is None else frozenset(value)
 
     return Rule(
-        topic=row.topic,
-        publish_roles=roles(row.publish_roles),
-        subscribe_roles=roles(row.subscribe_roles),
-        anonymous_publish=row.anonymous_publish,
+        topic=topic,
+        publish_roles=roles(publish_roles),
+        subscribe_roles=roles(subscribe_roles),
+        anonymous_publish=anonymous_publish,
     )
 
 
