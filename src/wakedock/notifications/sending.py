@@ -358,7 +358,7 @@ async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Cre
     # user's newest, which retention (a cap is at least 1) never removes; an earlier one's may
     # be, and it is answered and published like one a later create removed.
     reporter: dict[int, int] = {}
-    for index, (notifications, _) in enumerate(inserted):
+    for index, (notifications, _) in enumerate(inserted if removed else ()):
         reporter.update((n.user_id, index) for n in notifications)
     results = []
     for index, (plan, (notifications, replaced)) in enumerate(zip(plans, inserted, strict=True)):

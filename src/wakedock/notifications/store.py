@@ -19,13 +19,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import instrumentation
 
 from wakedock.errors import ValidationFailed
 from wakedock.notifications.models import Notification, NotificationChannel
@@ -261,16 +260,18 @@ async def insert_for(
     ]
 
 
-_NEW_NOTIFICATION = instrumentation.manager_of_class(Notification).new_instance
+class _Inserted:
+    """A row just inserted, as the callers read it (payloads, delivery plans, answers): its
+    columns as plain attributes. Never added to a session, like the detached mapped object it
+    stands for: a mapped instance costs its instance state (about 4 µs a row, 20 ms for a page
+    of 5,000 broadcast copies) and each attribute read goes through the mapper's descriptor."""
 
 
 def _stored(notification_id: int, row: dict[str, Any]) -> Notification:
-    """A row just inserted, as a detached object to read. Its attributes are set in its
-    ``__dict__``, as a load from the database sets them: the mapped constructor tracks each
-    as a change, 69 µs a row against 4 (a broadcast's batch of 500: 33 ms of CPU saved)."""
-    notification: Notification = _NEW_NOTIFICATION()
-    notification.__dict__.update(row, id=notification_id)
-    return notification
+    inserted = _Inserted()
+    row["id"] = notification_id
+    inserted.__dict__ = row
+    return cast(Notification, inserted)
 
 
 async def _replace_group(session: AsyncSession, ins: Insert) -> list[tuple[int, int]]:

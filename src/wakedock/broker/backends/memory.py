@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from wakedock.broker.base import Broker, Subscription, matches
@@ -32,6 +32,17 @@ class MemoryBroker(Broker):
         for patterns, queue in self._subscribers:
             if any(matches(pattern, channel) for pattern in patterns):
                 queue.put_nowait((channel, payload))
+
+    async def publish_many(self, messages: Sequence[tuple[str, bytes]]) -> None:
+        """``publish`` each in order; each subscriber's patterns are read once for the lot (a
+        broadcast's page is thousands of events, most for the hub's ``user:*``)."""
+        for patterns, queue in self._subscribers:
+            exact = {p for p in patterns if not p.endswith("*")}
+            prefixes = tuple(p[:-1] for p in patterns if p.endswith("*"))
+            for message in messages:
+                channel = message[0]
+                if channel in exact or channel.startswith(prefixes):
+                    queue.put_nowait(message)
 
     @asynccontextmanager
     async def subscribe(self, *channels: str) -> AsyncIterator[Subscription]:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from wakedock.notifications.delivery.worker import DeliveryWorker
 
 BATCH_SIZE = 500
+# On the table, not the mapped class: a Core UPDATE skips the ORM's bulk-update machinery.
+_broadcasts = Broadcast.metadata.tables[Broadcast.__tablename__]
 # Broadcasts going out together take fewer users a batch: a batch holds at most this many
 # rows (and their events) in memory.
 ROWS_PER_BATCH = 5000
@@ -114,25 +116,26 @@ async def _run_group(
                         for content, (_, broadcast) in zip(contents, group, strict=True)
                     ],
                 )  # fmt: skip
-            counts = [len(done.notifications) for done in created] or [0] * len(group)
-            for (job, broadcast), count in zip(group, counts, strict=True):
-                values: dict[str, Any] = {"status": BroadcastStatus.SENDING}
-                if ids:
-                    values.update(cursor_user_id=ids[-1], delivered=Broadcast.delivered + count)
-                if last:
-                    values.update(status=BroadcastStatus.COMPLETED, completed_at=now)
-                moved = await session.execute(
-                    update(Broadcast)
-                    .where(Broadcast.id == broadcast.id, _at(cursor))
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
-                if getattr(moved, "rowcount", 0) != 1:
-                    # Another worker took over an expired lease and did this batch already:
-                    # leave the group to it (the jobs end as cancelled).
-                    await session.rollback()
-                    raise _TakenOver()
-                job.lease_until = now + timedelta(seconds=worker.settings.delivery_lease_seconds)
+            # Every broadcast of the group reached the same users: one UPDATE moves them all.
+            values: dict[str, Any] = {"status": BroadcastStatus.SENDING}
+            if ids:
+                reached = len(created[0].notifications)
+                values.update(cursor_user_id=ids[-1], delivered=_broadcasts.c.delivered + reached)
+            if last:
+                values.update(status=BroadcastStatus.COMPLETED, completed_at=now)
+            moved = await session.execute(
+                update(_broadcasts)
+                .where(_broadcasts.c.id.in_([b.id for _, b in group]), _at(cursor))
+                .values(**values)
+            )
+            if getattr(moved, "rowcount", 0) != len(group):
+                # Another worker took over an expired lease and did this page already: leave
+                # the group to it (the jobs end as cancelled).
+                await session.rollback()
+                raise _TakenOver()
+            lease = now + timedelta(seconds=worker.settings.delivery_lease_seconds)
+            for job, _ in group:
+                job.lease_until = lease
             await session.commit()
         await publish_all(worker.broker, created)
         if last:
@@ -145,9 +148,8 @@ class _TakenOver(Exception):
 
 
 def _at(cursor: int | None) -> Any:
-    return (
-        Broadcast.cursor_user_id.is_(None) if cursor is None else Broadcast.cursor_user_id == cursor
-    )
+    column = _broadcasts.c.cursor_user_id
+    return column.is_(None) if cursor is None else column == cursor
 
 
 async def publish_all(broker: Broker | None, batches: Sequence[Created]) -> None:
