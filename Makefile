@@ -63,8 +63,16 @@ test-fast: install
 
 test: check pytest
 
+# The PostgreSQL targets (bench/postgres.py) run when WAKEDOCK_BENCH_POSTGRES_URL is set; by
+# default, on a local wakedock_bench_pg database (created here) when PostgreSQL answers.
+BENCH_PG_URL := postgresql+asyncpg://postgres@127.0.0.1:5432/wakedock_bench_pg
+
 bench: install
-	$(BIN)/python -m bench.run
+	@if [ -z "$$WAKEDOCK_BENCH_POSTGRES_URL" ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'wakedock_bench_pg'" | grep -q 1 \
+			|| psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE wakedock_bench_pg"; \
+		export WAKEDOCK_BENCH_POSTGRES_URL='$(BENCH_PG_URL)'; \
+	fi; $(BIN)/python -m bench.run
 
 # Refresh requirements.lock from the current environment after changing pyproject.toml.
 lock: install

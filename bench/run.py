@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from bench import broadcast, compat, scaleout
+from bench import broadcast, compat, postgres, scaleout
 
 ROOT = Path(__file__).resolve().parent
 LATENCY_RUNS = 3
@@ -240,6 +240,7 @@ def main() -> None:
     # bench/broadcast.py: its own servers and database per size (see its docstring)
     rows["broadcast"] = broadcast.run_all(args.database_url)
     rows["scaleout"] = scaleout.run_from_env(sizes)  # PostgreSQL + Redis, when given
+    rows["postgres"] = postgres.run_from_env(sizes)  # bench/postgres.py: when a PostgreSQL URL is given
     write_results(rows, sizes)
 
 
@@ -353,6 +354,7 @@ def write_results(rows: dict[str, Any], sizes: list[int]) -> None:
     if "compat" in rows:
         lines += ["", *compat.markdown(rows["compat"])]
     lines += scaleout.section(rows.get("scaleout"))
+    lines += postgres.section(rows.get("postgres"))
     lines += ["", "Raw figures (JSON):", "", "```json", json.dumps(rows, indent=1), "```", ""]
     (ROOT / "RESULTS.md").write_text("\n".join(lines))
     print(f"wrote {ROOT / 'RESULTS.md'}")
