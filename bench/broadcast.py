@@ -129,7 +129,9 @@ def targets(name: str, result: dict[str, Any]) -> list[tuple[str, str, bool]]:
             (f"broadcast {name}: ≥ {wanted}× raw", f"{result['ratio']}×", result["ratio"] >= wanted)
         )
     if name == "10000x1x1":
-        growth = result["wakedock"]["rss_growth_mb"]
+        # The larger of the server's first broadcast (the warm-up) and the measured ones.
+        side = result["wakedock"]
+        growth = max(side["rss_growth_mb"], side.get("first_rss_growth_mb", 0.0))
         rows.append(
             (f"broadcast {name}: RSS growth ≤ {RSS_TARGET_MB:.0f} MB", f"{growth} MB",
              growth <= RSS_TARGET_MB)
@@ -170,7 +172,8 @@ def results_section(results: dict[str, dict[str, Any]]) -> list[str]:
         "bench/broadcast.py: fresh servers and database per size; WakeDock gets M",
         "`POST /api/notifications/broadcast` at once, the raw server one trigger for M broadcasts",
         "of a copy of a message WakeDock sent; rounds alternate which server goes first. RSS growth:",
-        "the server's peak RSS during a round over its RSS before it.",
+        "the server's peak RSS during a round over its RSS before it, for the measured rounds and",
+        "(after the slash) for the server's first broadcast, the warm-up.",
         "",
         "| size (U×K×M) | WakeDock deliveries/s | raw deliveries/s | ratio (rounds) | time to last delivery (WakeDock / raw) | WakeDock RSS growth | lost | verdicts |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -184,7 +187,8 @@ def results_section(results: dict[str, dict[str, Any]]) -> list[str]:
         lines.append(
             f"| {name} | {wd['deliveries_per_s']:,} | {raw['deliveries_per_s']:,} | "
             f"{r['ratio']} ({', '.join(str(x) for x in r['round_ratios'])}) | "
-            f"{wd['seconds']} s / {raw['seconds']} s | {wd['rss_growth_mb']} MB | {r['lost']} | "
+            f"{wd['seconds']} s / {raw['seconds']} s | {wd['rss_growth_mb']} / "
+            f"{wd.get('first_rss_growth_mb', '?')} MB | {r['lost']} | "
             f"{verdicts} |"
         )
     return lines
@@ -266,6 +270,7 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
             self.seconds: list[float] = []
             self.server_cpu: list[float] = []
             self.rss_growth_kb: list[int] = []
+            self.first_rss_growth_kb = 0
 
         async def ask(self, n: int) -> None:
             raise NotImplementedError
@@ -297,6 +302,8 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
                 self.seconds.append(elapsed)
                 self.server_cpu.append(process_cpu(self.pid) - cpu0)
                 self.rss_growth_kb.append(peak[0] - rss0)
+            else:  # the warm-up: the server's first broadcast, allocator warm-up included
+                self.first_rss_growth_kb = peak[0] - rss0
             return elapsed
 
         def lost(self) -> int:
@@ -310,6 +317,7 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
                 "round_seconds": [round(s, 3) for s in self.seconds],
                 "server_cpu_s": round(statistics.median(self.server_cpu), 3),
                 "rss_growth_mb": round(max(self.rss_growth_kb) / 1024, 1),
+                "first_rss_growth_mb": round(self.first_rss_growth_kb / 1024, 1),
                 "lost": self.lost(),
             }
 
