@@ -75,4 +75,6 @@ def token_permissions(
     owned = permissions_for(roles)
     if scopes is None:
         return owned - EXPLICIT_ONLY
-    return frozenset(p for p in owned if p.value in scopes)
+    # A member is its value (StrEnum): compared as it is, not through ``.value`` (an enum
+    # property read per permission, per scoped token's request: Gotify's and ntfy's tokens).
+    return frozenset(p for p in owned if p in scopes)

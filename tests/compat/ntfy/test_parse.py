@@ -118,3 +118,18 @@ def test_route_pattern_never_takes_a_reserved_name(path: str, routed: bool) -> N
     import re
 
     assert bool(re.fullmatch(parse.TOPIC_PATH, path)) is routed
+
+
+def test_publish_parameters_are_read_in_ntfys_order() -> None:
+    """Each parameter: its first spelling with a non-blank header, else its first with a
+    non-blank query value (stripped); unknown names and case-different query keys ignored."""
+    headers = {"title": "second", "x-title": "  first  ", "t": "third", "x-priority": " ", "p": "4"}
+    query = {"title": "from query", "tags": "a,b", "Tags": "no", "m": "", "message": "hi"}
+    assert parse.read_params(headers, query) == {
+        "title": "first",
+        "priority": "4",
+        "tags": "a,b",
+        "message": "hi",
+    }
+    assert parse.read_params({}, {}) == {}
+    assert parse.read_params({"x-delay": "", "in": "10m", "x-at": "x"}, {}) == {"delay": "x"}

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit.context import AuditActor
 from wakedock.auth.principal import Principal
+from wakedock.bounds import known_within_bounds
 from wakedock.broker import Broker
 from wakedock.compat.gotify import priorities
 from wakedock.compat.gotify.applications import Publisher
@@ -57,15 +58,27 @@ def to_create(app: Publisher, body: MessageIn) -> NotificationCreate:
     data: dict[str, Any] = {"appid": app.id, "priority": priority}
     if body.extras:
         data["extras"] = body.extras
-    return NotificationCreate(
-        title=body.title or app.name,
-        message=body.message,
-        priority=priorities.to_wakedock(priority),
-        data={DATA_KEY: data},
-        action_url=click_url(body.extras),
-        topic=app.topic,
-        source=app.name[:128],
-    )
+    action_url = click_url(body.extras)
+    wrapped = {DATA_KEY: data}
+
+    def build(data: dict[str, Any]) -> NotificationCreate:
+        return NotificationCreate(
+            title=body.title or app.name,
+            message=body.message,
+            priority=priorities.to_wakedock(priority),
+            data=data,
+            action_url=action_url,
+            topic=app.topic,
+            source=app.name[:128],
+        )
+
+    if "extras" in data or not known_within_bounds(wrapped, depth=2):
+        return build(wrapped)
+    # Two integers two levels deep (the usual publish, without extras): the model's check of
+    # ``data`` would walk them every publish; within the limits, they are set once validated.
+    create = build({})
+    create.data = wrapped
+    return create
 
 
 async def publish(
@@ -78,7 +91,10 @@ async def publish(
     now: datetime,
     broker: Broker | None,
     renderer: TemplateRenderer | None = None,
-) -> MessageOut:
+) -> dict[str, Any]:
+    """Publish; the answer is ``MessageOut``'s fields as a plain dict, None ones left out (the
+    route's response model validates it; the gateway serialises it as is, without building
+    and dumping a model on every publish)."""
     create = to_create(app, body)
     created = await sending.create(
         session,
@@ -93,15 +109,17 @@ async def publish(
     candidates = own or created.notifications
     first = candidates[0] if candidates else None
     data = create.data[DATA_KEY]
-    return MessageOut(
-        id=first.id if first is not None else 0,
-        appid=app.id,
-        message=body.message,
-        title=create.title or app.name,
-        priority=data["priority"],
-        extras=data.get("extras"),
-        date=first.created_at if first is not None else now,
-    )
+    out: dict[str, Any] = {
+        "id": first.id if first is not None else 0,
+        "appid": app.id,
+        "message": body.message,
+        "title": create.title or app.name,
+        "priority": data["priority"],
+    }
+    if data.get("extras") is not None:
+        out["extras"] = data["extras"]
+    out["date"] = first.created_at if first is not None else now
+    return out
 
 
 def shape(

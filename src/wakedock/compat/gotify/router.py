@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
@@ -84,7 +84,7 @@ async def create_message(
     clock: AppClock,
     broker: AppBroker,
     meta: RequestMeta,
-) -> MessageOut:
+) -> dict[str, Any]:
     principal, app = await credentials.application(db, settings, request)
     body = await parse(request, MessageIn, int_fields=("priority",))
     try:

@@ -36,7 +36,9 @@ def _b64(text: str) -> str:
 
 def authorization(conn: HTTPConnection) -> str | None:
     """The Authorization header's value, from the header or ``?auth=``."""
-    encoded = conn.query_params.get("auth")
+    # Without a query string, no ``?auth=``: not even a lookup (``query_params.get`` of a
+    # missing name raises and catches a KeyError), as most publishes send none.
+    encoded = conn.query_params.get("auth") if conn.scope.get("query_string") else None
     if encoded:
         return _b64(encoded)
     return conn.headers.get("authorization")

@@ -69,18 +69,32 @@ PARAMS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def read_param(headers: Mapping[str, str], query: Mapping[str, str], name: str) -> str | None:
-    """A publish parameter from its headers, else its query parameters (None: not given)."""
-    names = PARAMS[name]
-    for header in names:
-        value = headers.get(header)
-        if value is not None and value.strip():
-            return value.strip()
-    for key in names:
-        value = query.get(key)
-        if value is not None and value.strip():
-            return value.strip()
-    return None
+# Each spelling's parameter and its rank among that parameter's spellings (no spelling names
+# two parameters).
+_SPELLINGS = {
+    spelling: (param, rank)
+    for param, names in PARAMS.items()
+    for rank, spelling in enumerate(names)
+}
+assert len(_SPELLINGS) == sum(len(names) for names in PARAMS.values())
+
+
+def read_params(headers: Mapping[str, str], query: Mapping[str, str]) -> dict[str, str]:
+    """Every publish parameter given: for each, its first spelling (in ``PARAMS`` order) with a
+    non-blank header value, else its first with a non-blank query value; stripped. One pass
+    over what the request holds (a few headers) rather than a lookup of all ~50 spellings of
+    the 13 parameters, which cost an ntfy publish ~3% of its CPU."""
+    found: dict[str, tuple[int, int, str]] = {}
+    for origin, given in enumerate((headers, query)):
+        for key, value in given.items():
+            known = _SPELLINGS.get(key)
+            if known is None or not value.strip():
+                continue
+            param, rank = known
+            held = found.get(param)
+            if held is None or (origin, rank) < held[:2]:
+                found[param] = (origin, rank, value.strip())
+    return {param: value for param, (_, _, value) in found.items()}
 
 
 def check_topic(name: str) -> str:

@@ -122,6 +122,15 @@ def _headers(request: Request) -> dict[str, str]:
     return found
 
 
+def _query(request: Request) -> dict[str, str]:
+    """The query parameters as a plain dict (each name's last value, as ``query_params[name]``
+    reads them). A publish looks up ~40 spellings; ``query_params.get`` answers a missing one
+    by raising and catching a KeyError (``Mapping.get``): ~8% of an ntfy publish's CPU."""
+    if not request.scope.get("query_string"):
+        return {}
+    return dict(request.query_params.items())
+
+
 @router.put(PUBLISH_PATH)
 @router.post(PUBLISH_PATH)
 async def publish(topic: str, request: Request) -> Response:
@@ -129,7 +138,7 @@ async def publish(topic: str, request: Request) -> Response:
     return await _publish(
         request,
         lambda body: service.from_request(
-            topic, _headers(request), request.query_params, body, limit=limit
+            topic, _headers(request), _query(request), body, limit=limit
         ),
         topic,
     )
@@ -145,7 +154,7 @@ async def publish_json(request: Request) -> Response:
     limit = _settings(request).ntfy_message_limit
     return await _publish(
         request,
-        lambda body: service.from_json(body, _headers(request), request.query_params, limit=limit),
+        lambda body: service.from_json(body, _headers(request), _query(request), limit=limit),
     )
 
 

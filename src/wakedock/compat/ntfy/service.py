@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wakedock.audit.context import AuditActor
 from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import ANONYMOUS, Principal
+from wakedock.bounds import known_within_bounds
 from wakedock.broker import Broker
 from wakedock.compat.ntfy import emoji, errors, parse
 from wakedock.errors import Conflict, WakeDockError
@@ -101,9 +102,7 @@ def from_request(
 ) -> Publish:
     """A publish from the body and ntfy's headers / query parameters."""
 
-    def read(name: str) -> str | None:
-        return parse.read_param(headers, query, name)
-
+    read = parse.read_params(headers, query).get
     message = read("message")
     return _build(
         topic,
@@ -129,10 +128,12 @@ def from_json(
     if not isinstance(data, dict) or not isinstance(data.get("topic"), str):
         raise errors.json_invalid()
 
+    given = parse.read_params(headers, query)
+
     def read(name: str) -> Any:
         value = data.get(name)
         if value is None or value == "":
-            return parse.read_param(headers, query, name)
+            return given.get(name)
         if name in ("message", "title", "click", "icon") and not isinstance(value, str):
             raise errors.json_invalid()
         if name == "priority" and not isinstance(value, (int, str)):
@@ -202,17 +203,29 @@ def to_create(publish: Publish) -> NotificationCreate:
     if publish.markdown:
         ntfy["markdown"] = True
     del plain  # the tags are kept whole in data; only the emoji change the title
-    return NotificationCreate(
-        title=title,
-        message=publish.message or "triggered",
-        type=NotificationType(kind),
-        priority=Priority(parse.TO_WAKEDOCK[publish.priority]),
-        data={"ntfy": ntfy},
-        action_url=action_url,
-        action_label=action_label,
-        topic=publish.topic,
-        source=SOURCE,
-    )
+    wrapped = {"ntfy": ntfy}
+
+    def build(data: dict[str, Any]) -> NotificationCreate:
+        return NotificationCreate(
+            title=title,
+            message=publish.message or "triggered",
+            type=NotificationType(kind),
+            priority=Priority(parse.TO_WAKEDOCK[publish.priority]),
+            data=data,
+            action_url=action_url,
+            action_label=action_label,
+            topic=publish.topic,
+            source=SOURCE,
+        )
+
+    if publish.actions or not known_within_bounds(wrapped, depth=3):
+        return build(wrapped)
+    # Without actions: strings, a list of strings and a 1-5 priority, three levels deep. The
+    # model's check of ``data`` would walk them every publish; within the limits (depth and
+    # encoded size compared), they are set once the rest is validated.
+    create = build({})
+    create.data = wrapped
+    return create
 
 
 async def publish(
