@@ -214,7 +214,7 @@ async def test_the_first_push_to_many_users_reads_their_auto_read_preference_in_
     auto_read = app.state.hub.auto_read
     with statements_sent(app, "SELECT") as selects:
         for user in users:  # as the hub does for each user's pushed notification
-            auto_read.pushed(user.id, copies[user.id])
+            auto_read.pushed(user.id, [copies[user.id]])
         await until(lambda: all(u.id in auto_read.wanted for u in users), what="the lookups")
 
         async def eager_read() -> bool:

@@ -1,18 +1,21 @@
 """Broadcasts claimed together fan out together (``fanout.run``): every recipient still gets
 each one as a create to them alone would give it, in the order they were sent; a broadcast
 already under way goes on from its own cursor; the copies written in bulk on SQLite
-(``store._insert_copies``) carry the ids of their own rows."""
+(``sqlite_copies``, user by user for a group) carry the ids of their own rows; broadcasts
+sent at once are stored together."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select, update
 
-from tests.conftest import UserFactory
+from tests.conftest import UserFactory, statements_sent
 from tests.notifications.test_quiet_hours import Listener, at, replayed
+from wakedock.audit.models import AuditEvent
 from wakedock.clock import FrozenClock
 from wakedock.notifications import store
 from wakedock.notifications.broadcast import fanout
@@ -199,3 +202,74 @@ async def test_a_broadcast_removed_before_its_turn_is_cancelled_not_failed(
         gone_id: "cancelled",
         kept_id: "succeeded",
     }
+
+
+@pytest.mark.parametrize("same_users", [True, False], ids=["same-users", "other-users"])
+async def test_copies_written_user_by_user_carry_their_own_rows_ids(
+    app: Any, make_user: UserFactory, monkeypatch: Any, same_users: bool
+) -> None:
+    """A broadcast group's batch is written user by user on SQLite (``sqlite_copies``): each
+    copy still carries the id of its own row, and each user's copies follow the order of the
+    contents (ids and positions)."""
+    monkeypatch.setattr(store, "_BULK_FROM", 1)
+    ids = sorted([(await make_user()).id for _ in range(5)])
+    audiences = [ids, ids, ids] if same_users else [ids, ids[1:4], ids[::2]]
+    now = at("2026-03-10T12:00")
+    inserts = [
+        store.Insert(users, store.Content(title=f"content {k}"), None, now, pushed=set(users))
+        for k, users in enumerate(audiences)
+    ]
+    async with app.state.sessionmaker() as session:
+        written = await store.insert_for(session, inserts, by_user=True)
+        await session.commit()
+        made = [n for notifications, _ in written for n in notifications]
+        rows = {
+            row.id: (row.user_id, row.title, row.seq)
+            for row in (
+                await session.scalars(
+                    select(Notification).where(Notification.id.in_([n.id for n in made]))
+                )
+            ).all()
+        }
+    assert len(rows) == len(made) == sum(len(a) for a in audiences)
+    for k, (notifications, _) in enumerate(written):
+        assert [n.user_id for n in notifications] == audiences[k]
+        for n in notifications:
+            assert rows[n.id] == (n.user_id, f"content {k}", n.seq)
+    for uid in ids:
+        mine = [
+            (n.id, n.seq) for notifications, _ in written for n in notifications if n.user_id == uid
+        ]
+        assert [seq for _, seq in mine] == list(range(1, len(mine) + 1))
+        assert [nid for nid, _ in mine] == sorted(nid for nid, _ in mine)
+        if same_users and app.state.engine.dialect.name == "sqlite":
+            # Inserted together: one run of ids a user.
+            assert [nid for nid, _ in mine] == list(range(mine[0][0], mine[0][0] + len(mine)))
+
+
+async def test_broadcasts_sent_at_once_are_stored_together_each_answered_and_audited(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], make_user: UserFactory, app: Any
+) -> None:
+    await make_user()
+    titles = [f"at once {i}" for i in range(12)]
+    with statements_sent(app, "INSERT INTO audit_events") as audits:
+        sent = await asyncio.gather(*(_send(client, admin_headers, t) for t in titles))
+    assert len(set(sent)) == len(titles)
+    if app.state.engine.dialect.name == "sqlite":
+        assert len(audits) < len(titles)  # written together, a few batches
+    await app.state.worker.drain()
+    async with app.state.sessionmaker() as session:
+        stored = dict((await session.execute(select(Broadcast.id, Broadcast.payload))).all())
+        logged = (
+            await session.scalars(
+                select(AuditEvent.resource_id).where(AuditEvent.action == "notification.broadcast")
+            )
+        ).all()
+        jobs = (
+            await session.scalars(
+                select(Delivery.status).where(Delivery.channel_type == "broadcast")
+            )
+        ).all()
+    assert {stored[b]["title"] for b in sent} == set(titles)
+    assert sorted(int(r) for r in logged) == sorted(sent)
+    assert list(jobs) == ["succeeded"] * len(titles)

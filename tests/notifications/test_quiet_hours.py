@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import UserFactory, until
 from tests.notifications.conftest import SmtpSink
 from wakedock.clock import FrozenClock
+from wakedock.notifications import events
 from wakedock.notifications.preferences.policy import Preferences, decide, quiet_window_end
 from wakedock.realtime.connection import Connection
 
@@ -164,11 +165,16 @@ class Listener:
         self.markers: set[int] = set()
 
     async def __aenter__(self) -> Listener:
-        self._cm = self.app.state.broker.subscribe(f"user:{self.user_id}")
+        broker = self.app.state.broker
+        self._cm = broker.subscribe(f"user:{self.user_id}", events.COPIES_CHANNEL)
         subscription = await self._cm.__aenter__()
 
         async def pump() -> None:
-            async for _, payload in subscription:
+            async for channel, payload in subscription:
+                if channel == events.COPIES_CHANNEL:  # a broadcast's page: this user's copies
+                    mine = events.read_copies(payload, {self.user_id})
+                    self.events.extend(json.loads(event) for *_, event in mine)
+                    continue
                 event = json.loads(payload)
                 if event.get("type") == self.MARKER:
                     self.markers.add(event["n"])

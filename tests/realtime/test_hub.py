@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import cast
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any, cast
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wakedock.auth import events as auth_events
 from wakedock.broker.backends.memory import MemoryBroker
 from wakedock.clock import Clock
+from wakedock.notifications import events
 from wakedock.realtime import hub as hub_module
 from wakedock.realtime.connection import Batch, Connection, Message, text_frame
 from wakedock.realtime.hub import Hub
@@ -108,3 +111,63 @@ async def test_a_large_fan_out_lets_the_loop_run_between_slices() -> None:
     await other
     assert 0 < seen[0] < count  # it ran during the fan-out, not before or after it
     assert all(writes == [frames(1)] for writes in sockets)
+
+
+def _copy(notification_id: int, user_id: int, seq: int) -> Any:
+    """A stored copy as ``events.copies`` reads it (the attributes a row has)."""
+    return SimpleNamespace(
+        id=notification_id, user_id=user_id, seq=seq, type="info", priority="normal",
+        title="Maintenance", message="tonight", data={"k": "é"}, action_url=None,
+        action_label=None, topic=None, resource_id=None, source="broadcast", group_key=None,
+        read=False, read_at=None, created_at=datetime(2026, 12, 6, tzinfo=UTC), expires_at=None,
+    )  # fmt: skip
+
+
+async def test_a_page_of_copies_reaches_only_this_processs_users_in_their_order() -> None:
+    """A broadcast's page is one broker message (``events.copies``); the hub splices each
+    event for the users it holds sockets of, in place among their other events, and each is
+    the very event a create to that user alone publishes."""
+    hub = make_hub()
+    _, one_writes, _ = socket_of(hub, 1)
+    _, two_writes, _ = socket_of(hub, 2)
+    first = [_copy(100, 1, 1), _copy(101, 2, 1), _copy(102, 3, 1)]
+    second = [_copy(103, 1, 2), _copy(104, 2, 2), _copy(105, 3, 2)]
+    page = events.copies([first, second])
+    assert page is not None
+    deleted = orjson.dumps({"type": "notification.deleted", "id": 7})
+    await hub.dispatch([("user:1", deleted), (events.COPIES_CHANNEL, page), ("user:2", event(200))])
+
+    def created(row: Any) -> bytes:
+        shape = events.notification_payload(row)
+        return orjson.dumps({"type": "notification", "seq": row.seq, "notification": shape})
+
+    assert one_writes == [text_frame(deleted) + text_frame(created(first[0])) + text_frame(
+        created(second[0])
+    )]  # fmt: skip
+    assert two_writes == [
+        text_frame(created(first[1])) + text_frame(created(second[1])) + text_frame(event(200))
+    ]
+    assert events.copies([[], []]) is None
+
+
+def test_a_notification_event_is_read_from_its_head_as_a_full_decode_reads_it() -> None:
+    row = _copy(42, 9, 17)
+    payload = orjson.dumps(
+        {"type": "notification", "seq": 17, "notification": events.notification_payload(row)}
+    )
+    fast = hub_module._event(payload)
+    assert isinstance(fast, Message)
+    assert (fast.notification_id, fast.seq, fast.data) == (42, 17, payload)
+    unpositioned = orjson.dumps({"type": "notification", "seq": None, "notification": {"id": 5}})
+    held = hub_module._event(unpositioned)
+    assert isinstance(held, Message)
+    assert (held.notification_id, held.seq) == (5, None)
+    # Other events are decoded; a control message is handed back as its content.
+    other = hub_module._event(orjson.dumps({"type": "read", "ids": [1], "unread_count": 0}))
+    assert isinstance(other, Message)
+    assert other.notification_id is None
+    assert hub_module._event(b'{"type":"_prefs"}') == {"type": "_prefs"}
+    # A title that looks like a head changes nothing: the head is matched at the start only.
+    tricky = orjson.dumps({"type": "read", "title": '{"type":"notification","seq":1,'})
+    assert isinstance(hub_module._event(tricky), Message)
+    assert hub_module._event(tricky).notification_id is None  # type: ignore[union-attr]

@@ -29,6 +29,12 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+# Each connection's page cache, at most (SQLite's default is 2 MiB). A broadcast's batch
+# inserts copies for hundreds of users, one index entry per user in each of the table's
+# indexes: with 2 MiB the pages they touch did not fit, and each copy read them again.
+SQLITE_CACHE_KIB = 16384
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
     # A database error's text (logged with a 500's traceback) leaves out the bound values:
@@ -70,6 +76,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cursor.close()
 
         return engine

@@ -289,9 +289,11 @@ async def deliver(
     return (await deliver_many(session, [send]))[0]
 
 
-async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Created]:
+async def deliver_many(
+    session: AsyncSession, sends: Sequence[Send], *, by_user: bool = False
+) -> list[Created]:
     """``deliver`` for several creates, as if one after the other, in one statement per step
-    (see ``store.insert_for``: two of them must not share a group_key)."""
+    (see ``store.insert_for``: two of them must not share a group_key; ``by_user``)."""
     inserts = []
     for send in sends:
         # The socket's decision is made here too (queue.plan makes it again, the same way): a
@@ -326,7 +328,7 @@ async def deliver_many(session: AsyncSession, sends: Sequence[Send]) -> list[Cre
                 broadcast_id=send.broadcast_id,
             )
         )
-    inserted = await store.insert_for(session, inserts)
+    inserted = await store.insert_for(session, inserts, by_user=by_user)
     plans = []
     caps: dict[int, int] = {}
     for send, (notifications, _) in zip(sends, inserted, strict=True):

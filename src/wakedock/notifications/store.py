@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-import orjson
-from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.errors import ValidationFailed
+from wakedock.notifications import sqlite_copies
 from wakedock.notifications.models import Notification, NotificationChannel
 from wakedock.notifications.schemas import NotificationType, Priority
 from wakedock.notifications.stream import lock_recipients, raise_replay_floor
@@ -112,68 +111,9 @@ async def _insert_rows(session: AsyncSession, values: list[dict[str, Any]]) -> l
     return list((await session.execute(_INSERT_NOTIFICATIONS, values)).scalars())
 
 
-# The columns a copy of one content sets per recipient; every other column is the same.
-_PER_ROW = ("user_id", "seq", "held")
-_SHARED = tuple(c.name for c in _notifications.columns if c.name != "id" and c.name not in _PER_ROW)
-
-
-def _copies_statement() -> tuple[str, tuple[str, ...], dict[str, Any]]:
-    """INSERT ... SELECT the shared values (parameters) and, per copy, the per-row values from
-    one JSON array (``json_each``), in the array's order: SQLite's text, the parameters' names
-    in their order, and the values of the fixed ones (the JSON paths)."""
-    copies = func.json_each(bindparam("copies")).table_valued("key", "value").alias("copy")
-    per_row = [func.json_extract(copies.c.value, f"$[{i}]") for i in range(len(_PER_ROW))]
-    shared = [bindparam(name, type_=_notifications.c[name].type) for name in _SHARED]
-    rows = select(*per_row, *shared).select_from(copies).order_by(copies.c.key)
-    statement = insert(_notifications).from_select([*_PER_ROW, *_SHARED], rows)
-    compiled = statement.compile(dialect=sqlite.dialect())
-    return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)
-
-
-_COPIES_SQLITE, _COPIES_ORDER, _COPIES_FIXED = _copies_statement()
 # A create to a few users takes the multi-row INSERT (one trip to SQLite's thread, with its
-# RETURNING); copies beyond this many, one INSERT ... SELECT per content.
+# RETURNING); copies beyond this many, ``sqlite_copies``.
 _BULK_FROM = 32
-
-
-async def _insert_copies(
-    session: AsyncSession, copies: list[tuple[dict[str, Any], list[tuple[int, int | None, bool]]]]
-) -> list[int]:
-    """Insert copies of contents on SQLite: (shared values, [(user id, seq, held)]) each; their
-    ids in that order.
-
-    A broadcast's batch is thousands of rows that differ by three columns. SQLAlchemy would
-    process every column of every row (a JSON encoding of ``data``, two datetimes: about
-    30 µs a row), and a driver's executemany steps SQLite once a row, taking Python's lock
-    back after each: while the event loop writes the previous batch's frames, each of those
-    waits out the loop's switch interval (5,000 rows took from 50 ms to 570 ms). Here the
-    shared columns are processed once per content by the columns' own types, and the copies
-    travel as one JSON array: one statement, one step, per content.
-
-    The rows are inserted one after the other under SQLite's write lock (the transaction holds
-    it: see ``notifications.stream``), and AUTOINCREMENT gives each the largest id plus one:
-    a content's ids are the run ending at ``last_insert_rowid()``."""
-    connection = await session.connection()
-    dialect = connection.dialect
-    ids: list[int] = []
-    for shared, rows in copies:
-        values = dict(_COPIES_FIXED)
-        values.update((name, _bind(dialect, name, shared.get(name))) for name in _SHARED)
-        values["copies"] = orjson.dumps([(uid, seq, int(held)) for uid, seq, held in rows]).decode()
-        await connection.exec_driver_sql(
-            _COPIES_SQLITE, tuple(values[name] for name in _COPIES_ORDER)
-        )
-        last = int((await connection.exec_driver_sql("SELECT last_insert_rowid()")).scalar_one())
-        ids.extend(range(last - len(rows) + 1, last + 1))
-    return ids
-
-
-def _bind(dialect: Any, name: str, value: Any) -> Any:
-    """``value`` as the column's type sends it to the driver."""
-    if value is None:
-        return None
-    processor = _notifications.c[name].type._cached_bind_processor(dialect)
-    return processor(value) if processor is not None else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,14 +134,16 @@ class Insert:
 
 
 async def insert_for(
-    session: AsyncSession, inserts: Sequence[Insert]
+    session: AsyncSession, inserts: Sequence[Insert], *, by_user: bool = False
 ) -> list[tuple[list[Notification], list[tuple[int, int]]]]:
     """Lock every recipient, apply group_key replacement, insert every row. No commit.
 
     Several creates go in one statement each for the lock and the rows, as if inserted one
     after the other in the order given: their positions in a user's stream and their ids
     follow that order. Two of them must not share a group_key (the second would replace the
-    first). Returns each create's (notifications, replaced (user id, notification id))."""
+    first). ``by_user``: on SQLite, each user's rows are inserted together
+    (``sqlite_copies``): each user's ids still follow the order given, but not across users.
+    Returns each create's (notifications, replaced (user id, notification id))."""
     positions: dict[int, int] = {}
     for ins in inserts:
         for uid in set(ins.pushed):
@@ -213,7 +155,6 @@ async def insert_for(
     replaced: list[list[tuple[int, int]]] = []
     for ins in inserts:
         replaced.append(await _replace_group(session, ins) if ins.content.group_key else [])
-    values: list[dict[str, Any]] = []
     copies: list[tuple[dict[str, Any], list[tuple[int, int | None, bool]]]] = []
     for ins in inserts:
         content = ins.content
@@ -238,40 +179,67 @@ async def insert_for(
             "broadcast_id": ins.broadcast_id,
         }
         copied: list[tuple[int, int | None, bool]] = []
+        pushed, held = ins.pushed, ins.held
         for uid in sorted(set(ins.user_ids)):
             seq = None
-            if uid in ins.pushed:
+            if uid in pushed:
                 seq = next_seq[uid]
-                next_seq[uid] += 1
-            copied.append((uid, seq, uid in ins.held))
-            values.append({**shared, "user_id": uid, "seq": seq, "held": uid in ins.held})
+                next_seq[uid] = seq + 1
+            copied.append((uid, seq, uid in held))
         copies.append((shared, copied))
     bind = session.bind
-    if len(values) >= _BULK_FROM and bind is not None and bind.dialect.name == "sqlite":
-        ids = await _insert_copies(session, copies)
+    count = sum(len(copied) for _, copied in copies)
+    if count >= _BULK_FROM and bind is not None and bind.dialect.name == "sqlite":
+        ids = iter(await sqlite_copies.insert_copies(session, copies, by_user=by_user))
     else:
-        ids = await _insert_rows(session, values)
+        values = [
+            {**shared, "user_id": uid, "seq": seq, "held": is_held}
+            for shared, copied in copies
+            for uid, seq, is_held in copied
+        ]
+        ids = iter(await _insert_rows(session, values))
     # The rows as objects for the callers (payloads, delivery plans); not in the session: the
     # INSERT above stored them.
-    rows = iter([_stored(nid, row) for nid, row in zip(ids, values, strict=True)])
     return [
-        ([next(rows) for _ in range(len(set(ins.user_ids)))], gone)
-        for ins, gone in zip(inserts, replaced, strict=True)
+        ([_inserted(next(ids), uid, seq, is_held, shared) for uid, seq, is_held in copied], gone)
+        for (shared, copied), gone in zip(copies, replaced, strict=True)
     ]
 
 
 class _Inserted:
-    """A row just inserted, as the callers read it (payloads, delivery plans, answers): its
-    columns as plain attributes. Never added to a session, like the detached mapped object it
+    """A row just inserted, as the callers read it (payloads, delivery plans, answers): what
+    differs between the copies of one content in slots, the rest read from the content's
+    values, shared by its copies. Never added to a session, like the detached mapped object it
     stands for: a mapped instance costs its instance state (about 4 µs a row, 20 ms for a page
-    of 5,000 broadcast copies) and each attribute read goes through the mapper's descriptor."""
+    of 5,000 broadcast copies), and a dict of every column a row cost a copy of them all."""
+
+    __slots__ = ("_shared", "held", "id", "seq", "user_id")
+    id: int
+    user_id: int
+    seq: int | None
+    held: bool
+    _shared: dict[str, Any]
 
 
-def _stored(notification_id: int, row: dict[str, Any]) -> Notification:
-    inserted = _Inserted()
-    row["id"] = notification_id
-    inserted.__dict__ = row
-    return cast(Notification, inserted)
+def _shared_column(name: str) -> property:
+    # A property, not ``__getattr__``: that runs only after a failed lookup has raised (and
+    # formatted) an AttributeError, a microsecond each read, several reads a row.
+    return property(lambda row: row._shared[name])
+
+
+for _name in sqlite_copies.SHARED:
+    if _name not in _Inserted.__slots__:
+        setattr(_Inserted, _name, _shared_column(_name))
+
+
+def _inserted(
+    notification_id: int, user_id: int, seq: int | None, held: bool, shared: dict[str, Any]
+) -> Notification:
+    row = _Inserted()
+    row.id, row.user_id, row.seq, row.held, row._shared = (
+        notification_id, user_id, seq, held, shared
+    )  # fmt: skip
+    return cast(Notification, row)
 
 
 async def _replace_group(session: AsyncSession, ins: Insert) -> list[tuple[int, int]]:

@@ -58,17 +58,18 @@ class AutoRead:
         self._unknown: dict[int, list[int]] = {}
         self._looking = False  # a lookup task is running
 
-    def pushed(self, user_id: int, notification_id: int) -> None:
-        """A notification went out to ``user_id``'s connections: mark it read if they wish."""
+    def pushed(self, user_id: int, notification_ids: list[int]) -> None:
+        """Notifications went out to ``user_id``'s connections: mark them read if they wish."""
         wanted = self.wanted.get(user_id)
         if wanted is None:
-            self._unknown.setdefault(user_id, []).append(notification_id)
+            self._unknown.setdefault(user_id, []).extend(notification_ids)
             if not self._looking:
                 self._looking = True
                 self._tasks.spawn(self._look_up())
         elif wanted:
             # Off the dispatch loop: a database round trip here would hold up every socket.
-            self._tasks.spawn(self._mark_one(user_id, notification_id))
+            for notification_id in notification_ids:
+                self._tasks.spawn(self._mark_one(user_id, notification_id))
 
     def control(self, user_id: int, message: dict[str, Any]) -> None:
         """An internal control message on the user's channel (``_prefs``: read again)."""

@@ -44,42 +44,65 @@ _ids = itertools.count(1)
 _closing = TaskSet("a connection's close")
 
 
+def frame_head(size: int) -> bytes:
+    """The header of a final, unmasked WebSocket text frame (RFC 6455 §5.2) of ``size``
+    payload bytes: what a server sends."""
+    if size < 126:
+        return bytes((0x81, size))
+    if size < 1 << 16:
+        return bytes((0x81, 126)) + size.to_bytes(2, "big")
+    return bytes((0x81, 127)) + size.to_bytes(8, "big")
+
+
 def text_frame(payload: bytes) -> bytes:
-    """A final, unmasked WebSocket text frame (RFC 6455 §5.2): what a server sends."""
-    n = len(payload)
-    if n < 126:
-        head = bytes((0x81, n))
-    elif n < 1 << 16:
-        head = bytes((0x81, 126)) + n.to_bytes(2, "big")
-    else:
-        head = bytes((0x81, 127)) + n.to_bytes(8, "big")
-    return head + payload
+    """``payload`` as one final, unmasked WebSocket text frame."""
+    return frame_head(len(payload)) + payload
 
 
 class Message:
-    """One outgoing message, shared by every connection it goes to; its frame is built once."""
+    """One outgoing message, shared by every connection it goes to; its frame is built once.
 
-    __slots__ = ("_frame", "notification_id", "seq", "size", "text")
+    Made from the broker's payload (UTF-8 bytes), it keeps them: the frame is those bytes with
+    a header, and the text (for a ``send`` that takes one: SSE, or a socket written the slow
+    way) is decoded only if asked for."""
+
+    __slots__ = ("_data", "_frame", "_text", "notification_id", "seq", "size")
 
     def __init__(
         self,
-        text: str,
+        text: str | bytes,
         notification_id: int | None = None,
         seq: int | None = None,
         size: int | None = None,
     ) -> None:
-        self.text = text
+        if isinstance(text, bytes):
+            self._data: bytes | None = text
+            self._text: str | None = None
+        else:
+            self._data, self._text = None, text
         self.notification_id = notification_id
         self.seq = seq  # a new notification's position in the user's live stream
-        # The text's length in UTF-8 bytes when the caller knows it (the broker payload's),
-        # else in characters (the same for the ASCII messages the server makes itself).
+        # The text's length in UTF-8 bytes when known (bytes given, or the caller says), else
+        # in characters (the same for the ASCII messages the server makes itself).
         self.size = len(text) if size is None else size
         self._frame: bytes | None = None
 
     @property
+    def text(self) -> str:
+        if self._text is None:
+            assert self._data is not None
+            self._text = self._data.decode()
+        return self._text
+
+    @property
+    def data(self) -> bytes:
+        """The message as UTF-8 bytes."""
+        return self._data if self._data is not None else self.text.encode()
+
+    @property
     def frame(self) -> bytes:
         if self._frame is None:
-            self._frame = text_frame(self.text.encode())
+            self._frame = text_frame(self.data)
         return self._frame
 
 
@@ -107,7 +130,13 @@ class Batch:
     @property
     def frame(self) -> bytes:
         if self._frame is None:
-            self._frame = b"".join(message.frame for message in self.messages)
+            # Headers and payloads joined in one copy (a message's own frame is not needed).
+            parts: list[bytes] = []
+            for message in self.messages:
+                data = message.data
+                parts.append(frame_head(len(data)))
+                parts.append(data)
+            self._frame = b"".join(parts)
         return self._frame
 
 

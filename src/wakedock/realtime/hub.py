@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import defaultdict
 from typing import Any
@@ -34,7 +35,7 @@ from wakedock.auth import events as auth_events
 from wakedock.auth.permissions import Permission
 from wakedock.broker import Broker, BrokerDisconnected, Subscription
 from wakedock.clock import Clock
-from wakedock.notifications import stream
+from wakedock.notifications import events, stream
 from wakedock.realtime.auth import watch_refusal
 from wakedock.realtime.autoread import AutoRead
 from wakedock.realtime.connection import Batch, Connection, Message
@@ -49,6 +50,11 @@ FANOUT_SLICE = 256
 # How long an auth event is remembered for sockets that were being authorized meanwhile.
 AUTH_EVENT_MEMORY_SECONDS = 60.0
 RESTART_REASON = "server restarting: resume with since"
+# How a ``created`` event begins (``events.created``, ``events.copy_event``): its position and
+# id read without decoding the whole event, which was most of the hub's work per event.
+_NOTIFICATION_HEAD = re.compile(
+    rb'\{"type":"notification","seq":(\d+|null),"notification":\{"id":(\d+)[,}]'
+)
 
 
 class Hub:
@@ -91,7 +97,9 @@ class Hub:
         delay = 0.5
         while True:
             try:
-                async with self.broker.subscribe("user:*", auth_events.CHANNEL) as subscription:
+                async with self.broker.subscribe(
+                    "user:*", events.COPIES_CHANNEL, auth_events.CHANNEL
+                ) as subscription:
                     self.ready.set()
                     delay = 0.5
                     await self._consume(subscription)
@@ -257,42 +265,51 @@ class Hub:
     async def dispatch(self, batch: list[tuple[str, bytes]]) -> None:
         """Offer each event to its user's connections, in order per user; consecutive events
         of one user go to each socket in one write. An auth event acts in its place: what
-        came before it goes out first, and a socket it closes gets nothing after it."""
-        per_user: dict[int, list[bytes]] = defaultdict(list)
+        came before it goes out first, and a socket it closes gets nothing after it. A page of
+        a broadcast's copies (``events.copies``) is spliced into events here, only for the
+        users with a connection in this process."""
+        per_user: dict[int, list[bytes | Message]] = defaultdict(list)
+        connections = self.connections
         for channel, payload in batch:
-            try:
-                user_id = int(channel.split(":", 1)[1])
-            except (IndexError, ValueError):
-                if channel == auth_events.CHANNEL:
-                    if per_user:
-                        await self._dispatch_users(per_user)
-                        per_user = defaultdict(list)
-                    self.auth_event(payload)
-                continue
-            if user_id in self.connections:
-                per_user[user_id].append(payload)
+            if channel.startswith("user:"):
+                try:
+                    user_id = int(channel[5:])
+                except ValueError:
+                    continue
+                if user_id in connections:
+                    per_user[user_id].append(payload)
+            elif channel == events.COPIES_CHANNEL:
+                for user_id, notification_id, seq, event in events.read_copies(
+                    payload, connections
+                ):
+                    per_user[user_id].append(Message(event, notification_id, seq))
+            elif channel == auth_events.CHANNEL:
+                if per_user:
+                    await self._dispatch_users(per_user)
+                    per_user = defaultdict(list)
+                self.auth_event(payload)
         await self._dispatch_users(per_user)
 
-    async def _dispatch_users(self, per_user: dict[int, list[bytes]]) -> None:
+    async def _dispatch_users(self, per_user: dict[int, list[bytes | Message]]) -> None:
         offered = 0
-        for user_id, payloads in per_user.items():
+        for user_id, items in per_user.items():
             run: list[Message] = []
-            for payload in payloads:
-                message: dict[str, Any] = orjson.loads(payload)
-                kind = message.get("type", "")
-                if kind.startswith("_"):
+            pushed: list[int] = []
+            for item in items:
+                event = item if isinstance(item, Message) else _event(item)
+                if isinstance(event, dict):  # internal: after what came before it
                     offered += await self._offer(user_id, run, offered)
-                    run = []
-                    self.auto_read.control(user_id, message)
+                    if pushed:
+                        self.auto_read.pushed(user_id, pushed)
+                    run, pushed = [], []
+                    self.auto_read.control(user_id, event)
                     continue
-                notification_id = seq = None
-                if kind == "notification":
-                    notification_id, seq = message["notification"]["id"], message.get("seq")
-                # Decoded and framed once per event, whatever the number of sockets.
-                run.append(Message(payload.decode(), notification_id, seq, len(payload)))
-                if notification_id is not None:
-                    self.auto_read.pushed(user_id, notification_id)
+                run.append(event)
+                if event.notification_id is not None:
+                    pushed.append(event.notification_id)
             offered += await self._offer(user_id, run, offered)
+            if pushed:
+                self.auto_read.pushed(user_id, pushed)
 
     async def _offer(self, user_id: int, run: list[Message], offered: int) -> int:
         """Offer a run of one user's messages to each of their connections; returns how many
@@ -395,3 +412,19 @@ class Hub:
                 or (conn.api_token_id and conn.api_token_id not in found.api_tokens)
             ):
                 conn.shut(UNAUTHORIZED, "credentials no longer valid")
+
+
+def _event(payload: bytes) -> Message | dict[str, Any]:
+    """One of a user's events as the message their sockets get (framed once, whatever their
+    number), or an internal control message's content (a type starting with ``_``)."""
+    head = _NOTIFICATION_HEAD.match(payload)
+    if head is not None:  # a new notification: its position and id, without decoding it all
+        seq = None if head[1] == b"null" else int(head[1])
+        return Message(payload, int(head[2]), seq)
+    message: dict[str, Any] = orjson.loads(payload)
+    kind = message.get("type", "")
+    if kind.startswith("_"):
+        return message
+    if kind == "notification":
+        return Message(payload, message["notification"]["id"], message.get("seq"))
+    return Message(payload)

@@ -123,4 +123,4 @@ def stream_message(row: StoredNotification) -> Message:
     payload = orjson.dumps(
         {"type": "notification", "seq": row.seq, "notification": events.notification_payload(row)}
     )
-    return Message(payload.decode(), row.id, row.seq, len(payload))
+    return Message(payload, row.id, row.seq)

@@ -152,6 +152,8 @@ async def plan(
                 )
 
         own = channels_for.get(notification.user_id, ()) if channels_for else ()
+        if not named_channels and not own:
+            continue
         for channel in [*named_channels, *(c for c in own if c.id not in named_ids)]:
             channel_type = DeliveryChannel(channel.type)
             result.jobs.append(_job(notification, channel_type, channel_id=channel.id, now=now))
