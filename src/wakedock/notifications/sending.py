@@ -345,6 +345,7 @@ async def deliver_many(
             channels_for=send.channels_for,
             email_parts=email_parts,
             known=send.known,
+            kind=(content.type, content.priority),
         )
         if send.announce:
             plan.jobs.extend(queue.announcements(content, send.named_channels, now=send.now))

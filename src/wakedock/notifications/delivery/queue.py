@@ -76,9 +76,11 @@ async def plan(
     email_parts: dict[str, str] | None = None,
     known: Recipients | None = None,
     channels_for: Mapping[int, Sequence[NotificationChannel]] | None = None,
+    kind: tuple[str, str] | None = None,
 ) -> DeliveryPlan:
     """Decide every channel of every notification: the live ones, and the queue rows for
-    ``enqueue``.
+    ``enqueue``. ``kind``: (type, priority), when every notification has the same (copies of
+    one content).
 
     ``known``: the recipients as ``preferences.recipients`` read them in this transaction
     (the e-mail channel id, who has push subscriptions): no need to ask again.
@@ -98,19 +100,26 @@ async def plan(
     unset = Preferences()
     # The three decisions by preferences object (recipients without preferences share one):
     # a broadcast's batch of thousands asks ``decide`` a few times, not three times a row.
-    decided: dict[tuple[int, str, str], tuple[Decision, Decision, Decision]] = {}
+    decided: dict[object, tuple[Decision, Decision, Decision, bool]] = {}
+    extra_channels = bool(named_channels) or bool(channels_for)
     for notification in notifications:
         prefs = preferences.get(notification.user_id, unset)
-        key = (id(prefs), notification.type, notification.priority)
+        # Copies of one content (``kind`` given) differ only by their recipient's preferences.
+        key = (
+            id(prefs) if kind is not None else (id(prefs), notification.type, notification.priority)
+        )
         decisions = decided.get(key)
         if decisions is None:
-            kind = {"type": notification.type, "priority": notification.priority}
-            decisions = decided[key] = (
-                decide(prefs, channel=DeliveryChannel.WEBSOCKET, **kind),
-                decide(prefs, channel=DeliveryChannel.EMAIL, **kind),
-                decide(prefs, channel=DeliveryChannel.WEBPUSH, **kind),
-            )
-        live, email, push = decisions
+            type_, priority = kind or (notification.type, notification.priority)
+            live = decide(prefs, channel=DeliveryChannel.WEBSOCKET, type=type_, priority=priority)
+            email = decide(prefs, channel=DeliveryChannel.EMAIL, type=type_, priority=priority)
+            push = decide(prefs, channel=DeliveryChannel.WEBPUSH, type=type_, priority=priority)
+            socket_only = live.now and not (email.allowed and email_channel_id is not None)
+            decisions = decided[key] = (live, email, push, socket_only)
+        live, email, push, socket_only = decisions
+        if socket_only and not extra_channels and notification.user_id not in pushes:
+            result.live.append(notification)  # the common case: pushed now, nothing queued
+            continue
 
         if live.now:
             result.live.append(notification)
