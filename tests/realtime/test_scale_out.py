@@ -147,6 +147,41 @@ async def test_events_cross_processes(
     assert user_on_b.user_id != user_on_a.user_id
 
 
+async def test_a_broadcast_reaches_each_users_sockets_on_both_processes(
+    cluster: tuple[Server, Server, RedisProcess], sockets: list[Socket]
+) -> None:
+    """A broadcast's page is one Redis message (``events.copies``): each process splices the
+    events of the users it holds sockets of, and each socket gets its own user's copy, at its
+    place in that user's stream."""
+    a, b, _ = cluster
+    first, second = new_user(a.http), new_user(a.http)
+    on_a = await connect(a.ws, first)
+    on_b = await connect(b.ws, second)
+    also_b = await connect(b.ws, first)
+    sockets.extend([on_a, on_b, also_b])
+    for sock in (on_a, on_b, also_b):
+        await sock.next("hello")
+    sent = admin(b.http).post(
+        "/api/notifications/broadcast",
+        {"title": "over redis", "target": {"user_ids": [first.user_id, second.user_id]}},
+    )
+    assert sent.status_code == 202, sent.text
+    got = {}
+    for name, sock in (("a", on_a), ("b", on_b), ("b-first", also_b)):
+        event = await sock.next("notification")
+        got[name] = (event["notification"]["user_id"], event["notification"]["title"])
+        assert event["seq"] is not None
+    assert got == {
+        "a": (first.user_id, "over redis"),
+        "b": (second.user_id, "over redis"),
+        "b-first": (first.user_id, "over redis"),
+    }
+    listed = first.get("/api/notifications").json()["items"]
+    assert [n["id"] for n in listed if n["title"] == "over redis"] == [
+        m["notification"]["id"] for m in on_a.received if m["type"] == "notification"
+    ]
+
+
 async def test_concurrent_creates_all_arrive_live(
     cluster: tuple[Server, Server, RedisProcess], sockets: list[Socket]
 ) -> None:
