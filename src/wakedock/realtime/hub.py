@@ -1,7 +1,9 @@
 """The hub: this process's connections per user, fed by one broker subscription.
 
-Events arrive once per process on ``user:*``; each is decoded once and offered to that user's
-connections (a non-blocking put into each bounded outbox). Internal control messages (types
+Events arrive once per process on ``user:*``, and a broadcast's page of copies as one message
+on ``copies`` (spliced into events only for the users this process holds: ``events.copies``);
+each event is framed once and offered to that user's connections (a non-blocking put into each
+bounded outbox). Internal control messages (types
 starting with ``_``) refresh cached preferences (``realtime/autoread.py``); they never reach
 clients. What a connection missed is read from the database by ``realtime/replay.py``; what a
 client sends is handled by ``realtime/control.py``. The hub keeps the registry, the fan-out,
