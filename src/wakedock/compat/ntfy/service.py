@@ -205,13 +205,13 @@ def to_create(publish: Publish) -> NotificationCreate:
     del plain  # the tags are kept whole in data; only the emoji change the title
     wrapped = {"ntfy": ntfy}
 
-    def build(data: dict[str, Any]) -> NotificationCreate:
+    def build(**data: Any) -> NotificationCreate:
         return NotificationCreate(
             title=title,
             message=publish.message or "triggered",
             type=NotificationType(kind),
             priority=Priority(parse.TO_WAKEDOCK[publish.priority]),
-            data=data,
+            **data,
             action_url=action_url,
             action_label=action_label,
             topic=publish.topic,
@@ -219,11 +219,11 @@ def to_create(publish: Publish) -> NotificationCreate:
         )
 
     if publish.actions or not known_within_bounds(wrapped, depth=3):
-        return build(wrapped)
+        return build(data=wrapped)
     # Without actions: strings, a list of strings and a 1-5 priority, three levels deep. The
     # model's check of ``data`` would walk them every publish; within the limits (depth and
     # encoded size compared), they are set once the rest is validated.
-    create = build({})
+    create = build()  # no ``data``: its default, not validated
     create.data = wrapped
     return create
 
@@ -236,9 +236,11 @@ async def publish(
     publish: Publish,
     now: datetime,
     broker: Broker | None,
+    topic_read: sending.TopicRead | None = None,
 ) -> dict[str, Any]:
     """Create the notifications (one per subscriber), answer ntfy's message JSON. A delayed
-    one is stored and sent when due by the delivery worker (``notifications.scheduled``)."""
+    one is stored and sent when due by the delivery worker (``notifications.scheduled``).
+    ``topic_read``: the topic's rule and subscribers as read with the credentials."""
     run_at = parse.delay(publish.delay, now=now)
     try:
         body = to_create(publish)
@@ -258,7 +260,13 @@ async def publish(
         return answer
     try:
         created = await sending.create(
-            session, principal=principal, actor=actor, body=body, now=now, broker=broker
+            session,
+            principal=principal,
+            actor=actor,
+            body=body,
+            now=now,
+            broker=broker,
+            topic_read=topic_read,
         )
     except WakeDockError as exc:
         raise errors.from_wakedock(exc) from None
