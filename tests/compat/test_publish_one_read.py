@@ -188,3 +188,36 @@ def test_the_direct_path_reads_a_gotify_token_as_the_route_does() -> None:
         expected = credentials.read(Request(scope)).token
         found = credentials.token_of(direct._headers(scope), direct._query(scope))
         assert found == expected, (headers, query)
+
+
+async def test_a_disabled_subscriber_is_skipped_by_either_read(
+    client: httpx.AsyncClient, make_user: UserFactory, admin_headers: dict[str, str]
+) -> None:
+    """The topic's read joins subscriptions and accounts in one chain of outer joins: a
+    subscription of a disabled account comes back without its account and is skipped, as the
+    anchor's row is; with nobody left, the publish still answers."""
+    operator = await make_user("operator")
+    kept, gone = await make_user(), await make_user()
+    for user in (kept, gone):
+        poll = await client.get("/infra/json", params={"poll": "1"}, headers=user.headers)
+        assert poll.status_code == 200, poll.text
+    disabled = await client.patch(
+        f"/api/users/{gone.id}", json={"is_active": False}, headers=admin_headers
+    )
+    assert disabled.status_code == 200, disabled.text
+    body = {"title": "t", "message": "native", "topic": "infra"}
+    native = await client.post("/api/notifications", json=body, headers=operator.headers)
+    assert native.status_code == 201, native.text
+    assert [n["user_id"] for n in native.json()["items"]] == [kept.id]
+    token = await _ntfy_token(client, operator)
+    sent = await client.post("/infra", content=b"ntfy", headers=_bearer(token["token"]))
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["id"].startswith("wd")  # the one subscriber's copy
+    assert await _messages(client, kept) == ["ntfy", "native"]
+    alone = await client.patch(
+        f"/api/users/{kept.id}", json={"is_active": False}, headers=admin_headers
+    )
+    assert alone.status_code == 200, alone.text
+    nobody = await client.post("/infra", content=b"none", headers=_bearer(token["token"]))
+    assert nobody.status_code == 200, nobody.text
+    assert not nobody.json()["id"].startswith("wd")  # nothing stored: ntfy's shape all the same

@@ -14,7 +14,7 @@ app's handlers), and their failures get the answers the app would give: Gotify's
 WakeDock's, the 500). The gateway runs this inside a ``RequestGuard`` built with the app's own
 protocol errors (413 and NUL in each protocol's shape), and the other middleware's work is done
 here (``gateway.MIRRORED``: HTTP metrics by route template, the security headers of the path).
-A publish costs ~0.97x (Gotify) and ~1.01x (ntfy, a topic send) the native create's
+A publish costs ~0.97x (Gotify) and ~1.00x (ntfy, a topic send) the native create's
 instructions (``bench/compat_cost.py``).
 
 Which requests: ``POST /message``; ``PUT``/``POST /{topic}`` for a name the ntfy route's

@@ -127,12 +127,18 @@ def _topic_query(*, with_resource: bool, anchor: Any = None) -> Any:
     matching = [
         sub.c.topic == bindparam("topic"),
         sub.c.is_active.is_(True),
-        accounts.c.is_active.is_(True),
         sub.c.resource_id.is_(None)
         if not with_resource
         else or_(sub.c.resource_id.is_(None), sub.c.resource_id == bindparam("resource_id")),
     ]
-    subscribers = preferences.with_preferences(sub.join(accounts, accounts.c.id == sub.c.user_id))
+    # One flat chain of outer joins (a nested join on the right of an outer join is a
+    # subquery SQLite fills first): a subscription of an inactive user comes with a null
+    # account, a row ``topic_send_of`` skips as it skips the anchor's.
+    joined = (
+        anchor.outerjoin(_rules, _rules.c.topic == bindparam("topic"))
+        .outerjoin(sub, and_(*matching))
+        .outerjoin(accounts, and_(accounts.c.id == sub.c.user_id, accounts.c.is_active.is_(True)))
+    )
     return select(
         _rules.c.topic,
         _rules.c.publish_roles,
@@ -142,11 +148,7 @@ def _topic_query(*, with_resource: bool, anchor: Any = None) -> Any:
         sub.c.priority_threshold,
         sub.c.channels,
         *preferences.RECIPIENT_COLUMNS,
-    ).select_from(
-        anchor.outerjoin(_rules, _rules.c.topic == bindparam("topic")).outerjoin(
-            subscribers, and_(*matching)
-        )
-    )
+    ).select_from(preferences.with_preferences(joined))
 
 
 _TOPIC = _topic_query(with_resource=False)
