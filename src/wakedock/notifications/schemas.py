@@ -44,6 +44,14 @@ class Priority(StrEnum):
 
 _PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
+
+def priority_rank(value: str) -> int:
+    """``Priority(value).rank`` without making the member: a dict lookup (a member is equal to
+    its value); an unknown value still raises ``Priority``'s ValueError."""
+    rank = _PRIORITY_RANK.get(value)  # type: ignore[call-overload]
+    return Priority(value).rank if rank is None else rank
+
+
 Title = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Message = Annotated[str, StringConstraints(max_length=10_000)]
 Topic = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/-]+$")]

@@ -33,7 +33,7 @@ from wakedock.notifications.models import (
 )
 from wakedock.notifications.preferences import service as preferences
 from wakedock.notifications.preferences.policy import Decision, Decisions, Preferences
-from wakedock.notifications.schemas import NotificationCreate, Priority
+from wakedock.notifications.schemas import NotificationCreate, Priority, priority_rank
 from wakedock.notifications.states import DeliveryChannel
 from wakedock.notifications.store import Content, Created
 from wakedock.notifications.subscriptions import channels as subscription_channels
@@ -208,7 +208,7 @@ def topic_send_of(
     channels: dict[int, set[str]] = {}
     known = preferences.Recipients()
     alike: dict[Any, Preferences] = {}
-    rank = Priority(priority).rank
+    rank = priority_rank(priority)
     for row in rows:
         user_id = row[_RECIPIENT_AT]
         if user_id is None:  # the anchor's row: no subscriber
@@ -216,7 +216,7 @@ def topic_send_of(
         types, threshold, sub_channels = row[4:7]
         if types is not None and type not in types:
             continue
-        if rank < Priority(threshold).rank:
+        if rank < priority_rank(threshold):
             continue
         users.add(user_id)
         if sub_channels:

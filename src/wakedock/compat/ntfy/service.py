@@ -274,7 +274,7 @@ async def publish(
     own = next((n for n in copies if n.user_id == principal.user_id), copies[0] if copies else None)
     if own is not None:
         payload = created.payloads.get(own.id) or events.notification_payload(own)
-        return to_message(payload)
+        return to_message(payload, created_at=own.created_at)
     # Nobody subscribes to the topic: nothing is stored; the answer still has ntfy's shape.
     return to_message(_unsaved(publish, body, now))
 
@@ -298,8 +298,9 @@ def _unix(value: str | None) -> int | None:
     return None if value is None else int(datetime.fromisoformat(value).timestamp())
 
 
-def to_message(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """ntfy's message JSON for a notification (in the live event's shape)."""
+def to_message(payload: Mapping[str, Any], *, created_at: datetime | None = None) -> dict[str, Any]:
+    """ntfy's message JSON for a notification (in the live event's shape); ``created_at``: its
+    time as a datetime, when the caller holds it (else read back from the shape's text)."""
     data = payload.get("data")
     ntfy = data.get("ntfy") if isinstance(data, dict) else None
     known = isinstance(ntfy, dict)
@@ -309,7 +310,9 @@ def to_message(payload: Mapping[str, Any]) -> dict[str, Any]:
         "id": parse.to_message_id(notification_id)
         if isinstance(notification_id, int)
         else secrets.token_hex(6),
-        "time": _unix(payload.get("created_at")),
+        "time": _unix(payload.get("created_at"))
+        if created_at is None
+        else int(created_at.timestamp()),
     }
     expires = _unix(payload.get("expires_at"))
     if expires is not None:
