@@ -12,10 +12,11 @@ creates/s (all its turns' creates over all their time), mean and p99 of a reques
 CPU per create, and the throughput ratio against the native path with the median and spread of
 the per-round ratios (ntfy's also against the native topic send, its like-for-like).
 
-The rule: a protocol path "costs no more" than the native create when its throughput ratio is at
-least 0.90 (it takes at most ~1.11x the native time per create; below 10% is within this shared
-machine's turn-to-turn noise). ``scenario`` runs against any server (``bench.run`` passes its own);
-``markdown`` renders the figures for bench/RESULTS.md.
+These figures are the paths' speed under load, for reference. Whether a protocol path "costs
+no more" than the native create (issue 19) is judged on instructions per request, which this
+shared machine's turn-to-turn noise does not move: ``bench.compat_cost``, reported after this
+table. ``scenario`` runs against any server (``bench.run`` passes its own); ``markdown`` renders
+the figures for bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from bench.loadgen import process_cpu
 
 ROOT = Path(__file__).resolve().parent
 TOPIC = "benchcompat"
-TARGET_RATIO = 0.90
 PATHS = ("native", "native_topic", "gotify", "ntfy")
 
 
@@ -252,7 +252,6 @@ async def scenario(
         "rounds": rounds,
         "sent": sent,
         "received_on_socket": received,
-        "target_ratio": TARGET_RATIO,
     }
     native = shape(totals["native"])
     result["native"] = native
@@ -263,7 +262,6 @@ async def scenario(
         row["round_ratio_median"] = round(statistics.median(ratios), 3)
         row["round_ratio_min"] = round(min(ratios), 3)
         row["round_ratio_max"] = round(max(ratios), 3)
-        row["met"] = row["ratio"] >= TARGET_RATIO and row["failed"] == 0
         result[name] = row
     topic = result["native_topic"]
     result["ntfy"]["ratio_vs_topic"] = round(
@@ -285,11 +283,11 @@ def markdown(result: dict[str, Any]) -> list[str]:
         "sequential workers per turn, the order rotating). Native: `POST /api/notifications`; "
         "native_topic: the same with `topic` (a reference: ntfy's like-for-like, a topic send); "
         "Gotify: `POST /message` (application token); ntfy: `POST /{topic}` (the user its one "
-        f"subscriber). Rule: a protocol path is met when its throughput is ≥ {TARGET_RATIO:.2f}× "
-        "the native path's (cost ≤ ~1.11×) and no request failed. "
+        "subscriber). Throughput and CPU time, for reference: the verdict (cost ≤ native) is on "
+        "instructions per request, below. "
         f"Socket received {result['received_on_socket']:,} of {result['sent']:,} creates.",
         "",
-        "| path | creates/s | mean ms | p99 ms | server CPU ms/create | ratio (rounds: median, min–max) | target ≥ 0.90× |",
+        "| path | creates/s | mean ms | p99 ms | server CPU ms/create | throughput ratio (rounds: median, min–max) | failed |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name in PATHS:
@@ -302,13 +300,9 @@ def markdown(result: dict[str, Any]) -> list[str]:
                 f"{row['round_ratio_min']:.2f}–{row['round_ratio_max']:.2f})"
             )
         )
-        # The native topic send is a reference (ntfy's like-for-like), not a protocol path.
-        verdict = (
-            "—" if name in ("native", "native_topic") else ("met" if row["met"] else "**not met**")
-        )
         lines.append(
             f"| {name} | {row['creates_per_s']:,} | {row['mean_ms']} | {row['p99_ms']} | "
-            f"{row['server_cpu_ms_per_create']} | {ratio} | {verdict} |"
+            f"{row['server_cpu_ms_per_create']} | {ratio} | {row['failed']} |"
         )
     ntfy = result["ntfy"]
     lines += [

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from bench import broadcast, compat, postgres, scaleout
+from bench import broadcast, compat, compat_cost, postgres, scaleout
 
 ROOT = Path(__file__).resolve().parent
 LATENCY_RUNS = 3
@@ -97,8 +97,8 @@ def loadgen(*args: str) -> dict[str, Any]:
     return result
 
 
-def wait_http(url: str) -> None:
-    deadline = time.monotonic() + 60
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             if httpx.get(url, timeout=1).status_code == 200:
@@ -232,6 +232,9 @@ def main() -> None:
         rows["compat"] = asyncio.run(compat.scenario(http, f"ws://127.0.0.1:{port}", "admin",
                                                      ADMIN_PASSWORD, server.pid))
         print(f"  compat   {json.dumps(rows['compat'])}", flush=True)
+        if compat_cost.available():  # its own server, under callgrind (about a minute)
+            rows["compat_cost"] = compat_cost.run_server()
+            print(f"  cost     {json.dumps(rows['compat_cost'])}", flush=True)
     finally:
         server.terminate()
         raw.terminate()
@@ -353,6 +356,8 @@ def write_results(rows: dict[str, Any], sizes: list[int]) -> None:
     lines += broadcast.results_section(rows.get("broadcast", {}))
     if "compat" in rows:
         lines += ["", *compat.markdown(rows["compat"])]
+        lines += compat_cost.markdown(rows["compat_cost"]) if "compat_cost" in rows else [
+            "", "Instructions per request: not measured (valgrind is not installed)."]
     lines += scaleout.section(rows.get("scaleout"))
     lines += postgres.section(rows.get("postgres"))
     lines += ["", "Raw figures (JSON):", "", "```json", json.dumps(rows, indent=1), "```", ""]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 # A failed login records the name as typed (up to 320 characters, an e-mail), cut to this.
 ACTOR_NAME_LENGTH = 64
@@ -61,4 +62,12 @@ def user_agent(conn: HTTPConnection) -> str | None:
 
 def anonymous_actor(conn: HTTPConnection) -> AuditActor:
     """Where a request comes from, before knowing who sent it (``Principal.acting`` names it)."""
-    return AuditActor(user_id=None, username=None, ip=client_ip(conn), user_agent=user_agent(conn))
+    return actor_at(conn.scope, user_agent(conn))
+
+
+def actor_at(scope: Scope, agent: str | None) -> AuditActor:
+    """``anonymous_actor`` given the request's scope and its user agent (as ``user_agent``
+    reads it): for a path that reads the headers itself."""
+    client = scope.get("client")
+    ip = normalize_ip(client[0]) if client and client[0] else None
+    return AuditActor(user_id=None, username=None, ip=ip, user_agent=agent)

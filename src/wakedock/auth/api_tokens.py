@@ -6,12 +6,21 @@ permissions and expiry (a login session may create any token within the owner's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, FromClause, Select, bindparam, select, update
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -215,14 +224,18 @@ def _due_for_touch(token_hash: str, last_used_at: datetime | None, now: datetime
     return True
 
 
-def with_row_of(table: FromClause, token_id: ColumnElement[int]) -> Select[Any]:
+def with_row_of(table: FromClause, token_id: ColumnElement[int], *columns: str) -> Select[Any]:
     """The token's query with the row of ``table`` that belongs to the token (``token_id``,
     its column naming the token; outer joined: a row of nulls for a token without one), its
-    columns after the token's. For ``authenticate_with``: a protocol whose credential is a
-    token with a row of its own (a Gotify application) reads both in one round trip."""
-    return _BY_HASH.add_columns(*table.c).outerjoin(table, token_id == _tokens.c.id)
+    ``columns`` (by name; all of them when none is named) after the token's. For
+    ``authenticate_with``: a protocol whose credential is a token with a row of its own (a
+    Gotify application) reads both in one round trip."""
+    extra = [table.c[name] for name in columns] if columns else list(table.c)
+    return _BY_HASH.add_columns(*extra).outerjoin(table, token_id == _tokens.c.id)
 
 
+# The token's owner's id, for a ``with_row_of`` query that joins more of the owner's rows.
+OWNER_ID: ColumnElement[int] = _tokens.c.user_id
 _OWN_COLUMNS = len(_BY_HASH.selected_columns)  # the extra columns of ``with_row_of`` follow
 
 
@@ -239,13 +252,75 @@ async def authenticate_with(
     rows = (await session.execute(query, {"token_hash": token_hash})).all()
     if not rows:
         raise Unauthorized("Invalid API token", code="invalid_token")
-    token_id, expires_at, last_used_at, scopes, user_id, username, is_active = rows[0][:7]
+    roles = tuple(sorted(row[7] for row in rows if row[7] is not None))
+    principal = await _principal(session, token_hash, rows[0], roles)
+    return principal, tuple(rows[0][_OWN_COLUMNS:])
+
+
+# ``_BY_HASH`` as one row whatever the owner's roles (aggregated, comma-separated: no role
+# name holds a comma), its owner's table aliased: the anchor of ``beside``'s query.
+_owners = _users.alias("owner")
+_COMMA = cast(str, literal_column("','"))
+_TOKEN_ROW = _tokens.join(_owners, _tokens.c.user_id == _owners.c.id)
+_TOKEN_COLUMNS = (
+    _tokens.c.id,
+    _tokens.c.expires_at,
+    _tokens.c.last_used_at,
+    _tokens.c.scopes,
+    _owners.c.id,
+    _owners.c.username,
+    _owners.c.is_active,
+    # The separator written in the SQL: given as a string, it is bound as a literal that is
+    # rendered into the statement's text at every execution (a regex pass over it).
+    select(func.aggregate_strings(_roles.c.role, _COMMA))
+    .where(_roles.c.user_id == _owners.c.id)
+    .scalar_subquery(),
+)
+
+
+assert len(_TOKEN_COLUMNS) == _OWN_COLUMNS  # ``beside``'s rows: the other query's after them
+
+
+def beside(query_at: Callable[[FromClause], Select[Any]]) -> Select[Any]:
+    """The token's columns, then those of the query ``query_at`` builds on the token's row
+    (the one row its FROM starts with; any number of rows joined to it): for
+    ``authenticate_beside``. A request that reads those rows anyway (an ntfy publish: its
+    topic's rule and subscribers) reads its credentials in the same round trip instead of a
+    statement of their own."""
+    query = query_at(_TOKEN_ROW)
+    return (
+        select(*_TOKEN_COLUMNS, *query.selected_columns)
+        .select_from(*query.get_final_froms())
+        .where(_tokens.c.token_hash == bindparam("token_hash"))
+    )
+
+
+async def authenticate_beside(
+    session: AsyncSession, *, token: str, query: Select[Any], params: dict[str, Any]
+) -> tuple[Principal, list[tuple[Any, ...]]]:
+    """``authenticate`` through ``query`` (one of ``beside``, its parameters ``params``), with
+    the same checks: the principal and the other query's rows."""
+    token_hash = sha256(token)
+    rows = (await session.execute(query, {**params, "token_hash": token_hash})).all()
+    if not rows:
+        raise Unauthorized("Invalid API token", code="invalid_token")
+    named = rows[0][7]
+    roles = tuple(sorted(named.split(","))) if named else ()
+    principal = await _principal(session, token_hash, rows[0], roles)
+    return principal, [tuple(row[_OWN_COLUMNS:]) for row in rows]
+
+
+async def _principal(
+    session: AsyncSession, token_hash: str, row: Any, roles: tuple[str, ...]
+) -> Principal:
+    """The checks of a token's row (its first seven columns: ``_BY_HASH``'s) and its owner's
+    ``roles``: expired, owner disabled (401), its permissions; its last use noted."""
+    token_id, expires_at, last_used_at, scopes, user_id, username, is_active = row[:7]
     now = utcnow()
     if expires_at is not None and expires_at <= now:
         raise Unauthorized("API token expired", code="token_expired")
     if not is_active:
         raise Unauthorized("User is disabled", code="user_disabled")
-    roles = tuple(sorted(row[7] for row in rows if row[7] is not None))
     # Scopes only ever narrow: a demoted owner's token loses what the owner lost.
     permissions = token_permissions(roles, scopes)
     if _due_for_touch(token_hash, last_used_at, now):
@@ -256,11 +331,10 @@ async def authenticate_with(
                 update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
             )
             await session.commit()
-    principal = Principal(
+    return Principal(
         user_id=user_id,
         username=username,
         roles=roles,
         permissions=permissions,
         api_token_id=token_id,
     )
-    return principal, tuple(rows[0][_OWN_COLUMNS:])

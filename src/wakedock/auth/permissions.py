@@ -71,10 +71,29 @@ def token_permissions(
     roles: Iterable[str], scopes: Collection[str] | None
 ) -> frozenset[Permission]:
     """What an API token may do: its scopes within the owner's current roles (so demoting the
-    owner narrows the token), or without scopes the roles' permissions but ``EXPLICIT_ONLY``."""
+    owner narrows the token), or without scopes the roles' permissions but ``EXPLICIT_ONLY``.
+    A pure function of its arguments: the answer for roles and scopes seen before is
+    remembered (every API request with a token asks; a handful of combinations exist)."""
+    key = (tuple(roles), None if scopes is None else tuple(scopes))
+    found = _TOKEN_PERMISSIONS.get(key)
+    if found is None:
+        if len(_TOKEN_PERMISSIONS) >= _TOKEN_PERMISSIONS_MAX:
+            _TOKEN_PERMISSIONS.clear()
+        found = _TOKEN_PERMISSIONS[key] = _token_permissions(key[0], key[1])
+    return found
+
+
+def _token_permissions(
+    roles: tuple[str, ...], scopes: tuple[str, ...] | None
+) -> frozenset[Permission]:
     owned = permissions_for(roles)
     if scopes is None:
         return owned - EXPLICIT_ONLY
-    # A member is its value (StrEnum): compared as it is, not through ``.value`` (an enum
-    # property read per permission, per scoped token's request: Gotify's and ntfy's tokens).
+    # A member is its value (StrEnum): compared as it is, not through ``.value``.
     return frozenset(p for p in owned if p in scopes)
+
+
+# (roles, scopes) -> permissions: keyed by the values themselves, so a change of a token's
+# scopes or its owner's roles is a different key (nothing to invalidate).
+_TOKEN_PERMISSIONS: dict[tuple[tuple[str, ...], tuple[str, ...] | None], frozenset[Permission]] = {}
+_TOKEN_PERMISSIONS_MAX = 1024

@@ -14,7 +14,7 @@ import orjson
 
 from wakedock.broker import Broker
 from wakedock.notifications.models import Notification
-from wakedock.notifications.schemas import NotificationOut, StoredNotification
+from wakedock.notifications.schemas import JUST_CREATED, NotificationOut, StoredNotification
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,13 @@ def notification_payload(notification: StoredNotification) -> dict[str, Any]:
     return NotificationOut.model_validate(notification).model_dump(mode="json")
 
 
+def created_payload(notification: StoredNotification) -> dict[str, Any]:
+    """``notification_payload`` of a notification just created from a request (its ``data``
+    checked against the request's bounds then, not walked again)."""
+    out = NotificationOut.model_validate(notification, context=JUST_CREATED)
+    return out.model_dump(mode="json")
+
+
 async def _publish(broker: Broker | None, user_id: int, message: dict[str, Any]) -> None:
     if broker is None:
         return
@@ -48,14 +55,19 @@ async def created(
     broker: Broker | None,
     notifications: Iterable[Notification],
     payloads: dict[int, dict[str, Any]] | None = None,
+    *,
+    just_created: bool = False,
 ) -> None:
-    """``payloads``: shapes already built, by id; the ones built here are added to it."""
+    """``payloads``: shapes already built, by id; the ones built here are added to it.
+    ``just_created``: the notifications were created from a request moments ago (their
+    ``data`` within its bounds: ``created_payload``), not read back from the database."""
+    shape = created_payload if just_created else notification_payload
     for notification in notifications:
         if payloads is None:
-            payload = notification_payload(notification)
+            payload = shape(notification)
         else:
             payload = payloads.get(notification.id) or payloads.setdefault(
-                notification.id, notification_payload(notification)
+                notification.id, shape(notification)
             )
         # ``seq``: its position in the user's live stream; sockets deliver in that order.
         await _publish(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Final, Protocol
 
 from pydantic import (
     BaseModel,
@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     Strict,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -43,6 +44,14 @@ class Priority(StrEnum):
 
 _PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
+
+def priority_rank(value: str) -> int:
+    """``Priority(value).rank`` without making the member: a dict lookup (a member is equal to
+    its value); an unknown value still raises ``Priority``'s ValueError."""
+    rank = _PRIORITY_RANK.get(value)  # type: ignore[call-overload]
+    return Priority(value).rank if rank is None else rank
+
+
 Title = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Message = Annotated[str, StringConstraints(max_length=10_000)]
 Topic = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/-]+$")]
@@ -53,6 +62,9 @@ Key = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 ChannelName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # Deeper than pydantic can serialise (255 levels, with the envelope's own) is never shown.
 OUTPUT_MAX_DEPTH = 200
+# The validation context of ``NotificationOut`` for a notification this process has just
+# created (``events.created``): its ``data`` is within the input bounds, so servable.
+JUST_CREATED: Final = {"just_created": True}
 
 
 class StoredNotification(Protocol):
@@ -122,10 +134,13 @@ class NotificationOut(BaseModel):
 
     @field_validator("data")
     @classmethod
-    def _servable(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _servable(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         """A row stored before requests were bounded may hold ``data`` too deep to serialise
-        (a 300-level one failed every listing of its recipient): shown as a marker instead."""
-        if json_depth_error(value, OUTPUT_MAX_DEPTH) is None:
+        (a 300-level one failed every listing of its recipient): shown as a marker instead.
+        Not walked again for a notification just created (``JUST_CREATED``): its ``data``
+        passed the request's bounds (``bounds.check_json_object``, at most 128 levels deep)
+        moments ago."""
+        if info.context is JUST_CREATED or json_depth_error(value, OUTPUT_MAX_DEPTH) is None:
             return value
         return {"_wakedock": "data out of bounds, not shown"}
 

@@ -33,7 +33,7 @@ from wakedock.notifications.models import (
 )
 from wakedock.notifications.preferences import service as preferences
 from wakedock.notifications.preferences.policy import Decision, Decisions, Preferences
-from wakedock.notifications.schemas import NotificationCreate, Priority
+from wakedock.notifications.schemas import NotificationCreate, Priority, priority_rank
 from wakedock.notifications.states import DeliveryChannel
 from wakedock.notifications.store import Content, Created
 from wakedock.notifications.subscriptions import channels as subscription_channels
@@ -115,23 +115,30 @@ _rules = TopicAccessRule.__table__
 _subscriptions = NotificationSubscription.__table__
 
 
-def _topic_query(*, with_resource: bool) -> Any:
+def _topic_query(*, with_resource: bool, anchor: Any = None) -> Any:
     """A topic's rule, and its active subscriptions of active users with each one's recipient
     columns (``preferences.RECIPIENT_COLUMNS``): what a topic send reads, in one round trip
     instead of three (rule, subscribers, recipients). Always one row at least: a one-row
-    anchor, outer joined to the rule (nulls: the default rule) and to the subscribers (nulls:
-    none). Built once per shape."""
+    anchor (``anchor``, else a ``SELECT 1``), outer joined to the rule (nulls: the default
+    rule) and to the subscribers (nulls: none). Built once per shape."""
     sub, accounts = _subscriptions, directory.ACCOUNTS
-    anchor = select(literal_column("1").label("one")).subquery("anchor")
+    if anchor is None:
+        anchor = select(literal_column("1").label("one")).subquery("anchor")
     matching = [
         sub.c.topic == bindparam("topic"),
         sub.c.is_active.is_(True),
-        accounts.c.is_active.is_(True),
         sub.c.resource_id.is_(None)
         if not with_resource
         else or_(sub.c.resource_id.is_(None), sub.c.resource_id == bindparam("resource_id")),
     ]
-    subscribers = preferences.with_preferences(sub.join(accounts, accounts.c.id == sub.c.user_id))
+    # One flat chain of outer joins (a nested join on the right of an outer join is a
+    # subquery SQLite fills first): a subscription of an inactive user comes with a null
+    # account, a row ``topic_send_of`` skips as it skips the anchor's.
+    joined = (
+        anchor.outerjoin(_rules, _rules.c.topic == bindparam("topic"))
+        .outerjoin(sub, and_(*matching))
+        .outerjoin(accounts, and_(accounts.c.id == sub.c.user_id, accounts.c.is_active.is_(True)))
+    )
     return select(
         _rules.c.topic,
         _rules.c.publish_roles,
@@ -141,11 +148,7 @@ def _topic_query(*, with_resource: bool) -> Any:
         sub.c.priority_threshold,
         sub.c.channels,
         *preferences.RECIPIENT_COLUMNS,
-    ).select_from(
-        anchor.outerjoin(_rules, _rules.c.topic == bindparam("topic")).outerjoin(
-            subscribers, and_(*matching)
-        )
-    )
+    ).select_from(preferences.with_preferences(joined))
 
 
 _TOPIC = _topic_query(with_resource=False)
@@ -175,14 +178,37 @@ async def topic_send(
         result = await session.execute(
             _TOPIC_RESOURCE, {"topic": topic, "resource_id": resource_id}
         )
-    rows = result.all()
+    return topic_send_of(result.all(), topic=topic, type=type, priority=priority)
+
+
+def topic_read_at(anchor: Any) -> Any:
+    """A topic's read without a resource (parameter ``topic``) whose one-row anchor is
+    ``anchor`` (a from clause of one row: an ntfy publish's token, ``api_tokens.beside``),
+    for a caller that reads both in one statement and gives the rows to ``create``
+    (``TopicRead``): the columns of ``_TOPIC``, in its order."""
+    return _topic_query(with_resource=False, anchor=anchor)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRead:
+    """The rows of ``topic_read_at``'s query for ``topic``, read by the caller in this
+    session (each with ``_TOPIC``'s columns)."""
+
+    topic: str
+    rows: Sequence[Sequence[Any]]
+
+
+def topic_send_of(
+    rows: Sequence[Sequence[Any]], *, topic: str, type: str, priority: str
+) -> TopicSend:
+    """``topic_send`` from the rows of ``_topic_query`` (at least one: the anchor's)."""
     first = rows[0]
     rule = None if first[0] is None else topic_access.rule_of(topic, *first[1:4])
     users: set[int] = set()
     channels: dict[int, set[str]] = {}
     known = preferences.Recipients()
     alike: dict[Any, Preferences] = {}
-    rank = Priority(priority).rank
+    rank = priority_rank(priority)
     for row in rows:
         user_id = row[_RECIPIENT_AT]
         if user_id is None:  # the anchor's row: no subscriber
@@ -190,7 +216,7 @@ async def topic_send(
         types, threshold, sub_channels = row[4:7]
         if types is not None and type not in types:
             continue
-        if rank < Priority(threshold).rank:
+        if rank < priority_rank(threshold):
             continue
         users.add(user_id)
         if sub_channels:
@@ -372,10 +398,12 @@ async def deliver_many(
     return results
 
 
-async def publish(broker: Broker | None, created: Created) -> None:
+async def publish(broker: Broker | None, created: Created, *, just_created: bool = False) -> None:
+    """The create's events; ``just_created``: made by ``create`` from a request whose ``data``
+    the request's bounds held (``NotificationCreate``), so its shapes skip that walk."""
     for user_id, notification_id in created.replaced:
         await events.deleted(broker, user_id=user_id, notification_id=notification_id)
-    await events.created(broker, created.live, created.payloads)
+    await events.created(broker, created.live, created.payloads, just_created=just_created)
 
 
 async def create(
@@ -387,6 +415,8 @@ async def create(
     now: datetime,
     broker: Broker | None,
     renderer: TemplateRenderer | None = None,
+    sender: preferences.Recipients | None = None,
+    topic_read: TopicRead | None = None,
 ) -> Created:
     """POST /api/notifications: resolve the target, store, plan deliveries, commit, publish.
 
@@ -398,9 +428,22 @@ async def create(
     the original result before anything else is checked again. A named template is rendered
     before the gate (a render may take up to its deadline: writers must not wait for it), and
     a failure to render is reported only once the request is known not to be a replay.
+
+    ``sender``: the sender as a recipient, read with its credentials in this session (a Gotify
+    application's token), for a create to the sender alone (no target named); ``topic_read``:
+    the topic's rule and subscribers, read with the credentials (an ntfy publish), for a send
+    to that topic. Neither is read again (on a retry after a deletion, both are).
     """
     if body.idempotency_key is None:
-        send = await _resolve(session, principal=principal, body=body, now=now, renderer=renderer)
+        send = await _resolve(
+            session,
+            principal=principal,
+            body=body,
+            now=now,
+            renderer=renderer,
+            sender=sender,
+            topic_read=topic_read,
+        )
         try:
             return await _CREATES.submit(session, _Create(send, actor, broker))
         except IntegrityError:
@@ -446,7 +489,7 @@ async def create(
                         "Concurrent request with the same idempotency key",
                         code="idempotency_conflict",
                     ) from exc
-    await publish(broker, created)
+    await publish(broker, created, just_created=True)
     return created
 
 
@@ -467,9 +510,12 @@ async def _resolve(
     now: datetime,
     renderer: TemplateRenderer | None = None,
     rendered: Rendered | None = None,
+    sender: preferences.Recipients | None = None,
+    topic_read: TopicRead | None = None,
 ) -> Send:
     """Render the content (unless given), check the caller may send it, find the recipients
-    and the channels it names (reads only)."""
+    and the channels it names (reads only; what the caller read already given: the sender's
+    own row as ``sender``, for a create to the sender alone; the topic's as ``topic_read``)."""
     sender_id = None if principal.is_anonymous else principal.user_id
     content, channel_names = await content_from_request(
         session,
@@ -483,13 +529,18 @@ async def _resolve(
     if body.topic is not None:
         # The topic's rule decides (notifications:send, its roles, anonymous publishing); read
         # with its subscribers and their preferences, all of which a topic send needs.
-        found = await topic_send(
-            session,
-            topic=body.topic,
-            resource_id=body.resource_id,
-            type=content.type,
-            priority=content.priority,
-        )
+        if topic_read is not None and topic_read.topic == body.topic and body.resource_id is None:
+            found = topic_send_of(
+                topic_read.rows, topic=body.topic, type=content.type, priority=content.priority
+            )
+        else:
+            found = await topic_send(
+                session,
+                topic=body.topic,
+                resource_id=body.resource_id,
+                type=content.type,
+                priority=content.priority,
+            )
         topic_access.check_publish(found.rule, principal, body.topic)
     targets_others = body.user_ids is not None or (
         body.user_id is not None and body.user_id != sender_id
@@ -520,8 +571,12 @@ async def _resolve(
             if sender_id is None:  # anonymous: only a topic an admin opened
                 raise Unauthorized("Sending without credentials needs an open topic")
             user_ids, field = [sender_id], None
-        # Who they are, whether they are active, their preferences: one query.
-        known = await preferences.recipients(session, user_ids=user_ids)
+        # Who they are, whether they are active, their preferences: one query (or none: the
+        # sender alone, read already).
+        if field is None and sender is not None and sender_id in sender.prefs:
+            known = sender
+        else:
+            known = await preferences.recipients(session, user_ids=user_ids)
         missing = [uid for uid in user_ids if uid not in known.active]
         if missing and field is not None:
             raise ValidationFailed(
@@ -578,7 +633,7 @@ def _subscription_channels(send: Send) -> dict[str, list[str]]:
 
 
 async def _publish(create: _Create, created: Created) -> None:
-    await publish(create.broker, created)
+    await publish(create.broker, created, just_created=True)
 
 
 def _lane(create: _Create) -> tuple[int, ...]:

@@ -24,9 +24,20 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def is_form(content_type: str) -> bool:
+    """Whether a ``Content-Type`` value names a form (read by Starlette's form parser)."""
+    return content_type.split(";", 1)[0].strip().lower() in _FORMS
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError:
+        raise GotifyError("the body is neither JSON nor a form") from None
+
+
 async def _raw(request: Request, int_fields: tuple[str, ...]) -> Any:
-    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if kind in _FORMS:
+    if is_form(request.headers.get("content-type", "")):
         form = await request.form(max_files=0, max_fields=50)
         values: dict[str, Any] = {}
         for key, value in form.multi_items():
@@ -37,16 +48,11 @@ async def _raw(request: Request, int_fields: tuple[str, ...]) -> Any:
             else:
                 values[key] = value
         return values
-    raw = await request.body()
-    try:
-        return orjson.loads(raw) if raw else {}
-    except orjson.JSONDecodeError:
-        raise GotifyError("the body is neither JSON nor a form") from None
+    return _json(await request.body())
 
 
-async def parse(request: Request, model: type[Model], *, int_fields: tuple[str, ...] = ()) -> Model:
-    """The body as ``model``; anything wrong with it is a 400 in Gotify's shape."""
-    data = await _raw(request, int_fields)
+def validate(data: Any, model: type[Model]) -> Model:
+    """``data`` as ``model``; anything wrong with it is a 400 in Gotify's shape."""
     if not isinstance(data, dict):
         raise GotifyError("the body must be a JSON object")
     try:
@@ -55,3 +61,13 @@ async def parse(request: Request, model: type[Model], *, int_fields: tuple[str, 
         raise GotifyError(_describe(exc)) from None
     except RecursionError:
         raise GotifyError("the body is nested too deeply") from None
+
+
+async def parse(request: Request, model: type[Model], *, int_fields: tuple[str, ...] = ()) -> Model:
+    """The body as ``model``; anything wrong with it is a 400 in Gotify's shape."""
+    return validate(await _raw(request, int_fields), model)
+
+
+def parse_json(raw: bytes, model: type[Model]) -> Model:
+    """A body that is not a form (``is_form``), already read, as ``parse`` reads it."""
+    return validate(_json(raw), model)

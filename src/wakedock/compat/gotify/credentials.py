@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,7 @@ from wakedock.auth.tokens import API_TOKEN_PREFIX
 from wakedock.compat.gotify import applications
 from wakedock.compat.gotify.models import GotifyApplication
 from wakedock.errors import Unauthorized
+from wakedock.notifications.preferences import service as preferences
 from wakedock.settings import Settings
 
 NO_CREDENTIALS = "you need to provide a valid access token or user credentials to access this api"
@@ -53,33 +55,64 @@ def _basic(authorization: str | None) -> tuple[str, str] | None:
     return (login, password) if sep and login else None
 
 
+def token_of(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
+    """The token a request carries, as Gotify reads it: ``X-Gotify-Key``, else ``?token=``,
+    else a bearer token (``headers``: each name's first value; ``query``: each name's last,
+    as Starlette's ``Headers`` and ``QueryParams`` read them)."""
+    token = (
+        headers.get("x-gotify-key")
+        or query.get("token")
+        or bearer_token(headers.get("authorization"))
+    )
+    return token.strip()[:MAX_TOKEN_CHARS] if token else None
+
+
 def read(conn: HTTPConnection) -> Credentials:
     """The credentials of a request or socket (a token first, as Gotify reads them)."""
-    token = (
-        conn.headers.get("x-gotify-key")
-        or conn.query_params.get("token")
-        or bearer_token(conn.headers.get("authorization"))
-    )
-    if token:
-        return Credentials(token=token.strip()[:MAX_TOKEN_CHARS])
+    token = token_of(conn.headers, conn.query_params)
+    if token is not None:  # even blank once stripped: a token was given
+        return Credentials(token=token)
     basic = _basic(conn.headers.get("authorization"))
     if basic is not None:
         return Credentials(login=basic[0][:320], password=basic[1][:1024])
     return Credentials()
 
 
-# Built once (every Gotify publish runs it): the token, its owner, and its application.
+# Built once (every Gotify publish runs it): the token, its owner, the columns of its
+# application a publish reads (``Publisher``'s; not its timestamps, parsed for nothing), and
+# the owner as a recipient (``preferences.with_recipient``): an application without a topic
+# publishes to its owner, whose row ``sending.create`` would otherwise read in a statement of
+# its own.
 _APPLICATIONS = GotifyApplication.__table__
-_WITH_APPLICATION = api_tokens.with_row_of(_APPLICATIONS, _APPLICATIONS.c.api_token_id)
-_APPLICATION_FIELDS = tuple(column.key for column in _APPLICATIONS.c)
+_PUBLISHER_COLUMNS = ("id", "name", "default_priority", "topic")
+_WITH_APPLICATION = preferences.with_recipient(
+    api_tokens.with_row_of(_APPLICATIONS, _APPLICATIONS.c.api_token_id, *_PUBLISHER_COLUMNS),
+    api_tokens.OWNER_ID,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """An application's token, authenticated: who publishes, as what, and (for an
+    application without a topic) its one recipient, its owner, as read with the token."""
+
+    principal: Principal
+    publisher: applications.Publisher
+    owner: preferences.Recipients
 
 
 async def application(
     session: AsyncSession, settings: Settings, conn: HTTPConnection
-) -> tuple[Principal, applications.Publisher]:
-    """The application whose token this is, and its token's principal; else 401. The token
-    and its application are read in one round trip (``api_tokens.with_row_of``)."""
-    token = read(conn).token
+) -> Application:
+    """The application whose token this request carries (``application_of``)."""
+    return await application_of(session, settings, read(conn).token)
+
+
+async def application_of(
+    session: AsyncSession, settings: Settings, token: str | None
+) -> Application:
+    """The application whose token this is, with its token's principal; else 401. The token,
+    its application and its owner are read in one round trip (``_WITH_APPLICATION``)."""
     if not token:
         raise Unauthorized(NO_CREDENTIALS)
     if not token.startswith(API_TOKEN_PREFIX):
@@ -90,14 +123,15 @@ async def application(
     principal, row = await api_tokens.authenticate_with(
         session, token=token, query=_WITH_APPLICATION
     )
-    found = dict(zip(_APPLICATION_FIELDS, row, strict=True))
-    if found["id"] is None:  # another kind of API token (a client's, a script's)
+    app_id, name, default_priority, topic = row[:4]
+    if app_id is None:  # another kind of API token (a client's, a script's)
         raise Unauthorized(NO_CREDENTIALS)
-    return principal, applications.Publisher(
-        id=found["id"],
-        name=found["name"],
-        default_priority=found["default_priority"],
-        topic=found["topic"],
+    return Application(
+        principal,
+        applications.Publisher(
+            id=app_id, name=name, default_priority=default_priority, topic=topic
+        ),
+        preferences.recipient_of(row[4:]),
     )
 
 

@@ -29,6 +29,7 @@ from wakedock.compat.gotify.schemas import MessageIn, MessageOut, PagedMessages,
 from wakedock.errors import ValidationFailed
 from wakedock.notifications import changes, sending
 from wakedock.notifications import service as notifications
+from wakedock.notifications.preferences.service import Recipients
 from wakedock.notifications.schemas import NotificationCreate, StoredNotification
 from wakedock.notifications.templates.pool import TemplateRenderer
 
@@ -61,22 +62,22 @@ def to_create(app: Publisher, body: MessageIn) -> NotificationCreate:
     action_url = click_url(body.extras)
     wrapped = {DATA_KEY: data}
 
-    def build(data: dict[str, Any]) -> NotificationCreate:
+    def build(**data: Any) -> NotificationCreate:
         return NotificationCreate(
             title=body.title or app.name,
             message=body.message,
             priority=priorities.to_wakedock(priority),
-            data=data,
+            **data,
             action_url=action_url,
             topic=app.topic,
             source=app.name[:128],
         )
 
     if "extras" in data or not known_within_bounds(wrapped, depth=2):
-        return build(wrapped)
+        return build(data=wrapped)
     # Two integers two levels deep (the usual publish, without extras): the model's check of
     # ``data`` would walk them every publish; within the limits, they are set once validated.
-    create = build({})
+    create = build()  # no ``data``: its default, not validated
     create.data = wrapped
     return create
 
@@ -91,10 +92,12 @@ async def publish(
     now: datetime,
     broker: Broker | None,
     renderer: TemplateRenderer | None = None,
+    owner: Recipients | None = None,
 ) -> dict[str, Any]:
     """Publish; the answer is ``MessageOut``'s fields as a plain dict, None ones left out (the
     route's response model validates it; the gateway serialises it as is, without building
-    and dumping a model on every publish)."""
+    and dumping a model on every publish). ``owner``: the publisher as a recipient, read
+    with the token (``credentials.application_of``), for a publish to its owner."""
     create = to_create(app, body)
     created = await sending.create(
         session,
@@ -104,6 +107,7 @@ async def publish(
         now=now,
         broker=broker,
         renderer=renderer,
+        sender=owner,
     )
     own = [n for n in created.notifications if n.user_id == principal.user_id]
     candidates = own or created.notifications

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock import __version__
+from wakedock.audit.context import AuditActor
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.auth.permissions import Permission, Role
+from wakedock.broker import Broker
 from wakedock.compat.gotify import applications, clients, credentials, icon, messages
 from wakedock.compat.gotify.body import parse
 from wakedock.compat.gotify.errors import GotifyError, GotifyRoute
@@ -31,6 +35,8 @@ from wakedock.compat.gotify.schemas import (
 from wakedock.dependencies import AppBroker, AppSettings, DbSession
 from wakedock.errors import NotFound
 from wakedock.notifications.dependencies import AppClock
+from wakedock.notifications.templates.pool import TemplateRenderer
+from wakedock.settings import Settings
 
 # Not in WakeDock's OpenAPI document: Gotify's API is described by Gotify's own spec, and its
 # error shape is not WakeDock's (the document, the generated client and the schema-driven
@@ -85,18 +91,46 @@ async def create_message(
     broker: AppBroker,
     meta: RequestMeta,
 ) -> dict[str, Any]:
-    principal, app = await credentials.application(db, settings, request)
-    body = await parse(request, MessageIn, int_fields=("priority",))
+    return await publish_message(
+        db,
+        settings,
+        credentials.read(request).token,
+        lambda: parse(request, MessageIn, int_fields=("priority",)),
+        now=clock.now(),
+        broker=broker,
+        meta=meta,
+        renderer=request.app.state.renderer,
+    )
+
+
+async def publish_message(
+    db: AsyncSession,
+    settings: Settings,
+    token: str | None,
+    body: Callable[[], Awaitable[MessageIn]],
+    *,
+    now: datetime,
+    broker: Broker | None,
+    meta: AuditActor,
+    renderer: TemplateRenderer | None,
+) -> dict[str, Any]:
+    """``POST /message`` given the token the request carries and how to read its body (read
+    once the token is known to be an application's: a 401 comes before a 400). The route
+    and the gateway's direct publish (``compat.direct``) both run it."""
+    found = await credentials.application_of(db, settings, token)
+    message = await body()
+    principal = found.principal
     try:
         return await messages.publish(
             db,
             principal=principal,
             actor=principal.acting(meta),
-            app=app,
-            body=body,
-            now=clock.now(),
+            app=found.publisher,
+            body=message,
+            now=now,
             broker=broker,
-            renderer=request.app.state.renderer,
+            renderer=renderer,
+            owner=found.owner,
         )
     except ValidationError as exc:
         raise GotifyError(str(exc.errors()[0].get("msg", "invalid message"))) from None

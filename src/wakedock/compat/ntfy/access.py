@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
-from wakedock.audit.context import anonymous_actor
-from wakedock.auth import basic, sessions
+from wakedock.audit.context import AuditActor, anonymous_actor
+from wakedock.auth import api_tokens, basic, sessions
 from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import Principal
+from wakedock.auth.tokens import API_TOKEN_PREFIX
 from wakedock.compat.ntfy import errors
 from wakedock.errors import WakeDockError
+from wakedock.notifications import sending
 from wakedock.settings import Settings
 
 
@@ -44,6 +47,15 @@ def authorization(conn: HTTPConnection) -> str | None:
     return conn.headers.get("authorization")
 
 
+def authorization_of(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
+    """``authorization`` from the headers (each name's first value) and the query parameters
+    (each name's last), as the gateway's direct publish holds them."""
+    encoded = query.get("auth")
+    if encoded:
+        return _b64(encoded)
+    return headers.get("authorization")
+
+
 async def principal(
     conn: HTTPConnection,
     session: AsyncSession,
@@ -52,7 +64,21 @@ async def principal(
     needs: Permission | None = None,
 ) -> Principal:
     """The caller (401 in ntfy's shape without valid credentials, 403 without ``needs``)."""
-    header = authorization(conn)
+    return await principal_of(
+        authorization(conn), session, settings, meta=anonymous_actor(conn), needs=needs
+    )
+
+
+async def principal_of(
+    header: str | None,
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    meta: AuditActor,
+    needs: Permission | None = None,
+) -> Principal:
+    """``principal`` given the Authorization value (``authorization``) and where the request
+    comes from (a password's failures are audited with it)."""
     if not header:
         raise errors.unauthorized()
     scheme, _, value = header.strip().partition(" ")
@@ -67,11 +93,7 @@ async def principal(
                 found = await sessions.authenticate(session, settings, token=password)
             else:
                 found = await basic.authenticate(
-                    session,
-                    settings,
-                    login=user,
-                    password=password,
-                    meta=anonymous_actor(conn),
+                    session, settings, login=user, password=password, meta=meta
                 )
         else:
             raise errors.unauthorized()
@@ -80,3 +102,27 @@ async def principal(
     if needs is not None and not found.has(needs):
         raise errors.forbidden()
     return found
+
+
+# An ntfy publish's credentials read with its topic's rule and subscribers, in one statement.
+_WITH_TOPIC = api_tokens.beside(sending.topic_read_at)
+
+
+async def publisher(
+    header: str, session: AsyncSession, settings: Settings, *, meta: AuditActor, topic: str | None
+) -> tuple[Principal, sending.TopicRead | None]:
+    """``principal_of`` for a publish to ``topic`` (None: named by the body): with a bearer API
+    token and the topic in the path, the token and the topic's rule and subscribers are read
+    in one round trip (``api_tokens.beside``), checked as ``principal_of`` checks them, and
+    the topic's rows returned for ``sending.create``. Any other credentials: ``principal_of``."""
+    scheme, _, value = header.strip().partition(" ")
+    token = value.strip()
+    if topic is None or scheme.lower() != "bearer" or not token.startswith(API_TOKEN_PREFIX):
+        return await principal_of(header, session, settings, meta=meta), None
+    try:
+        found, rows = await api_tokens.authenticate_beside(
+            session, token=token, query=_WITH_TOPIC, params={"topic": topic}
+        )
+    except WakeDockError as exc:
+        raise errors.from_wakedock(exc) from None
+    return found, sending.TopicRead(topic, rows)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -22,7 +22,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from wakedock.audit.context import anonymous_actor, client_ip
+from wakedock.audit.context import AuditActor, anonymous_actor
 from wakedock.auth.permissions import Permission
 from wakedock.auth.principal import ANONYMOUS
 from wakedock.compat.ntfy import access, errors, parse, service, stream, visitors
@@ -59,41 +59,72 @@ def _settings(request: Request | WebSocket) -> Any:
 async def _publish(
     request: Request, make: Callable[[bytes], service.Publish], topic: str | None = None
 ) -> Response:
-    settings = _settings(request)
-    async with request.app.state.sessionmaker() as session:
-        if access.authorization(request):
-            principal = await access.principal(request, session, settings)
-            publish = make(await request.body())
-        else:
-            principal = ANONYMOUS
-            publish = await _anonymous(request, session, make, topic)
-        message = await service.publish(
+    state = request.app.state
+    async with state.sessionmaker() as session:
+        message = await publish_with(
+            state,
             session,
-            principal=principal,
-            actor=principal.acting(anonymous_actor(request)),
-            publish=publish,
-            now=request.app.state.clock.now(),
-            broker=request.app.state.broker,
+            access.authorization(request),
+            request.body,
+            make,
+            topic,
+            meta=anonymous_actor(request),
         )
     return Response(orjson.dumps(message), media_type="application/json")
 
 
-async def _anonymous(
-    request: Request,
+async def publish_with(
+    state: Any,
     session: AsyncSession,
+    authorization: str | None,
+    body: Callable[[], Awaitable[bytes]],
     make: Callable[[bytes], service.Publish],
     topic: str | None,
+    *,
+    meta: AuditActor,
+) -> dict[str, Any]:
+    """A publish given the app's state, the request's Authorization value
+    (``access.authorization``), how to read its body, how to make the publish of it, the
+    topic its path names and where it comes from: the message JSON to answer. The routes and
+    the gateway's direct publish (``compat.direct``) both run it."""
+    topic_read = None
+    if authorization:
+        principal, topic_read = await access.publisher(
+            authorization, session, state.settings, meta=meta, topic=topic
+        )
+        publish = make(await body())
+    else:
+        principal = ANONYMOUS
+        publish = await _anonymous(state, session, body, make, topic, meta.ip)
+    return await service.publish(
+        session,
+        principal=principal,
+        actor=principal.acting(meta),
+        publish=publish,
+        now=state.clock.now(),
+        broker=state.broker,
+        topic_read=topic_read,
+    )
+
+
+async def _anonymous(
+    state: Any,
+    session: AsyncSession,
+    body: Callable[[], Awaitable[bytes]],
+    make: Callable[[bytes], service.Publish],
+    topic: str | None,
+    address: str | None,
 ) -> service.Publish:
     """A publish without credentials: only to a topic an admin opened (else 401, before the
     body is read when the path names the topic), never delayed, rate-limited by address."""
     if topic is not None:
         await service.check_anonymous(session, topic)
-    publish = make(await request.body())
+    publish = make(await body())
     if topic is None:
         await service.check_anonymous(session, publish.topic)
     if publish.delay is not None:
         raise errors.unauthorized()
-    wait = await request.app.state.ntfy_visitors.take(client_ip(request))
+    wait = await state.ntfy_visitors.take(address)
     if wait is not None:
         raise errors.rate_limited(wait)
     return publish

@@ -205,13 +205,13 @@ def to_create(publish: Publish) -> NotificationCreate:
     del plain  # the tags are kept whole in data; only the emoji change the title
     wrapped = {"ntfy": ntfy}
 
-    def build(data: dict[str, Any]) -> NotificationCreate:
+    def build(**data: Any) -> NotificationCreate:
         return NotificationCreate(
             title=title,
             message=publish.message or "triggered",
             type=NotificationType(kind),
             priority=Priority(parse.TO_WAKEDOCK[publish.priority]),
-            data=data,
+            **data,
             action_url=action_url,
             action_label=action_label,
             topic=publish.topic,
@@ -219,11 +219,11 @@ def to_create(publish: Publish) -> NotificationCreate:
         )
 
     if publish.actions or not known_within_bounds(wrapped, depth=3):
-        return build(wrapped)
+        return build(data=wrapped)
     # Without actions: strings, a list of strings and a 1-5 priority, three levels deep. The
     # model's check of ``data`` would walk them every publish; within the limits (depth and
     # encoded size compared), they are set once the rest is validated.
-    create = build({})
+    create = build()  # no ``data``: its default, not validated
     create.data = wrapped
     return create
 
@@ -236,9 +236,11 @@ async def publish(
     publish: Publish,
     now: datetime,
     broker: Broker | None,
+    topic_read: sending.TopicRead | None = None,
 ) -> dict[str, Any]:
     """Create the notifications (one per subscriber), answer ntfy's message JSON. A delayed
-    one is stored and sent when due by the delivery worker (``notifications.scheduled``)."""
+    one is stored and sent when due by the delivery worker (``notifications.scheduled``).
+    ``topic_read``: the topic's rule and subscribers as read with the credentials."""
     run_at = parse.delay(publish.delay, now=now)
     try:
         body = to_create(publish)
@@ -258,7 +260,13 @@ async def publish(
         return answer
     try:
         created = await sending.create(
-            session, principal=principal, actor=actor, body=body, now=now, broker=broker
+            session,
+            principal=principal,
+            actor=actor,
+            body=body,
+            now=now,
+            broker=broker,
+            topic_read=topic_read,
         )
     except WakeDockError as exc:
         raise errors.from_wakedock(exc) from None
@@ -266,7 +274,7 @@ async def publish(
     own = next((n for n in copies if n.user_id == principal.user_id), copies[0] if copies else None)
     if own is not None:
         payload = created.payloads.get(own.id) or events.notification_payload(own)
-        return to_message(payload)
+        return to_message(payload, created_at=own.created_at)
     # Nobody subscribes to the topic: nothing is stored; the answer still has ntfy's shape.
     return to_message(_unsaved(publish, body, now))
 
@@ -290,8 +298,9 @@ def _unix(value: str | None) -> int | None:
     return None if value is None else int(datetime.fromisoformat(value).timestamp())
 
 
-def to_message(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """ntfy's message JSON for a notification (in the live event's shape)."""
+def to_message(payload: Mapping[str, Any], *, created_at: datetime | None = None) -> dict[str, Any]:
+    """ntfy's message JSON for a notification (in the live event's shape); ``created_at``: its
+    time as a datetime, when the caller holds it (else read back from the shape's text)."""
     data = payload.get("data")
     ntfy = data.get("ntfy") if isinstance(data, dict) else None
     known = isinstance(ntfy, dict)
@@ -301,7 +310,9 @@ def to_message(payload: Mapping[str, Any]) -> dict[str, Any]:
         "id": parse.to_message_id(notification_id)
         if isinstance(notification_id, int)
         else secrets.token_hex(6),
-        "time": _unix(payload.get("created_at")),
+        "time": _unix(payload.get("created_at"))
+        if created_at is None
+        else int(created_at.timestamp()),
     }
     expires = _unix(payload.get("expires_at"))
     if expires is not None:

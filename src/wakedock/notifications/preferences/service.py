@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.audit import service as audit
@@ -105,28 +105,54 @@ _pushes = PushSubscription.__table__
 _channels = NotificationChannel.__table__
 
 
+def _recipient_columns(accounts: Any) -> tuple[Any, ...]:
+    return (
+        accounts.c.id,
+        accounts.c.is_active,
+        accounts.c.timezone,
+        select(_pushes.c.id).where(_pushes.c.user_id == accounts.c.id).exists(),
+        select(_channels.c.id)
+        .where(_channels.c.type == ChannelKind.EMAIL, _channels.c.is_active.is_(True))
+        .order_by(_channels.c.id)
+        .limit(1)
+        .scalar_subquery(),
+        _prefs.c.user_id,
+        *(_prefs.c[name] for name in _FIELDS),
+    )
+
+
 # A recipient's columns: its account's, whether it has a push subscription, the default e-mail
 # channel, then its saved preferences (``add_recipient`` reads them). Also selected by
 # ``sending``'s topic read, which joins a topic's subscribers to ``with_preferences``.
-RECIPIENT_COLUMNS: tuple[Any, ...] = (
-    _users.c.id,
-    _users.c.is_active,
-    _users.c.timezone,
-    select(_pushes.c.id).where(_pushes.c.user_id == _users.c.id).exists(),
-    select(_channels.c.id)
-    .where(_channels.c.type == ChannelKind.EMAIL, _channels.c.is_active.is_(True))
-    .order_by(_channels.c.id)
-    .limit(1)
-    .scalar_subquery(),
-    _prefs.c.user_id,
-    *(_prefs.c[name] for name in _FIELDS),
-)
+RECIPIENT_COLUMNS: tuple[Any, ...] = _recipient_columns(_users)
 
 
 def with_preferences(accounts: Any) -> Any:
     """``accounts`` (a from clause holding ``directory.ACCOUNTS``) with each one's saved
     preferences, for ``RECIPIENT_COLUMNS``."""
     return accounts.outerjoin(_prefs, _prefs.c.user_id == _users.c.id)
+
+
+def with_recipient(query: Select[Any], user_id: Any) -> Select[Any]:
+    """``query`` with the ``RECIPIENT_COLUMNS`` of the user whose id its column ``user_id``
+    holds, after its own columns (``recipient_of`` reads them): a request that reads its
+    sender's row anyway (a Gotify application's token) has its one recipient, itself, read
+    in the same round trip instead of a statement of its own."""
+    recipient = _users.alias("recipient")
+    accounts = recipient.outerjoin(_prefs, _prefs.c.user_id == recipient.c.id)
+    return query.add_columns(*_recipient_columns(recipient)).join(
+        accounts, recipient.c.id == user_id
+    )
+
+
+RECIPIENT_WIDTH = len(RECIPIENT_COLUMNS)
+
+
+def recipient_of(row: Sequence[Any]) -> Recipients:
+    """``recipients`` of one user, from its ``RECIPIENT_COLUMNS`` (``with_recipient``)."""
+    result = Recipients()
+    add_recipient(result, row, {})
+    return result
 
 
 def _recipients_query(one: bool) -> Any:
