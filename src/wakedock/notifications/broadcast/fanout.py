@@ -34,7 +34,8 @@ _broadcasts = Broadcast.metadata.tables[Broadcast.__tablename__]
 # Broadcasts going out together take fewer users a batch: a batch holds at most this many
 # rows (and their events) in memory.
 ROWS_PER_BATCH = 5000
-FIRST_ROWS = 1000
+FIRST_ROWS = 250
+RAMP = 4
 
 
 def content_of(broadcast: Broadcast) -> Content:
@@ -93,9 +94,10 @@ async def _run_group(
     contents = [content_of(broadcast) for _, broadcast in group]
     cursor = group[0][1].cursor_user_id
     size = max(1, min(BATCH_SIZE, ROWS_PER_BATCH // len(group)))
-    # A fresh group's first batch is smaller: its users get it sooner (a batch of 5,000 rows
-    # takes SQLite about 50 ms), and its sockets are busy with it while the next is written.
-    page = max(1, min(size, FIRST_ROWS // len(group))) if cursor is None else size
+    # A fresh group's first batches ramp up: the first users get it at once (a batch of 5,000
+    # rows takes SQLite about 50 ms), and their sockets are busy with one batch while the
+    # next, a few times larger, is written.
+    page = max(1, min(size, FIRST_ROWS // len(group))) if not cursor else size
     while True:
         if worker.stopping:
             raise Released()
@@ -145,7 +147,7 @@ async def _run_group(
         await publish_all(worker.broker, created)
         if last:
             return
-        cursor, page = ids[-1], size
+        cursor, page = ids[-1], min(size, page * RAMP)
 
 
 class _TakenOver(Exception):
