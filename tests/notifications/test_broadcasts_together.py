@@ -273,3 +273,37 @@ async def test_broadcasts_sent_at_once_are_stored_together_each_answered_and_aud
     assert {stored[b]["title"] for b in sent} == set(titles)
     assert sorted(int(r) for r in logged) == sorted(sent)
     assert list(jobs) == ["succeeded"] * len(titles)
+
+
+async def test_a_fresh_broadcast_ramps_up_from_a_small_first_batch(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    make_user: UserFactory,
+    app: Any,
+    monkeypatch: Any,
+) -> None:
+    """Its first users get it at once; each next batch is ``RAMP`` times larger, up to the
+    batch size; every user still gets exactly one copy."""
+    from wakedock.notifications import sending
+
+    monkeypatch.setattr(fanout, "FIRST_ROWS", 1)
+    monkeypatch.setattr(fanout, "RAMP", 2)
+    users = [await make_user() for _ in range(9)]
+    pages: list[int] = []
+    deliver_many = sending.deliver_many
+
+    async def counted(session: Any, sends: Any, **kwargs: Any) -> Any:
+        pages.append(len(sends[0].user_ids))
+        return await deliver_many(session, sends, **kwargs)
+
+    monkeypatch.setattr(sending, "deliver_many", counted)
+    broadcast_id = await _send(client, admin_headers, "ramp")
+    await app.state.worker.drain()
+    async with app.state.sessionmaker() as session:
+        reached = (
+            await session.scalars(
+                select(Notification.user_id).where(Notification.broadcast_id == broadcast_id)
+            )
+        ).all()
+    assert sorted(reached) == sorted(u.id for u in users)
+    assert pages == [1, 2, 4, 2]  # 9 users: 1, 2, 4, then the 2 left
