@@ -89,21 +89,25 @@ async def test_concurrent_renders_share_the_processes(renderer: TemplateRenderer
         await slow
 
 
-async def test_a_render_whose_request_is_cancelled_does_not_leave_its_process_working(
-    renderer: TemplateRenderer,
-) -> None:
-    task = asyncio.ensure_future(renderer.render([Part("message_template", SLOW)], {}))
-    while not renderer._all:
-        await asyncio.sleep(0.01)
-    (pid,) = pids(renderer)
-    await asyncio.sleep(0.05)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    while renderer._reaping:
-        await asyncio.sleep(0.01)
-    assert not alive(pid)
-    assert renderer.running == 0
+async def test_a_render_whose_request_is_cancelled_does_not_leave_its_process_working() -> None:
+    # A deadline far beyond the cancel: with the fixture's 300 ms, a loaded machine could let
+    # the deadline end the render first (a ValidationFailed, not the cancel this is about).
+    renderer = TemplateRenderer(RenderLimits(timeout_ms=30_000, memory_mb=128, processes=2))
+    try:
+        task = asyncio.ensure_future(renderer.render([Part("message_template", SLOW)], {}))
+        while not renderer._all:
+            await asyncio.sleep(0.01)
+        (pid,) = pids(renderer)
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        while renderer._reaping:
+            await asyncio.sleep(0.01)
+        assert not alive(pid)
+        assert renderer.running == 0
+    finally:
+        await renderer.aclose()
 
 
 async def test_closing_the_pool_stops_every_process() -> None:
