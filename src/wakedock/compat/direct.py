@@ -47,6 +47,7 @@ from wakedock.compat.ntfy import parse
 from wakedock.compat.ntfy import router as ntfy_router
 from wakedock.compat.ntfy import service as ntfy_service
 from wakedock.errors import unexpected_error_response
+from wakedock.notifications.create_direct import read_body
 from wakedock.security_headers import headers_for
 from wakedock.system.metrics import record_request
 from wakedock.system.request_guard import replay_body
@@ -170,18 +171,6 @@ _ROUTES = {
 }
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole body (the guard's replay of it: one message); None if the client left."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
 async def serve(
     app: FastAPI, kind: str, topic: str | None, scope: Scope, receive: Receive, send: Send
 ) -> None:
@@ -190,7 +179,7 @@ async def serve(
     scope["app"] = app  # what the app's handlers read its state from, as Starlette sets it
     status_code = 500
     try:
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if body is None:
             return
         try:

@@ -66,8 +66,9 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body; None if the client went away."""
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole request body (one message when the guard replays it: joined without a
+    copy); None if the client went away."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
@@ -81,7 +82,7 @@ async def _read_body(receive: Receive) -> bytes | None:
 async def serve(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
     """Answer one POST /api/notifications (``app`` is the FastAPI app: its state and routes)."""
     start = time.perf_counter()
-    body = await _read_body(receive)
+    body = await read_body(receive)
     if body is None:
         return
     authorization = _header(scope, b"authorization")
