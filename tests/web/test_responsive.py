@@ -134,6 +134,12 @@ def settle(page: Page) -> None:
     page.wait_for_load_state("load")
     expect(page.locator("[aria-busy=true]")).to_have_count(0)
     page.evaluate("document.fonts.ready.then(() => new Promise(requestAnimationFrame))")
+    # Entry animations done: axe measures colours as painted, and an item fading in (the
+    # notification center's, 160 ms) is paler than it ends. Endless ones (a pulse) never end.
+    page.wait_for_function(
+        "() => document.getAnimations().every("
+        "a => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity)"
+    )
 
 
 def no_sideways_scroll(page: Page) -> None:
