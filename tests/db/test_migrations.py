@@ -227,3 +227,68 @@ def test_0005_with_a_key_file_from_the_caller_creates_it_only_when_there_is_a_se
     channels, _ = asyncio.run(_configs(url))
     assert unseal_fields(ring, channels[1], ["password"])["password"] == "pw-plain-1"
     assert "pw-plain-1" not in repr(channels)
+
+
+def test_0011_keeps_every_row_that_refers_to_a_notification_and_the_id_counter(
+    empty_database: str,
+) -> None:
+    """0011 rebuilds ``notifications`` on SQLite to drop a UNIQUE constraint: the delivery queue's
+    rows that refer to a notification (ON DELETE CASCADE) survive it both ways, ids are never
+    given twice (the counter stays above a deleted newest row), and the key stays unique."""
+    url = empty_database
+    migrate.upgrade(url, "0010_topic_rules")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO users (id, username, email, password_hash, timezone, is_active,"
+            " created_at) VALUES (1, 'u1', 'u1@example.test', 'x', 'UTC', true, :now)",
+            [{"now": now}],
+        )
+    )
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO notifications (id, user_id, sender_id, idempotency_key, type, priority,"
+            " title, message, data, read, created_at, held) VALUES (:id, 1, 1, :key, 'info',"
+            " 'normal', 'n', '', '{}', false, :now, false)",
+            [{"id": nid, "key": key, "now": now} for nid, key in ((1, "k1"), (2, None), (3, None))],
+        )
+    )
+    asyncio.run(
+        _execute(
+            url,
+            "INSERT INTO notification_queue (notification_id, user_id, channel_type, status,"
+            " attempts, max_attempts, run_at, created_at, target, attempt_log) VALUES (2, 1,"
+            " 'email', 'pending', 0, 5, :now, :now, '{}', '[]')",
+            [{"now": now}],
+        )
+    )
+    asyncio.run(_execute(url, "DELETE FROM notifications WHERE id = 3"))
+    queued = "SELECT notification_id FROM notification_queue"
+    for step in ("upgrade", "downgrade", "upgrade"):
+        if step == "upgrade":
+            migrate.upgrade(url)
+        else:
+            migrate.downgrade(url, "0010_topic_rules")
+        assert [tuple(r) for r in asyncio.run(_execute(url, queued))] == [(2,)], step
+    if url.startswith("sqlite"):  # AUTOINCREMENT's counter (PostgreSQL's sequence is untouched)
+        added = asyncio.run(
+            _execute(
+                url,
+                "INSERT INTO notifications (user_id, type, priority, title, message, data, read,"
+                " created_at, held) VALUES (1, 'info', 'normal', 'n', '', '{}', false,"
+                " '2026-12-01 00:00:00.000000', false) RETURNING id",
+            )
+        )
+        assert [tuple(r) for r in added] == [(4,)]
+    with pytest.raises(sa.exc.IntegrityError):
+        asyncio.run(
+            _execute(
+                url,
+                "INSERT INTO notifications (user_id, sender_id, idempotency_key, type, priority,"
+                " title, message, data, read, created_at, held) VALUES (1, 1, 'k1', 'info',"
+                " 'normal', 'n', '', '{}', false, :now, false)",
+                [{"now": now}],
+            )
+        )

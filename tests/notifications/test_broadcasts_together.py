@@ -275,6 +275,36 @@ async def test_broadcasts_sent_at_once_are_stored_together_each_answered_and_aud
     assert list(jobs) == ["succeeded"] * len(titles)
 
 
+async def test_broadcasts_sent_at_once_each_count_their_own_audience_once_per_target(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], make_user: UserFactory, app: Any
+) -> None:
+    """The audience is counted when the group is stored, once per distinct target: each
+    broadcast is answered (and stored) with its own audience's size."""
+    users = [await make_user() for _ in range(3)]
+    targets = [{"roles": ["user"]}, {"user_ids": [users[0].id, users[2].id]}, {"all": True}]
+    expected = {0: 3, 1: 2, 2: 4}  # "all": the admin too
+
+    async def send(index: int) -> tuple[int, dict[str, Any]]:
+        accepted = await client.post(
+            "/api/notifications/broadcast",
+            json={"title": f"t{index}", "target": targets[index % 3]},
+            headers=admin_headers,
+        )
+        assert accepted.status_code == 202, accepted.text
+        return index, accepted.json()
+
+    with statements_sent(app, "SELECT count(*)") as counts:
+        answers = await asyncio.gather(*(send(i) for i in range(12)))
+    for index, answer in answers:
+        assert answer["recipients"] == expected[index % 3], (index, answer)
+    if app.state.engine.dialect.name == "sqlite":
+        assert len(counts) < 12  # stored in a few groups, each counting a target once
+    async with app.state.sessionmaker() as session:
+        stored = dict((await session.execute(select(Broadcast.id, Broadcast.recipients))).all())
+    assert {stored[a["broadcast_id"]] for i, a in answers if i % 3 == 1} == {2}
+    assert sum(stored.values()) == sum(a["recipients"] for _, a in answers)
+
+
 async def test_a_fresh_broadcast_ramps_up_from_a_small_first_batch(
     client: httpx.AsyncClient,
     admin_headers: dict[str, str],

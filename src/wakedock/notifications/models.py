@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     or_,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,6 +31,12 @@ from wakedock.notifications.states import (
 )
 
 
+def _present(column: str) -> dict[str, Any]:
+    """A partial index's options: only the rows where ``column`` is set."""
+    where = text(f"{column} IS NOT NULL")
+    return {"sqlite_where": where, "postgresql_where": where}
+
+
 class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
@@ -38,11 +45,22 @@ class Notification(Base):
         # Replaying the user's live stream in its order (see ``seq``).
         Index("ix_notifications_user_seq", "user_id", "seq"),
         Index("ix_notifications_user_read_id", "user_id", "read", "id"),
-        Index("ix_notifications_user_group", "user_id", "group_key"),
-        Index("ix_notifications_expires_at", "expires_at"),
+        # Three indexes hold only the rows that have their column: most rows (a broadcast's
+        # copies, every create without a key) have none, and each index a row enters costs its
+        # insert a B-tree descent (a broadcast's copies: 8.4 → 5.6 µs a row on SQLite). Every
+        # query on them names a value, which implies the column is set, so they still serve.
+        Index("ix_notifications_user_group", "user_id", "group_key", **_present("group_key")),
+        Index("ix_notifications_expires_at", "expires_at", **_present("expires_at")),
         Index("ix_notifications_broadcast_id", "broadcast_id"),
         # One notification per recipient per (sender, key); rows older than 24 h give the key back.
-        UniqueConstraint("sender_id", "idempotency_key", "user_id"),
+        Index(
+            "uq_notifications_sender_id_idempotency_key_user_id",
+            "sender_id",
+            "idempotency_key",
+            "user_id",
+            unique=True,
+            **_present("idempotency_key"),
+        ),
         # Never reuse an id on SQLite (ids are resume points: later must mean larger).
         {"sqlite_autoincrement": True},
     )

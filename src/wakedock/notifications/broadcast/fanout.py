@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wakedock.broker import Broker
 from wakedock.db.engine import write_gate
+from wakedock.db.rows import by_ids
 from wakedock.notifications import events
 from wakedock.notifications.channels.base import OutgoingMessage
 from wakedock.notifications.models import Broadcast, Delivery
@@ -67,8 +68,13 @@ async def run(worker: DeliveryWorker, session: AsyncSession, jobs: Sequence[Deli
     """
     skipped: set[int] = set()
     groups: dict[tuple[str, int | None], list[tuple[Delivery, Broadcast]]] = {}
-    for job in sorted(jobs, key=lambda j: j.id):
-        broadcast = await session.get(Broadcast, job.target["broadcast_id"])
+    jobs = sorted(jobs, key=lambda j: j.id)
+    found = {
+        broadcast.id: broadcast
+        for broadcast in await by_ids(session, Broadcast, [j.target["broadcast_id"] for j in jobs])
+    }
+    for job in jobs:
+        broadcast = found.get(job.target["broadcast_id"])
         if broadcast is None or broadcast.status == BroadcastStatus.COMPLETED:
             skipped.add(job.id)
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,8 +53,8 @@ async def create(
     now: datetime,
     renderer: TemplateRenderer,
 ) -> Broadcast:
-    """Render, resolve the audience size; store the broadcast and its fan-out job (with the
-    other broadcasts waiting to be written then, ``_BROADCASTS``)."""
+    """Render; store the broadcast, its audience's size and its fan-out job (with the other
+    broadcasts waiting to be written then, ``_BROADCASTS``)."""
     resolved = await resolve_content(session, body=body, renderer=renderer)
     title, message, ttl = resolved.title, resolved.message, resolved.ttl_seconds
     channels = await channels_by_name(session, body.channels)
@@ -68,7 +69,6 @@ async def create(
         "action_label": body.action_label,
         "expires_at": (now + timedelta(seconds=ttl)).isoformat() if ttl else None,
     }
-    recipients = await count_audience(session, target)
     return await _BROADCASTS.submit(
         session,
         _Accepted(
@@ -76,7 +76,6 @@ async def create(
             sender_id=sender_id,
             target=target,
             payload=payload,
-            recipients=recipients,
             channels=channels,
             now=now,
         ),
@@ -89,21 +88,27 @@ class _Accepted:
     sender_id: int
     target: dict[str, Any]
     payload: dict[str, Any]
-    recipients: int
     channels: Sequence[NotificationChannel]
     now: datetime
 
 
 async def _store(session: AsyncSession, accepted: Sequence[_Accepted]) -> list[Broadcast]:
-    """Store each broadcast, its fan-out job and its announcements, audit; one commit."""
+    """Store each broadcast, its fan-out job and its announcements, audit; one commit.
+
+    The audience is counted here, once per distinct target of the group (50 broadcasts to
+    everyone sent at once counted it 50 times, one query each before their turn)."""
     broadcasts = []
+    counted: dict[str, int] = {}
     for item in accepted:
+        key = json.dumps(item.target, sort_keys=True)
+        if key not in counted:
+            counted[key] = await count_audience(session, item.target)
         broadcast = Broadcast(
             sender_id=item.sender_id,
             target=item.target,
             payload=item.payload,
             created_at=item.now,
-            recipients=item.recipients,
+            recipients=counted[key],
         )
         session.add(broadcast)
         broadcasts.append(broadcast)

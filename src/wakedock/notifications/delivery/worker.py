@@ -28,6 +28,7 @@ from wakedock.auth import directory
 from wakedock.broker import Broker
 from wakedock.clock import Clock
 from wakedock.db.engine import write_gate
+from wakedock.db.rows import by_ids
 from wakedock.netguard import policy_for
 from wakedock.notifications import events, maintenance, metrics, scheduled, stream
 from wakedock.notifications.broadcast import fanout
@@ -255,19 +256,14 @@ class DeliveryWorker:
                 if job.channel_type == DeliveryChannel.BROADCAST:
                     siblings = [
                         sibling
-                        for sid in with_ids
-                        if (sibling := await session.get(Delivery, sid)) is not None
-                        and sibling.locked_by == self.worker_id
+                        for sibling in await by_ids(session, Delivery, with_ids)
+                        if sibling.locked_by == self.worker_id
                     ]
                     skipped_ids = await fanout.run(self, session, [job, *siblings])
                 elif job.channel_type == DeliveryChannel.WEBSOCKET:
                     await self._release_live(session, job)
                 else:
-                    siblings = [
-                        sibling
-                        for sid in with_ids
-                        if (sibling := await session.get(Delivery, sid)) is not None
-                    ]
+                    siblings = await by_ids(session, Delivery, with_ids)
                     siblings += await self._send(session, job, siblings)
             except Skip:
                 skipped = True
