@@ -22,13 +22,11 @@ import argparse
 import asyncio
 import hashlib
 import json
-import os
 import resource
 import secrets
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -202,45 +200,18 @@ def run_standalone(
     *, users: int, sockets: int, broadcasts: int, database_url: str | None, rounds: int = 3
 ) -> dict[str, Any]:
     """Seed, start both servers, run the scenario once, stop them."""
-    from bench.run import free_port, reset_database, wait_http, wait_port
-    from wakedock.db import migrate
+    from bench.servers import migrated, running
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    tmp = Path(tempfile.mkdtemp(prefix="wakedock-bench-broadcast-"))
-    wipe = database_url is not None
-    database_url = database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-    if wipe:
-        asyncio.run(reset_database(database_url))
-    migrate.upgrade(database_url)
+    tmp, database_url = migrated("wakedock-bench-broadcast-", database_url)
     seeded = asyncio.run(seed_users(database_url, users))
-    port, raw_port = free_port(), free_port()
-    env = {**os.environ, "WAKEDOCK_DATA_DIR": str(tmp), "WAKEDOCK_DATABASE_URL": database_url,
-           "WAKEDOCK_LOG_LEVEL": "WARNING", "WAKEDOCK_HEARTBEAT_INTERVAL_SECONDS": "300",
-           "WAKEDOCK_SOCKET_QUEUE_SIZE": "5000"}  # fmt: skip
-    env.pop("WAKEDOCK_REDIS_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "wakedock", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=(tmp / "server.log").open("wb"),
-    )  # fmt: skip
-    raw = subprocess.Popen(
-        [sys.executable, "-m", "bench.raw_server", str(raw_port)], cwd=ROOT.parent,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_http(f"http://127.0.0.1:{port}/api/health")
-        wait_port(raw_port)
+    with running(tmp, database_url) as servers:
         return scenario(
-            http=f"http://127.0.0.1:{port}", ws_base=f"ws://127.0.0.1:{port}",
-            raw_ws=f"ws://127.0.0.1:{raw_port}/", pid=server.pid, raw_pid=raw.pid,
-            seeded=seeded, users=users, sockets=sockets,
+            http=servers.http, ws_base=servers.ws, raw_ws=servers.raw_ws, pid=servers.pid,
+            raw_pid=servers.raw_pid or 0, seeded=seeded, users=users, sockets=sockets,
             broadcasts=broadcasts, rounds=rounds, workdir=tmp,
         )  # fmt: skip
-    finally:
-        server.terminate()
-        raw.terminate()
-        server.wait(30)
-        raw.wait(30)
 
 
 # ------------------------------------------------------------------ load generator side
@@ -251,7 +222,12 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
     import websockets
 
     from bench.loadgen import (
-        Client, client_session, fetch, process_cpu, pump, rss_kb,
+        Client,
+        client_session,
+        fetch,
+        process_cpu,
+        pump,
+        rss_kb,
     )  # fmt: skip
 
     seeded = json.loads(Path(args.tokens).read_text())

@@ -24,11 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -323,36 +319,16 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: SQLite in a temporary directory")
     args = parser.parse_args()
 
-    from bench.run import ADMIN_PASSWORD, free_port, reset_database, seed, wait_http
-    from wakedock.db import migrate
+    from bench.run import ADMIN_PASSWORD, seed
+    from bench.servers import migrated, running
 
-    tmp = Path(tempfile.mkdtemp(prefix="wakedock-bench-compat-"))
-    database_url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-    if args.database_url:
-        asyncio.run(reset_database(database_url))
-    migrate.upgrade(database_url)
+    tmp, database_url = migrated("wakedock-bench-compat-", args.database_url)
     asyncio.run(seed(database_url, users=0))
-    port = free_port()
-    env = {
-        **os.environ,
-        "WAKEDOCK_DATA_DIR": str(tmp),
-        "WAKEDOCK_DATABASE_URL": database_url,
-        "WAKEDOCK_LOG_LEVEL": "WARNING",
-        "WAKEDOCK_HEARTBEAT_INTERVAL_SECONDS": "300",
-    }
-    env.pop("WAKEDOCK_REDIS_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "wakedock", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp / "server.log").open("wb"),
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/api/health")
+    with running(tmp, database_url, raw=False) as server:
         result = asyncio.run(
             scenario(
-                f"http://127.0.0.1:{port}",
-                f"ws://127.0.0.1:{port}",
+                server.http,
+                server.ws,
                 "admin",
                 ADMIN_PASSWORD,
                 server.pid,
@@ -361,9 +337,6 @@ def main() -> None:
                 rounds=args.rounds,
             )
         )
-    finally:
-        server.terminate()
-        server.wait(30)
     print("\n".join(markdown(result)))
     print(json.dumps(result))
 

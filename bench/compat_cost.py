@@ -38,8 +38,6 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -174,60 +172,41 @@ def run_server(
     *, requests: int = 60, runs: int = 3, warmup: int = 20, keep: Path | None = None
 ) -> dict[str, Any]:
     """Start its own ``wakedock serve`` under callgrind (SQLite in a temporary directory)."""
-    from bench.run import ADMIN_PASSWORD, free_port, seed, wait_http
-    from wakedock.db import migrate
+    from bench.run import ADMIN_PASSWORD, seed
+    from bench.servers import migrated, running
 
-    tmp = Path(tempfile.mkdtemp(prefix="wakedock-bench-cost-"))
-    database_url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-    migrate.upgrade(database_url)
+    tmp, database_url = migrated("wakedock-bench-cost-")
     asyncio.run(seed(database_url, users=0))
-    port = free_port()
-    env = {
-        **os.environ,
-        "WAKEDOCK_DATA_DIR": str(tmp),
-        "WAKEDOCK_DATABASE_URL": database_url,
-        "WAKEDOCK_LOG_LEVEL": "WARNING",
-        # Nothing periodic inside a window: no heartbeats, the delivery worker's poll rare.
-        "WAKEDOCK_HEARTBEAT_INTERVAL_SECONDS": "300",
+    # Nothing periodic inside a window: no heartbeats, the delivery worker's poll rare.
+    quiet = {
         "WAKEDOCK_WORKER_POLL_INTERVAL_SECONDS": "60",
         "PYTHONHASHSEED": os.environ.get("BENCH_HASH_SEED", "0"),
     }
-    env.pop("WAKEDOCK_REDIS_URL", None)
-    server = subprocess.Popen(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--instr-atstart=no",
-            f"--callgrind-out-file={tmp / 'cg.%p'}",
-            sys.executable,
-            "-m",
-            "wakedock",
-            "serve",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp / "server.log").open("wb"),
+    callgrind = (
+        "valgrind",
+        "--tool=callgrind",
+        "--instr-atstart=no",
+        f"--callgrind-out-file={tmp / 'cg.%p'}",
     )
     try:
-        wait_http(f"http://127.0.0.1:{port}/api/health", timeout=180)
-        return asyncio.run(
-            measure(
-                f"http://127.0.0.1:{port}",
-                f"ws://127.0.0.1:{port}",
-                "admin",
-                ADMIN_PASSWORD,
-                server.pid,
-                tmp,
-                requests=requests,
-                runs=runs,
-                warmup=warmup,
+        with running(
+            tmp, database_url, raw=False, wrapper=callgrind, env=quiet, start_timeout=180,
+            stop_timeout=60,
+        ) as server:  # fmt: skip
+            return asyncio.run(
+                measure(
+                    server.http,
+                    server.ws,
+                    "admin",
+                    ADMIN_PASSWORD,
+                    server.pid,
+                    tmp,
+                    requests=requests,
+                    runs=runs,
+                    warmup=warmup,
+                )
             )
-        )
     finally:
-        server.terminate()
-        server.wait(60)
         if keep is not None:  # the dumps, for callgrind_annotate
             keep.mkdir(parents=True, exist_ok=True)
             for dump in tmp.glob("cg.*"):

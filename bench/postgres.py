@@ -23,9 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -38,42 +35,20 @@ RSS_TARGET_MB = 50.0
 def burst(database_url: str, *, connections: int, burst: int = 20, rounds: int = 11) -> dict[str, Any]:
     """The fan-out scenario on PostgreSQL: a fresh database and servers, one run."""
     from bench import run as bench
-    from wakedock.db import migrate
+    from bench.servers import migrated, running
 
-    asyncio.run(bench.reset_database(database_url))
-    migrate.upgrade(database_url)
+    tmp, database_url = migrated("wakedock-bench-pg-", database_url)
     fan = asyncio.run(bench.seed(database_url, users=1))["users"][0]
-    tmp = Path(tempfile.mkdtemp(prefix="wakedock-bench-pg-"))
-    port, raw_port = bench.free_port(), bench.free_port()
-    env = {**os.environ, "WAKEDOCK_DATA_DIR": str(tmp), "WAKEDOCK_DATABASE_URL": database_url,
-           "WAKEDOCK_LOG_LEVEL": "WARNING", "WAKEDOCK_HEARTBEAT_INTERVAL_SECONDS": "300",
-           "WAKEDOCK_SOCKET_QUEUE_SIZE": "5000"}  # fmt: skip
-    env.pop("WAKEDOCK_REDIS_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "wakedock", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=(tmp / "server.log").open("wb"),
-    )  # fmt: skip
-    raw = subprocess.Popen(
-        [sys.executable, "-m", "bench.raw_server", str(raw_port)], cwd=ROOT.parent,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        http = f"http://127.0.0.1:{port}"
-        bench.wait_http(f"{http}/api/health")
-        bench.wait_port(raw_port)
-        bench.settle(server.pid, raw.pid)
-        ws = f"ws://127.0.0.1:{port}/ws/notifications/{fan['user_id']}?token={fan['token']}"
+    with running(tmp, database_url) as servers:
+        raw_pid = servers.raw_pid or 0
+        bench.settle(servers.pid, raw_pid)
+        ws = f"{servers.ws}/ws/notifications/{fan['user_id']}?token={fan['token']}"
         return bench.loadgen(
-            "fanout", "--url", ws, "--http", http, "--token", fan["token"],
-            "--raw-url", f"ws://127.0.0.1:{raw_port}/", "--pid", str(server.pid),
-            "--raw-pid", str(raw.pid), "--connections", str(connections),
+            "fanout", "--url", ws, "--http", servers.http, "--token", fan["token"],
+            "--raw-url", servers.raw_ws, "--pid", str(servers.pid),
+            "--raw-pid", str(raw_pid), "--connections", str(connections),
             "--burst", str(burst), "--rounds", str(rounds),
         )  # fmt: skip
-    finally:
-        server.terminate()
-        raw.terminate()
-        server.wait(30)
-        raw.wait(30)
 
 
 def measure(database_url: str, *, connections: int = 1000, with_broadcast: bool = True,

@@ -16,28 +16,19 @@ import os
 import platform
 import resource
 import secrets
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench import broadcast, compat, compat_cost, postgres, scaleout
+from bench.servers import migrated, running
 
 ROOT = Path(__file__).resolve().parent
 LATENCY_RUNS = 3
 ADMIN_PASSWORD = "bench-admin-password"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def seed(database_url: str, users: int) -> dict[str, Any]:
@@ -72,21 +63,6 @@ async def seed(database_url: str, users: int) -> dict[str, Any]:
     return {"admin_token": admin_token, "users": tokens}
 
 
-async def reset_database(url: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from wakedock.db.engine import create_engine
-
-    if "bench" not in (make_url(url).database or ""):
-        raise SystemExit("refusing to wipe a database whose name does not contain 'bench'")
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-
-
 def loadgen(*args: str) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-m", "bench.loadgen", *args], capture_output=True, text=True,
                          check=False, cwd=ROOT.parent, timeout=1800)
@@ -95,17 +71,6 @@ def loadgen(*args: str) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"  {args[0]:8s} {json.dumps(result)}", flush=True)
     return result
-
-
-def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def settle(*pids: int, timeout: float = 180) -> float:
@@ -125,16 +90,6 @@ def settle(*pids: int, timeout: float = 180) -> float:
         quiet = quiet + 1 if all(b - a < 0.025 for a, b in zip(last, now, strict=True)) else 0
         last = now
     return round(time.monotonic() - start, 1)
-
-
-def wait_port(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"port {port} did not open")
 
 
 def speed_probe(runs: int = 3) -> list[float]:
@@ -174,49 +129,32 @@ def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
-    from wakedock.db import migrate
-
-    tmp = Path(tempfile.mkdtemp(prefix="wakedock-bench-"))
-    database_url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-    if args.database_url:
-        asyncio.run(reset_database(database_url))
-    migrate.upgrade(database_url)
+    tmp, database_url = migrated("wakedock-bench-", args.database_url)
     seeded = asyncio.run(seed(database_url, users=101))
     fan = seeded["users"][0]
     latency_users = seeded["users"][1:]
     (tmp / "tokens.json").write_text(json.dumps(latency_users))
 
     speed_at_start = speed_probe(5)
-    port, raw_port = free_port(), free_port()
-    env = {**os.environ, "WAKEDOCK_DATA_DIR": str(tmp), "WAKEDOCK_DATABASE_URL": database_url,
-           "WAKEDOCK_LOG_LEVEL": "WARNING", "WAKEDOCK_HEARTBEAT_INTERVAL_SECONDS": "300",
-           "WAKEDOCK_SOCKET_QUEUE_SIZE": "5000"}
-    env.pop("WAKEDOCK_REDIS_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "wakedock", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=(tmp / "server.log").open("wb"))
-    raw = subprocess.Popen([sys.executable, "-m", "bench.raw_server", str(raw_port)], cwd=ROOT.parent,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rows: dict[str, Any] = {"speed_probe_start_s": speed_at_start}
-    try:
-        wait_http(f"http://127.0.0.1:{port}/api/health")
-        wait_port(raw_port)
-        ws = f"ws://127.0.0.1:{port}/ws/notifications/{fan['user_id']}?token={fan['token']}"
-        raw_ws = f"ws://127.0.0.1:{raw_port}/"
-        http = f"http://127.0.0.1:{port}"
+    with running(tmp, database_url) as servers:
+        server_pid, raw_pid = servers.pid, servers.raw_pid or 0
+        ws = f"{servers.ws}/ws/notifications/{fan['user_id']}?token={fan['token']}"
+        raw_ws, http = servers.raw_ws, servers.http
         settled: dict[str, float] = {}
         rows["settled_s"] = settled  # seconds each scenario waited for the servers to be idle
 
         def run(name: str, *args: str) -> None:
-            settled[name] = settle(server.pid, raw.pid)
+            settled[name] = settle(server_pid, raw_pid)
             rows[name] = loadgen(*args)
 
         for c in sizes:
             print(f"C = {c}", flush=True)
-            run(f"idle_wd_{c}", "idle", "--url", ws, "--connections", str(c), "--pid", str(server.pid))
-            run(f"idle_raw_{c}", "idle", "--url", raw_ws, "--connections", str(c), "--pid", str(raw.pid))
+            run(f"idle_wd_{c}", "idle", "--url", ws, "--connections", str(c), "--pid", str(server_pid))
+            run(f"idle_raw_{c}", "idle", "--url", raw_ws, "--connections", str(c), "--pid", str(raw_pid))
             burst = "20" if c <= 1000 else "5"
             run(f"fan_{c}", "fanout", "--url", ws, "--http", http, "--token", fan["token"],
-                "--raw-url", raw_ws, "--pid", str(server.pid), "--raw-pid", str(raw.pid),
+                "--raw-url", raw_ws, "--pid", str(server_pid), "--raw-pid", str(raw_pid),
                 "--connections", str(c), "--burst", burst)
             run(f"storm_{c}", "storm", "--url", ws.split("?")[0], "--http", http, "--token",
                 fan["token"], "--connections", str(c), "--missed", "20")
@@ -224,22 +162,17 @@ def main() -> None:
         # machine's speed; the verdict is on the median run.
         for attempt in range(LATENCY_RUNS):
             probe_before = speed_probe()
-            run(f"latency_{attempt}", "latency", "--url", f"ws://127.0.0.1:{port}", "--http", http,
+            run(f"latency_{attempt}", "latency", "--url", servers.ws, "--http", http,
                 "--tokens", str(tmp / "tokens.json"), "--connections", "1000", "--rate", "200",
-                "--seconds", "10", "--pid", str(server.pid))
+                "--seconds", "10", "--pid", str(server_pid))
             rows[f"latency_{attempt}"]["speed_probe_s"] = probe_before + speed_probe()
-        settled["compat"] = settle(server.pid, raw.pid)  # bench/compat.py: Gotify, ntfy vs native
-        rows["compat"] = asyncio.run(compat.scenario(http, f"ws://127.0.0.1:{port}", "admin",
-                                                     ADMIN_PASSWORD, server.pid))
+        settled["compat"] = settle(server_pid, raw_pid)  # bench/compat.py: Gotify, ntfy vs native
+        rows["compat"] = asyncio.run(compat.scenario(http, servers.ws, "admin",
+                                                     ADMIN_PASSWORD, server_pid))
         print(f"  compat   {json.dumps(rows['compat'])}", flush=True)
         if compat_cost.available():  # its own server, under callgrind (about a minute)
             rows["compat_cost"] = compat_cost.run_server()
             print(f"  cost     {json.dumps(rows['compat_cost'])}", flush=True)
-    finally:
-        server.terminate()
-        raw.terminate()
-        server.wait(30)
-        raw.wait(30)
     # bench/broadcast.py: its own servers and database per size (see its docstring)
     rows["broadcast"] = broadcast.run_all(args.database_url)
     rows["scaleout"] = scaleout.run_from_env(sizes)  # PostgreSQL + Redis, when given

@@ -26,7 +26,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -97,47 +96,31 @@ def measure(database_url: str, redis_url: str, *, users: int = 100, connections:
             burst: int = 20, seconds: float = 10, concurrency: int = 64, rounds: int = 11) -> dict[str, Any]:
     """Both worker counts, one after the other, each on a freshly seeded database."""
     from bench import run as bench
-    from wakedock.db import migrate
+    from bench.servers import migrated, running
 
     results: dict[str, Any] = {"cores": os.cpu_count(), "users": users, "connections": connections,
                                "burst": burst, "seconds": seconds, "concurrency": concurrency}
     for workers in WORKER_COUNTS:
-        asyncio.run(bench.reset_database(database_url))
-        migrate.upgrade(database_url)
+        tmp, database_url = migrated(f"wakedock-scaleout-{workers}-", database_url)
         seeded = asyncio.run(bench.seed(database_url, users=users + 1))
         fan, creators = seeded["users"][0], seeded["users"][1:]
-        tmp = Path(tempfile.mkdtemp(prefix=f"wakedock-scaleout-{workers}-"))
         (tmp / "tokens.json").write_text(json.dumps(creators))
-        port, raw_port = bench.free_port(), bench.free_port()
-        env = {**os.environ, "WAKEDOCK_DATA_DIR": str(tmp), "WAKEDOCK_DATABASE_URL": database_url,
-               "WAKEDOCK_REDIS_URL": redis_url, "WAKEDOCK_LOG_LEVEL": "WARNING",
-               "WAKEDOCK_HEARTBEAT_INTERVAL_SECONDS": "300", "WAKEDOCK_SOCKET_QUEUE_SIZE": "5000"}
-        server = subprocess.Popen([sys.executable, "-m", "wakedock", "serve", "--port", str(port),
-                                   "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=(tmp / "server.log").open("wb"))
-        raw = subprocess.Popen([sys.executable, "-m", "bench.raw_server", str(raw_port)], cwd=ROOT.parent,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            http = f"http://127.0.0.1:{port}"
-            bench.wait_http(f"{http}/api/health")
-            bench.wait_port(raw_port)
+        with running(tmp, database_url, redis_url=redis_url, serve_args=("--workers", str(workers)),
+                     stop_timeout=60) as servers:
+            http, raw_pid = servers.http, servers.raw_pid or 0
             time.sleep(1 if workers == 1 else 3)  # every worker up, not just the first
             print(f"scale-out, --workers {workers}", flush=True)
-            bench.settle(server.pid, raw.pid)
+            bench.settle(servers.pid, raw_pid)
             created = _run("creates", "--http", http, "--tokens", str(tmp / "tokens.json"),
-                           "--seconds", str(seconds), "--concurrency", str(concurrency), "--pid", str(server.pid))
-            bench.settle(server.pid, raw.pid)
-            ws = f"ws://127.0.0.1:{port}/ws/notifications/{fan['user_id']}?token={fan['token']}"
+                           "--seconds", str(seconds), "--concurrency", str(concurrency),
+                           "--pid", str(servers.pid))
+            bench.settle(servers.pid, raw_pid)
+            ws = f"{servers.ws}/ws/notifications/{fan['user_id']}?token={fan['token']}"
             fanned = bench.loadgen("fanout", "--url", ws, "--http", http, "--token", fan["token"],
-                                   "--raw-url", f"ws://127.0.0.1:{raw_port}/", "--raw-pid", str(raw.pid),
+                                   "--raw-url", servers.raw_ws, "--raw-pid", str(raw_pid),
                                    "--connections", str(connections), "--burst", str(burst),
                                    "--rounds", str(rounds))
             results[f"workers_{workers}"] = {"creates": created, "fanout": fanned}
-        finally:
-            server.terminate()
-            raw.terminate()
-            server.wait(60)
-            raw.wait(30)
     one, two = results["workers_1"], results["workers_2"]
     results["creates_speedup"] = _ratio(two["creates"]["creates_per_s"], one["creates"]["creates_per_s"])
     results["fanout_speedup"] = _ratio(two["fanout"]["wakedock"]["deliveries_per_s"],
