@@ -169,6 +169,21 @@ async def turn(
     return rate
 
 
+async def notification_socket(
+    ws_base: str, user_id: int, token: str, open_timeout: float = 10
+) -> Any:
+    """The user's notification socket, past its hello."""
+    socket = await websockets.connect(
+        f"{ws_base}/ws/notifications/{user_id}?token={token}",
+        max_queue=None,
+        ping_interval=None,
+        compression=None,
+        open_timeout=open_timeout,
+    )
+    await socket.recv()  # hello
+    return socket
+
+
 async def scenario(
     http: str,
     ws_base: str,
@@ -184,13 +199,7 @@ async def scenario(
     """Measure the three paths against a running server (``pid``: its process, for CPU)."""
     user_id, tokens = await setup(http, username, password)
     makers = requests_for(http, tokens)
-    socket = await websockets.connect(
-        f"{ws_base}/ws/notifications/{user_id}?token={tokens['native']}",
-        max_queue=None,
-        ping_interval=None,
-        compression=None,
-    )
-    await socket.recv()  # hello
+    socket = await notification_socket(ws_base, user_id, tokens["native"])
     received = 0
 
     async def drain() -> None:

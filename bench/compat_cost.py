@@ -44,9 +44,8 @@ from typing import Any
 
 import aiohttp
 import orjson
-import websockets
 
-from bench.compat import requests_for, setup
+from bench.compat import notification_socket, requests_for, setup
 
 PATHS = ("native", "native_topic", "gotify", "ntfy")
 REFERENCE = "native_topic"  # ntfy's like-for-like (a topic send): reported, not judged
@@ -92,14 +91,7 @@ async def measure(
     """Instructions per request of each path, ``runs`` times (``pid``: valgrind's process)."""
     user_id, tokens = await setup(http, username, password)
     makers = requests_for(http, tokens)
-    socket = await websockets.connect(
-        f"{ws_base}/ws/notifications/{user_id}?token={tokens['native']}",
-        max_queue=None,
-        ping_interval=None,
-        compression=None,
-        open_timeout=60,
-    )
-    await socket.recv()  # hello
+    socket = await notification_socket(ws_base, user_id, tokens["native"], open_timeout=60)
     received = asyncio.Queue[None]()
 
     async def drain() -> None:

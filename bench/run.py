@@ -63,14 +63,19 @@ async def seed(database_url: str, users: int) -> dict[str, Any]:
     return {"admin_token": admin_token, "users": tokens}
 
 
-def loadgen(*args: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.loadgen", *args], capture_output=True, text=True,
-                         check=False, cwd=ROOT.parent, timeout=1800)
+def run_module(module: str, *args: str, timeout: float = 1800) -> dict[str, Any]:
+    """Run a bench module in its own process; the JSON of its last line of output."""
+    out = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
+                         check=False, cwd=ROOT.parent, timeout=timeout)
     if out.returncode != 0:
-        raise RuntimeError(f"loadgen {args[0]} failed: {out.stderr[-2000:]}")
+        raise RuntimeError(f"{module} {args[0]} failed: {out.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"  {args[0]:8s} {json.dumps(result)}", flush=True)
     return result
+
+
+def loadgen(*args: str) -> dict[str, Any]:
+    return run_module("bench.loadgen", *args)
 
 
 def settle(*pids: int, timeout: float = 180) -> float:

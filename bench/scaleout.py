@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -111,9 +110,9 @@ def measure(database_url: str, redis_url: str, *, users: int = 100, connections:
             time.sleep(1 if workers == 1 else 3)  # every worker up, not just the first
             print(f"scale-out, --workers {workers}", flush=True)
             bench.settle(servers.pid, raw_pid)
-            created = _run("creates", "--http", http, "--tokens", str(tmp / "tokens.json"),
+            created = bench.run_module("bench.scaleout", "creates", "--http", http, "--tokens", str(tmp / "tokens.json"),
                            "--seconds", str(seconds), "--concurrency", str(concurrency),
-                           "--pid", str(servers.pid))
+                           "--pid", str(servers.pid), timeout=900)
             bench.settle(servers.pid, raw_pid)
             ws = f"{servers.ws}/ws/notifications/{fan['user_id']}?token={fan['token']}"
             fanned = bench.loadgen("fanout", "--url", ws, "--http", http, "--token", fan["token"],
@@ -130,16 +129,6 @@ def measure(database_url: str, redis_url: str, *, users: int = 100, connections:
 
 def _ratio(a: float, b: float) -> float:
     return round(a / b, 2) if b else 0.0
-
-
-def _run(*args: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.scaleout", *args], capture_output=True, text=True,
-                         check=False, cwd=ROOT.parent, timeout=900)
-    if out.returncode != 0:
-        raise RuntimeError(f"scaleout {args[0]} failed: {out.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"  {args[0]:8s} {json.dumps(result)}", flush=True)
-    return result
 
 
 def run_from_env(sizes: list[int]) -> dict[str, Any] | None:
