@@ -5,13 +5,15 @@ under the framework rather than through it.
   it: going through the framework's middleware and routing would keep a dozen coroutine frames,
   exit stacks and wrapped ``send`` callables per socket. Here the endpoint runs right under the
   server's own task, with the server's own ``send`` (so ``direct_writer`` can use it).
-- ``POST /api/notifications``, the request scripts and services send most: see
-  ``notifications.create_direct`` (same code, without the framework's per-request layers; what
-  it does not handle exactly as the app would goes to the app). It runs inside the app's own
-  ``RequestGuard`` (body size, NUL, the app's limits), so it refuses what the app refuses, and
-  does what the app's other middleware does (``MIRRORED``: metrics, security headers). When the
-  app has a middleware not in that list (CORS when configured, or one added later), the path
-  is off: every create goes through the app, and a warning says which middleware caused it.
+- ``POST /api/notifications``, the request scripts and services send most, and
+  ``POST /api/notifications/broadcast``, which comes in bursts: see
+  ``notifications.direct_route`` (each route's own code, without the framework's per-request
+  layers; what it does not handle exactly as the app would goes to the app). They run inside
+  the app's own ``RequestGuard`` (body size, NUL, the app's limits), so they refuse what the
+  app refuses, and do what the app's other middleware does (``MIRRORED``: metrics, security
+  headers). When the app has a middleware not in that list (CORS when configured, or one
+  added later), the paths are off: every create and broadcast goes through the app, and a
+  warning says which middleware caused it.
 - Gotify's ``POST /message`` and ntfy's publishes (``PUT``/``POST /{topic}`` and ``/``): the
   same, for the same reason (``compat.direct``), inside a ``RequestGuard`` with the app's own
   settings (its protocol errors: 413 and NUL in Gotify's and ntfy's shapes), and off whenever
@@ -33,7 +35,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import Receive, Scope, Send
 
 from wakedock.compat import direct as compat_direct
-from wakedock.notifications import create_direct
+from wakedock.notifications import create_direct, direct_route
+from wakedock.notifications.broadcast import direct as broadcast_direct
 from wakedock.realtime.websocket import serve_socket, socket_user_id
 from wakedock.request_id import RequestIdMiddleware
 from wakedock.request_id import assign as assign_request_id
@@ -43,10 +46,10 @@ from wakedock.system.request_guard import RequestGuard
 
 logger = logging.getLogger(__name__)
 
-# The app's middleware that the direct create path does too (create_direct: record_request,
+# The app's middleware that the direct paths do too (direct_route: record_request,
 # API_HEADERS; RequestGuard wraps it; the request id is assigned here, before either path). A
-# middleware added to the app must be added here, with what it does done on the direct path,
-# or the path turns itself off.
+# middleware added to the app must be added here, with what it does done on the direct paths,
+# or they turn themselves off.
 MIRRORED: tuple[type, ...] = (
     RequestIdMiddleware,
     RequestGuard,
@@ -56,6 +59,8 @@ MIRRORED: tuple[type, ...] = (
 
 
 _PUBLISH_KEY = "wakedock.publish"  # the scope's note of which publish (compat.direct.which)
+# The API's JSON POSTs served directly, by path.
+DIRECT_ROUTES = (create_direct.ROUTE, broadcast_direct.ROUTE)
 
 
 def _is(cls: object, known: type) -> bool:
@@ -77,13 +82,16 @@ class Gateway:
             level = logging.INFO if unknown == [CORSMiddleware] else logging.WARNING
             logger.log(
                 level,
-                "POST %s goes through the app: its direct path does not do what %s does",
-                create_direct.PATH,
+                "POST %s goes through the app: the direct paths do not do what %s does",
+                ", ".join(route.path for route in DIRECT_ROUTES),
                 ", ".join(getattr(cls, "__name__", repr(cls)) for cls in unknown),
             )
-        self.create = RequestGuard(
-            partial(create_direct.serve, app), limits=app.state.settings.limits
-        )
+        self.posts = {
+            route.path: RequestGuard(
+                partial(direct_route.serve, app, route), limits=app.state.settings.limits
+            )
+            for route in DIRECT_ROUTES
+        }
         # The app's own guard settings: its limits and its protocols' error shapes (an app
         # built without the guard, as some tests build one: the limits alone).
         guard: dict[str, Any] = next(
@@ -108,14 +116,11 @@ class Gateway:
         await self.dispatch(scope, receive, send)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            self.direct_create
-            and scope["type"] == "http"
-            and scope["method"] == "POST"
-            and scope["path"] == create_direct.PATH
-        ):
-            await self.create(scope, receive, send)
-            return
+        if self.direct_create and scope["type"] == "http" and scope["method"] == "POST":
+            direct = self.posts.get(scope["path"])
+            if direct is not None:
+                await direct(scope, receive, send)
+                return
         if self.direct_create and scope["type"] == "http":
             publish = compat_direct.which(scope["method"], scope["path"])
             if publish is not None:

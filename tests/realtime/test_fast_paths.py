@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from tests.realtime.conftest import Server, Socket, connect, new_user
+from tests.realtime.conftest import Server, Socket, admin, connect, new_user
 
 pytestmark = pytest.mark.slow  # starts `wakedock serve`
 
@@ -25,6 +25,7 @@ async def test_a_create_and_its_live_push_take_every_fast_path(
     before = uses(server)
     assert set(before) == {
         "gateway_create",
+        "gateway_broadcast",
         "socket_direct_write",
         "sqlite_one_trip",
         "gateway_gotify_publish",
@@ -71,3 +72,17 @@ async def test_gotify_and_ntfy_publishes_take_the_gateway_path(
     after = uses(server)
     assert after["gateway_gotify_publish"] == before["gateway_gotify_publish"] + 1
     assert after["gateway_ntfy_publish"] == before["gateway_ntfy_publish"] + 1
+
+
+async def test_a_broadcast_takes_the_gateway_path(server: Server, sockets: list[Socket]) -> None:
+    before = uses(server)
+    user = new_user(server.http)
+    sockets.append(socket := await connect(server.ws, user))
+    await socket.next("hello")
+    sent = admin(server.http).post(
+        "/api/notifications/broadcast",
+        {"title": "to everyone", "target": {"user_ids": [user.user_id]}},
+    )
+    assert sent.status_code == 202, sent.text
+    assert (await socket.next("notification"))["notification"]["title"] == "to everyone"
+    assert uses(server)["gateway_broadcast"] == before["gateway_broadcast"] + 1

@@ -47,7 +47,7 @@ from wakedock.compat.ntfy import parse
 from wakedock.compat.ntfy import router as ntfy_router
 from wakedock.compat.ntfy import service as ntfy_service
 from wakedock.errors import unexpected_error_response
-from wakedock.notifications.create_direct import read_body
+from wakedock.notifications.direct_route import read_body
 from wakedock.security_headers import headers_for
 from wakedock.system.metrics import record_request
 from wakedock.system.request_guard import replay_body

@@ -129,30 +129,46 @@ async def insert_copies(
 
 async def _insert_by_user(connection: Any, dialect: Any, copies: Copies) -> list[int]:
     user_lists = [[uid for uid, _, _ in rows] for _, rows in copies]
-    if all(users == user_lists[0] for users in user_lists):
-        # Every content to the same users (a broadcast group's batch): user by user, each
-        # user's copies in the order of the contents.
-        order = [(k, j) for j in range(len(user_lists[0])) for k in range(len(copies))]
-    else:
-        order = sorted(
-            ((k, j) for k, users in enumerate(user_lists) for j in range(len(users))),
-            key=lambda kj: (user_lists[kj[0]][kj[1]], kj[0]),
-        )
     await connection.exec_driver_sql(_CREATE_CONTENTS)
     parameters: list[Any] = []
     for k, (shared, _) in enumerate(copies):
         parameters.append(k)
         parameters.extend(_bound(dialect, shared))
     await connection.exec_driver_sql(_contents_insert(len(copies)), tuple(parameters))
+    if all(users == user_lists[0] for users in user_lists):
+        # Every content to the same users (a broadcast group's batch): user by user, each
+        # user's copies in the order of the contents. Row (user j, content k) is the
+        # (j * contents + k)-th inserted.
+        contents = len(copies)
+        rows = [
+            (uid, seq, int(held), k)
+            for j in range(len(user_lists[0]))
+            for k, (uid, seq, held) in enumerate(copied[j] for _, copied in copies)
+        ]
+        first = await _insert_rows(connection, rows)
+        return [
+            nid for k in range(contents) for nid in range(first + k, first + len(rows), contents)
+        ]
+    order = sorted(
+        ((k, j) for k, users in enumerate(user_lists) for j in range(len(users))),
+        key=lambda kj: (user_lists[kj[0]][kj[1]], kj[0]),
+    )
     rows = []
     for k, j in order:
         uid, seq, held = copies[k][1][j]
         rows.append((uid, seq, int(held), k))
-    await connection.exec_driver_sql(_BY_USER, (orjson.dumps(rows).decode(),))
-    first = await _last_id(connection) - len(rows) + 1
-    # In the transaction: nothing of the contents outlives it, committed or rolled back.
-    await connection.exec_driver_sql(_DELETE_CONTENTS)
+    first = await _insert_rows(connection, rows)
     ids_of = [[0] * len(users) for users in user_lists]
     for offset, (k, j) in enumerate(order):
         ids_of[k][j] = first + offset
     return [nid for ids in ids_of for nid in ids]
+
+
+async def _insert_rows(connection: Any, rows: list[tuple[int, int | None, int, int]]) -> int:
+    """Insert the rows ([user id, seq, held, the content's index]) with the contents stored
+    by ``_insert_by_user``, in their order; the first one's id."""
+    await connection.exec_driver_sql(_BY_USER, (orjson.dumps(rows).decode(),))
+    first: int = await _last_id(connection) - len(rows) + 1
+    # In the transaction: nothing of the contents outlives it, committed or rolled back.
+    await connection.exec_driver_sql(_DELETE_CONTENTS)
+    return first

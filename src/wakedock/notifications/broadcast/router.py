@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, status
 from wakedock.auth.dependencies import RequestMeta
 from wakedock.dependencies import DbSession
 from wakedock.errors import ERROR_RESPONSES
-from wakedock.notifications.broadcast import service
+from wakedock.notifications.broadcast import direct, service
 from wakedock.notifications.broadcast.schemas import (
     AudienceCount,
     AudienceIn,
@@ -17,7 +17,7 @@ from wakedock.notifications.broadcast.schemas import (
     BroadcastIn,
     BroadcastOut,
 )
-from wakedock.notifications.dependencies import AppClock, Broadcaster
+from wakedock.notifications.dependencies import Broadcaster
 from wakedock.notifications.templates.dependencies import RENDERERS_BUSY
 from wakedock.pagination import Cursor, decode_id_cursor
 
@@ -34,22 +34,11 @@ async def broadcast(
     body: BroadcastIn,
     principal: Broadcaster,
     db: DbSession,
-    clock: AppClock,
     meta: RequestMeta,
     request: Request,
 ) -> BroadcastAccepted:
-    row = await service.create(
-        db,
-        actor=principal.acting(meta),
-        sender_id=principal.user_id,
-        body=body,
-        now=clock.now(),
-        renderer=request.app.state.renderer,
-    )
-    worker = getattr(request.app.state, "worker", None)
-    if worker is not None:
-        worker.wake()
-    return BroadcastAccepted(broadcast_id=row.id, recipients=row.recipients)
+    # ``wakedock serve`` answers this under the framework (``broadcast.direct``), the same way.
+    return await direct.accept(request.app.state, db, principal, principal.acting(meta), body)
 
 
 @router.post("/broadcast/audience", summary="How many users a broadcast to this audience reaches")
