@@ -305,6 +305,46 @@ async def test_broadcasts_sent_at_once_each_count_their_own_audience_once_per_ta
     assert sum(stored.values()) == sum(a["recipients"] for _, a in answers)
 
 
+async def test_a_claim_waits_for_the_broadcasts_still_arriving_and_takes_them_together(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    make_user: UserFactory,
+    app: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A claim woken by a stored broadcast waits while another broadcast POST of the process is
+    in flight (``DeliveryWorker.arriving``), then takes both: one group, one pass."""
+    from wakedock.notifications.delivery import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "ARRIVAL_WAIT_SECONDS", 30.0)
+    await make_user()
+    worker = app.state.worker
+    groups: list[int] = []
+    run_group = fanout._run_group
+
+    async def recording(w: Any, session: Any, group: list[Any]) -> None:
+        groups.append(len(group))
+        await run_group(w, session, group)
+
+    monkeypatch.setattr(fanout, "_run_group", recording)
+    first = await _send(client, admin_headers, "first")
+    with worker.arriving():  # a second POST in flight, not stored yet
+        claiming = asyncio.ensure_future(worker.run_once())
+        await asyncio.sleep(0.2)
+        assert not claiming.done()  # waiting for the arrival, not claiming
+        async with app.state.sessionmaker() as session:
+            running = (
+                await session.scalars(select(Delivery.id).where(Delivery.status == "running"))
+            ).all()
+        assert running == []
+        second = await _send(client, admin_headers, "second")
+    assert await asyncio.wait_for(claiming, 30) == 2  # both claimed at once
+    assert groups == [2]  # and fanned out together
+    async with app.state.sessionmaker() as session:
+        done = dict((await session.execute(select(Broadcast.id, Broadcast.status))).all())
+    assert done == {first: "completed", second: "completed"}
+
+
 async def test_a_fresh_broadcast_ramps_up_from_a_small_first_batch(
     client: httpx.AsyncClient,
     admin_headers: dict[str, str],

@@ -11,6 +11,7 @@ Served here: the permission check of ``Broadcaster``, the body through ``Broadca
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import orjson
@@ -31,16 +32,18 @@ PATH = "/api/notifications/broadcast"
 async def accept(
     state: Any, db: AsyncSession, principal: Principal, actor: AuditActor, body: BroadcastIn
 ) -> BroadcastAccepted:
-    """What the route does, either way in: store the broadcast, wake the worker."""
-    row = await service.create(
-        db,
-        actor=actor,
-        sender_id=principal.user_id,
-        body=body,
-        now=state.clock.now(),
-        renderer=state.renderer,
-    )
+    """What the route does, either way in: store the broadcast, wake the worker (whose claim
+    waits for the broadcasts arriving with it: ``DeliveryWorker.arriving``)."""
     worker = getattr(state, "worker", None)
+    with worker.arriving() if worker is not None else contextlib.nullcontext():
+        row = await service.create(
+            db,
+            actor=actor,
+            sender_id=principal.user_id,
+            body=body,
+            now=state.clock.now(),
+            renderer=state.renderer,
+        )
     if worker is not None:
         worker.wake()
     return BroadcastAccepted(broadcast_id=row.id, recipients=row.recipients)

@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -51,6 +51,10 @@ from wakedock.vault.sealing import SecretUnreadable
 logger = logging.getLogger(__name__)
 
 
+# How long a claim waits for requests of this process about to commit jobs (``arriving``).
+ARRIVAL_WAIT_SECONDS = 0.05
+
+
 class Skip(Exception):
     """Nothing to send any more (notification deleted, expired, or not allowed): cancel."""
 
@@ -75,6 +79,10 @@ class DeliveryWorker:
         self.clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
+        # Requests about to commit jobs (``arriving``), and set when there are none.
+        self._arriving = 0
+        self._arrived = asyncio.Event()
+        self._arrived.set()
         self._last_maintenance = 0.0
         self.stopping = False
         self._jobs: set[asyncio.Future[None]] = set()  # in-flight ``process`` calls
@@ -82,6 +90,23 @@ class DeliveryWorker:
     def wake(self) -> None:
         """Look at the queue now (new jobs were just committed)."""
         self._wake.set()
+
+    @contextlib.contextmanager
+    def arriving(self) -> Iterator[None]:
+        """Around a request of this process that is about to commit a job (a broadcast POST).
+
+        A claim waits (at most ``ARRIVAL_WAIT_SECONDS``) until none is in flight: the
+        broadcasts of a burst then go out as one group. 50 sent at once were stored in three
+        group commits, and a claim woken by the first took the ones stored by then: the rest
+        went out after them, in a second pass through the audience."""
+        self._arriving += 1
+        self._arrived.clear()
+        try:
+            yield
+        finally:
+            self._arriving -= 1
+            if not self._arriving:
+                self._arrived.set()
 
     async def run(self) -> None:
         """Work until cancelled or stopped."""
@@ -150,6 +175,9 @@ class DeliveryWorker:
     async def run_once(self, limit: int | None = None) -> int:
         if self.stopping:
             return 0
+        if self._arriving:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), ARRIVAL_WAIT_SECONDS)
         claimed = await self.claim(limit or self.settings.worker_batch_size)
         if not claimed:
             return 0
