@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
@@ -53,7 +54,14 @@ async def preview(
 async def while_healthy(
     client: httpx.AsyncClient, heavy: Awaitable[httpx.Response]
 ) -> httpx.Response:
-    """Run ``heavy`` while GETting /api/health; every check must answer within 1 s."""
+    """Run ``heavy`` while GETting /api/health; every check must answer within 1 s.
+
+    The test process's own full garbage collections are kept out of the window: late in a
+    long run its heap holds everything the earlier tests left, and one collection of it
+    stalled this process (client and server alike) for over a second in CI, which is not
+    what is measured here (``wakedock serve`` freezes its start-up heap: ``main``)."""
+    gc.collect()
+    gc.disable()
     task = asyncio.ensure_future(heavy)
     waits: list[float] = []
     try:
@@ -64,7 +72,10 @@ async def while_healthy(
             assert health.status_code == 200, health.text
             await asyncio.sleep(0.02)
     finally:
-        response = await task
+        try:
+            response = await task
+        finally:
+            gc.enable()
     assert max(waits) < 1.0, f"/api/health stalled: {max(waits):.2f} s"
     return response
 
