@@ -22,6 +22,7 @@ import pytest
 from argon2 import PasswordHasher, profiles
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from wakedock.audit import actions as audit_actions
 from wakedock.auth import passwords
@@ -87,11 +88,34 @@ async def reset_pg_schema(url: str) -> None:
 
 
 async def truncate_pg(url: str) -> None:
+    """Empty every table. A connection an earlier test left idle inside a transaction holds
+    locks that TRUNCATE would wait for without end (a CI run's setup hung 60 s once): after
+    10 s such connections are ended and the TRUNCATE tried again; an ordinary run never
+    waits that long, so it never ends a connection."""
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    statement = text(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE")
     engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
+    try:
+        for attempt in range(2):
+            try:
+                async with engine.begin() as conn:
+                    if not attempt:
+                        await conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+                    await conn.execute(statement)
+                return
+            except DBAPIError as exc:
+                if attempt or "lock timeout" not in str(exc).lower():
+                    raise
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        " AND state LIKE 'idle in transaction%'"
+                    )
+                )
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(autouse=True, scope="session")
